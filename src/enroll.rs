@@ -1,0 +1,148 @@
+//! `rollcall enroll`: a folder of photos → `roster.h5`.
+//!
+//! Layout: `DIR/<student_id>.<jpg|jpeg|png>` or `DIR/<student_id>/<any>.<jpg|jpeg|png>` (several
+//! photos each), and an optional `DIR/roster.csv` with columns `student_id,name`. Every photo
+//! must show exactly one face; all problems are collected and reported together, and nothing
+//! is written unless every photo is usable.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use ndarray::Array2;
+use opencv::imgcodecs;
+use opencv::prelude::*;
+
+use crate::face::{FacePipeline, ENCODING_LEN};
+use crate::output::{write_atomically, Access};
+use crate::roster::Roster;
+
+const PHOTO_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
+pub const NAMES_FILE: &str = "roster.csv";
+
+fn is_photo(path: &Path) -> bool {
+    path.is_file()
+        && path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| PHOTO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read photos folder {}", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    entries.sort();
+    Ok(entries)
+}
+
+/// Student id → photos, in a stable order.
+fn find_photos(dir: &Path) -> Result<BTreeMap<String, Vec<PathBuf>>> {
+    let mut photos: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    for entry in sorted_entries(dir)? {
+        let Some(name) = entry.file_name().and_then(|n| n.to_str()) else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        if entry.is_dir() {
+            let inside: Vec<PathBuf> = sorted_entries(&entry)?.into_iter().filter(|p| is_photo(p)).collect();
+            if inside.is_empty() {
+                bail!("{}: folder holds no .jpg/.jpeg/.png photo", entry.display());
+            }
+            photos.entry(name.to_owned()).or_default().extend(inside);
+        } else if is_photo(&entry) {
+            let id = entry.file_stem().and_then(|s| s.to_str()).unwrap_or(name).to_owned();
+            photos.entry(id).or_default().push(entry);
+        }
+    }
+    if photos.is_empty() {
+        bail!("no photos in {} (expected <student_id>.jpg or <student_id>/<photo>.jpg)", dir.display());
+    }
+    Ok(photos)
+}
+
+/// Names from `roster.csv`, if the folder has one.
+fn read_names(dir: &Path) -> Result<HashMap<String, String>> {
+    let path = dir.join(NAMES_FILE);
+    let mut names = HashMap::new();
+    if !path.exists() {
+        return Ok(names);
+    }
+    let mut reader = csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| {
+        headers.iter().position(|h| h.trim() == name).with_context(|| format!("{}: no `{name}` column", path.display()))
+    };
+    let (id_col, name_col) = (column("student_id")?, column("name")?);
+    for (line, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("{}: bad row {}", path.display(), line + 2))?;
+        let id = record.get(id_col).unwrap_or("").trim().to_owned();
+        let name = record.get(name_col).unwrap_or("").trim().to_owned();
+        if names.insert(id.clone(), name).is_some() {
+            bail!("{}: duplicate student id {id:?}", path.display());
+        }
+    }
+    Ok(names)
+}
+
+/// Encodes the single face of one photo, or says why it cannot be used.
+fn encode_photo(pipeline: &FacePipeline, photo: &Path) -> Result<[f64; ENCODING_LEN]> {
+    let name = photo.to_str().context("path is not UTF-8")?;
+    let image = imgcodecs::imread(name, imgcodecs::IMREAD_COLOR)?;
+    if image.empty() {
+        bail!("not a readable image");
+    }
+    let (faces, _) = pipeline.analyze(&image)?;
+    match faces.len() {
+        1 => Ok(faces[0].encoding),
+        0 => bail!("no face found (need exactly one)"),
+        n => bail!("{n} faces found (need exactly one)"),
+    }
+}
+
+/// Builds the roster of `dir`. All unusable photos are listed in the error.
+pub fn build_roster(dir: &Path, pipeline: &FacePipeline) -> Result<Roster> {
+    if !dir.is_dir() {
+        bail!("photos folder {} does not exist", dir.display());
+    }
+    let photos = find_photos(dir)?;
+    let mut names = read_names(dir)?;
+    if let Some(missing) = names.keys().find(|id| !photos.contains_key(*id)) {
+        bail!("{}: student {missing:?} has no photo", dir.join(NAMES_FILE).display());
+    }
+    let mut roster = Roster { ids: vec![], names: vec![], encodings: Array2::zeros((0, ENCODING_LEN)), owner: vec![], sources: vec![] };
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for (student, (id, files)) in photos.into_iter().enumerate() {
+        for file in files {
+            match encode_photo(pipeline, &file) {
+                Ok(encoding) => {
+                    rows.extend_from_slice(&encoding);
+                    roster.owner.push(student as u32);
+                    roster.sources.push(file.strip_prefix(dir).unwrap_or(&file).display().to_string());
+                }
+                Err(e) => problems.push(format!("{}: {e:#}", file.display())),
+            }
+        }
+        roster.names.push(names.remove(&id).filter(|n| !n.is_empty()).unwrap_or_else(|| id.clone()));
+        roster.ids.push(id);
+    }
+    if !problems.is_empty() {
+        bail!("{} unusable photo(s), no roster written:\n  {}", problems.len(), problems.join("\n  "));
+    }
+    roster.encodings = Array2::from_shape_vec((roster.owner.len(), ENCODING_LEN), rows)?;
+    roster.validate()?;
+    Ok(roster)
+}
+
+/// Writes a roster file (owner-only: face encodings are biometric data).
+pub fn write_roster(roster: &Roster, path: &Path) -> Result<()> {
+    write_atomically(path, Access::OwnerOnly, |tmp| {
+        let file = hdf5::File::create(tmp)?;
+        crate::h5util::write_str_attr(&file, "rollcall_version", env!("CARGO_PKG_VERSION"))?;
+        roster.write_h5(&file)?;
+        file.close()?;
+        Ok(())
+    })
+}

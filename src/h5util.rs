@@ -1,0 +1,33 @@
+//! Small HDF5 helpers for the shapes rollcall stores: string columns and scalar attributes.
+//! Strings are variable-length UTF-8, which h5py reads as `str` without any help.
+
+use std::str::FromStr;
+
+use anyhow::{Context, Result};
+use hdf5::types::VarLenUnicode;
+use hdf5::{Group, Location};
+
+fn to_h5(s: &str) -> Result<VarLenUnicode> {
+    VarLenUnicode::from_str(s).with_context(|| format!("string {s:?} cannot be stored in HDF5"))
+}
+
+pub fn write_strings(group: &Group, name: &str, values: &[String]) -> Result<()> {
+    let data = values.iter().map(|s| to_h5(s)).collect::<Result<Vec<_>>>()?;
+    group.new_dataset_builder().with_data(&data).create(name)?;
+    Ok(())
+}
+
+pub fn read_strings(group: &Group, name: &str) -> Result<Vec<String>> {
+    let data: Vec<VarLenUnicode> = group.dataset(name)?.read_raw()?;
+    Ok(data.into_iter().map(|s| s.as_str().to_owned()).collect())
+}
+
+pub fn write_str_attr(loc: &Location, name: &str, value: &str) -> Result<()> {
+    loc.new_attr::<VarLenUnicode>().shape(()).create(name)?.write_scalar(&to_h5(value)?)?;
+    Ok(())
+}
+
+pub fn write_attr<T: hdf5::H5Type>(loc: &Location, name: &str, value: &T) -> Result<()> {
+    loc.new_attr::<T>().shape(()).create(name)?.write_scalar(value)?;
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! rollcall: attendance from lecture recordings and class photos across MPI ranks.
+//!
+//! The binary (`src/main.rs`) is a thin layer over these modules, each owning one thing:
+//! scheduling knows nothing about faces, only [`comm`] talks to MPI, the [`face`] pipeline
+//! knows nothing about MPI, and every [`report`] writer is a function of a [`result::RunResult`].
+
+pub mod attend;
+pub mod cli;
+pub mod comm;
+pub mod config;
+pub mod enroll;
+pub mod face;
+pub mod h5util;
+pub mod output;
+pub mod plan;
+pub mod report;
+pub mod result;
+pub mod roster;
+pub mod schedule;
+pub mod synth;
+pub mod video;

@@ -1,0 +1,112 @@
+//! The `rollcall` command: parses the command line, runs a subcommand of the library, and turns
+//! any error into one line on stderr and a non-zero exit code.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use clap::Parser;
+
+use rollcall::cli::{AttendArgs, Cli, Command, EnrollArgs, SynthArgs};
+use rollcall::config::{ConfigFile, Settings};
+use rollcall::face::{self, FacePipeline};
+use rollcall::result::RunResult;
+use rollcall::{attend, comm, enroll, report, synth};
+
+/// Environment variables through which launchers tell a process its rank, before MPI is up.
+const LAUNCHER_RANK_VARS: [&str; 3] = ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"];
+
+/// True in a process that a launcher started as a rank other than 0: such a process keeps
+/// quiet about errors every rank sees alike (a bad flag), so the user reads them once.
+fn is_launched_worker() -> bool {
+    LAUNCHER_RANK_VARS.iter().any(|v| std::env::var(v).is_ok_and(|r| r != "0"))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if is_launched_worker() => return ExitCode::from(e.exit_code() as u8),
+        Err(e) => e.exit(),
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if !is_launched_worker() {
+                eprintln!("rollcall: error: {e:#}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Enroll(args) => enroll(args),
+        Command::Attend(args) => attend(args),
+        Command::Synth(args) => synth(args),
+    }
+}
+
+fn enroll(args: EnrollArgs) -> Result<()> {
+    if args.output.exists() && !args.force {
+        bail!("{} already exists: pass --force to overwrite it", args.output.display());
+    }
+    let pipeline = FacePipeline::load(&face::find_model_dir(args.models.as_deref())?, args.upsample)?;
+    let roster = enroll::build_roster(&args.photos_dir, &pipeline)?;
+    enroll::write_roster(&roster, &args.output)?;
+    println!(
+        "enrolled {} students from {} photos into {}",
+        roster.ids.len(),
+        roster.owner.len(),
+        args.output.display()
+    );
+    Ok(())
+}
+
+fn attend(args: AttendArgs) -> Result<()> {
+    let comm = comm::Comm::init()?;
+    let settings = match &args.config {
+        Some(path) => ConfigFile::load(path),
+        None => Ok(ConfigFile::default()),
+    }
+    .and_then(|file| Settings::from_config(file.overridden_by(args.as_overrides())));
+    let Some(result) = attend::run(&comm, settings, args.force)? else {
+        return Ok(());
+    };
+    report::write_all(&result, &result.settings.output)?;
+    print_summary(&result);
+    Ok(())
+}
+
+fn print_summary(result: &RunResult) {
+    println!("{:<14} {:<24} {:>9} {:>8}  {}", "student_id", "name", "presence", "seen", "status");
+    for a in &result.attendance {
+        println!(
+            "{:<14} {:<24} {:>8.1}% {:>8}  {}",
+            a.student_id,
+            a.name,
+            a.presence * 100.0,
+            format!("{}/{}", a.frames_seen, a.sampled_frames),
+            a.status()
+        );
+    }
+    if !result.failed_frames.is_empty() {
+        println!("warning: {} sampled frame(s) could not be decoded and were left out", result.failed_frames.len());
+    }
+    let per_frame = result.timings.iter().map(|t| t.busy_s).sum::<f64>() / result.sampled_frames.max(1) as f64;
+    println!(
+        "{} sampled frames, {} faces, {} rank(s), {:.1} s wall, {:.0} ms/frame per rank; reports in {}",
+        result.sampled_frames,
+        result.detections.len(),
+        result.ranks,
+        result.wall_time_s,
+        per_frame * 1000.0,
+        result.settings.output.display()
+    );
+}
+
+fn synth(args: SynthArgs) -> Result<()> {
+    let pipeline = FacePipeline::load(&face::find_model_dir(args.models.as_deref())?, 1)?;
+    synth::run(&args.scenario, &args.video, &args.photos, &pipeline)?;
+    println!("wrote {} and enrolment photos in {}", args.video.display(), args.photos.display());
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! Writing output files so that a file with its final name is always complete.
+//!
+//! Each writer fills a temporary sibling (`.NAME.partial`), which is renamed into place only when
+//! the writer succeeded; on failure the temporary is removed. A crash therefore never leaves a
+//! half-written `attendance.xlsx` that looks finished.
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// Who may read a file: biometric data (encodings) is for the owner only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Shared,
+    OwnerOnly,
+}
+
+/// Runs `write` on a temporary path next to `path` and renames the result into place.
+pub fn write_atomically(path: &Path, access: Access, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let partial = partial_path(path);
+    let mode = match access {
+        Access::Shared => 0o644,
+        Access::OwnerOnly => 0o600,
+    };
+    // Create the file ourselves so that the mode holds from the first byte; writers that
+    // truncate (HDF5, xlsx) keep an existing file's mode.
+    let _ = std::fs::remove_file(&partial);
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&partial)
+        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let result = write(&partial).and_then(|()| {
+        std::fs::rename(&partial, path).with_context(|| format!("cannot rename into {}", path.display()))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result.with_context(|| format!("writing {}", path.display()))
+}
+
+fn partial_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.partial"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn success_renames_and_sets_the_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.h5");
+        write_atomically(&path, Access::OwnerOnly, |p| Ok(std::fs::write(p, b"x")?)).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"x");
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn failure_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.csv");
+        let err = write_atomically(&path, Access::Shared, |p| {
+            std::fs::write(p, b"half")?;
+            anyhow::bail!("disk full")
+        });
+        assert!(err.is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

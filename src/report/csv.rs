@@ -1,0 +1,66 @@
+//! `attendance.csv` and `detections.csv`: the column sets are a public contract (see
+//! docs/FORMAT.md); numbers are written with fixed decimals so files diff cleanly.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::output::{write_atomically, Access};
+use crate::result::RunResult;
+
+pub const ATTENDANCE_HEADER: [&str; 8] =
+    ["student_id", "name", "sampled_frames", "frames_seen", "presence", "first_seen_s", "last_seen_s", "status"];
+pub const DETECTIONS_HEADER: [&str; 9] = ["frame", "time_s", "rank", "x", "y", "w", "h", "student_id", "distance"];
+
+/// Seconds as written in every report: milliseconds are finer than any frame rate needs.
+pub fn seconds(t: f64) -> String {
+    format!("{t:.3}")
+}
+
+fn optional_seconds(t: Option<f64>) -> String {
+    t.map(seconds).unwrap_or_default()
+}
+
+pub fn write_attendance(result: &RunResult, path: &Path) -> Result<()> {
+    write_atomically(path, Access::Shared, |tmp| {
+        let mut w = ::csv::Writer::from_path(tmp)?;
+        w.write_record(ATTENDANCE_HEADER)?;
+        for a in &result.attendance {
+            w.write_record([
+                a.student_id.clone(),
+                a.name.clone(),
+                a.sampled_frames.to_string(),
+                a.frames_seen.to_string(),
+                format!("{:.4}", a.presence),
+                optional_seconds(a.first_seen_s),
+                optional_seconds(a.last_seen_s),
+                a.status().to_string(),
+            ])?;
+        }
+        w.flush()?;
+        Ok(())
+    })
+}
+
+pub fn write_detections(result: &RunResult, path: &Path) -> Result<()> {
+    write_atomically(path, Access::Shared, |tmp| {
+        let mut w = ::csv::Writer::from_path(tmp)?;
+        w.write_record(DETECTIONS_HEADER)?;
+        for d in &result.detections {
+            let student = d.student.map(|s| result.roster.ids[s as usize].clone()).unwrap_or_default();
+            w.write_record([
+                d.frame.to_string(),
+                seconds(d.time_s),
+                d.rank.to_string(),
+                d.bbox.x.to_string(),
+                d.bbox.y.to_string(),
+                d.bbox.w.to_string(),
+                d.bbox.h.to_string(),
+                student,
+                format!("{:.4}", d.distance),
+            ])?;
+        }
+        w.flush()?;
+        Ok(())
+    })
+}

@@ -1,0 +1,172 @@
+//! What a run produces, as plain values: the input of every report writer.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Settings;
+use crate::face::FaceBox;
+use crate::roster::Roster;
+use crate::video::VideoInfo;
+
+/// One face found in one sampled frame, in original-frame pixels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    pub frame: u64,
+    pub time_s: f64,
+    /// The rank that analysed the frame (the only field that depends on the schedule).
+    pub rank: u32,
+    pub bbox: FaceBox,
+    /// Index into the roster's students; `None` for a face nobody on the roster matches.
+    pub student: Option<u32>,
+    /// Distance to the nearest enrolled encoding, matched or not.
+    pub distance: f64,
+}
+
+/// Where one rank's time went. Seconds throughout. Stored as-is as an HDF5 compound row.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, hdf5::H5Type)]
+#[repr(C)]
+pub struct RankTiming {
+    pub rank: u32,
+    pub units: u64,
+    /// Sampled frames analysed.
+    pub frames: u64,
+    /// Frames the decoder produced to get to them (≥ `frames`).
+    pub decoded_frames: u64,
+    pub faces: u64,
+    /// Loading the dlib models.
+    pub setup_s: f64,
+    pub decode_s: f64,
+    pub detect_s: f64,
+    pub encode_s: f64,
+    pub match_s: f64,
+    /// Time inside units (decode + detect + encode + match + bookkeeping).
+    pub busy_s: f64,
+    /// From the common start to this rank's last unit done.
+    pub total_s: f64,
+}
+
+/// One unit of work as it ran: the timeline. Stored as-is as an HDF5 compound row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, hdf5::H5Type)]
+#[repr(C)]
+pub struct UnitRecord {
+    pub unit: u64,
+    pub rank: u32,
+    /// Seconds since the common start.
+    pub start_s: f64,
+    pub end_s: f64,
+    pub frames: u64,
+}
+
+/// One student's attendance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttendanceRow {
+    pub student_id: String,
+    pub name: String,
+    pub sampled_frames: u64,
+    pub frames_seen: u64,
+    pub presence: f64,
+    pub first_seen_s: Option<f64>,
+    pub last_seen_s: Option<f64>,
+    pub present: bool,
+}
+
+impl AttendanceRow {
+    pub fn status(&self) -> &'static str {
+        if self.present {
+            "Present"
+        } else {
+            "Absent"
+        }
+    }
+}
+
+/// Everything a finished `attend` run knows; the reports are functions of this.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    pub settings: Settings,
+    pub video: VideoInfo,
+    pub roster: Roster,
+    pub ranks: usize,
+    /// Frame stride actually used (from `every`, or from `fps` and the video's rate).
+    pub stride: usize,
+    /// Sampled frames that were decoded and analysed (the presence denominator).
+    pub sampled_frames: u64,
+    /// Sampled frames the decoder could not produce: left out of every count, and reported.
+    pub failed_frames: Vec<u64>,
+    /// Sorted by (frame, x, y).
+    pub detections: Vec<Detection>,
+    pub attendance: Vec<AttendanceRow>,
+    pub timings: Vec<RankTiming>,
+    /// Sorted by unit.
+    pub units: Vec<UnitRecord>,
+    pub wall_time_s: f64,
+}
+
+/// Attendance per student from the detections: a student counts as seen in a frame if at least
+/// one face in it matched them; presence is the share of sampled frames they were seen in.
+pub fn attendance(roster: &Roster, detections: &[Detection], sampled_frames: u64, threshold: f64) -> Vec<AttendanceRow> {
+    roster
+        .ids
+        .iter()
+        .zip(&roster.names)
+        .enumerate()
+        .map(|(student, (id, name))| {
+            let mut frames: Vec<(u64, f64)> = detections
+                .iter()
+                .filter(|d| d.student == Some(student as u32))
+                .map(|d| (d.frame, d.time_s))
+                .collect();
+            frames.sort_by_key(|&(f, _)| f);
+            frames.dedup_by_key(|&mut (f, _)| f);
+            let frames_seen = frames.len() as u64;
+            let presence = if sampled_frames == 0 { 0.0 } else { frames_seen as f64 / sampled_frames as f64 };
+            AttendanceRow {
+                student_id: id.clone(),
+                name: name.clone(),
+                sampled_frames,
+                frames_seen,
+                presence,
+                first_seen_s: frames.first().map(|&(_, t)| t),
+                last_seen_s: frames.last().map(|&(_, t)| t),
+                present: presence >= threshold,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn det(frame: u64, student: Option<u32>) -> Detection {
+        Detection {
+            frame,
+            time_s: frame as f64 / 10.0,
+            rank: 0,
+            bbox: FaceBox { x: 0, y: 0, w: 1, h: 1 },
+            student,
+            distance: 0.3,
+        }
+    }
+
+    #[test]
+    fn presence_counts_frames_not_faces() {
+        let roster = Roster {
+            ids: vec!["a".into(), "b".into()],
+            names: vec!["A".into(), "B".into()],
+            encodings: Array2::zeros((2, 128)),
+            owner: vec![0, 1],
+            sources: vec!["a.jpg".into(), "b.jpg".into()],
+        };
+        // "a" matched twice in frame 10 (two photos of a look-alike): still one frame.
+        let dets = [det(0, Some(0)), det(10, Some(0)), det(10, Some(0)), det(20, Some(0)), det(20, None)];
+        let rows = attendance(&roster, &dets, 4, 0.75);
+        assert_eq!(rows[0].frames_seen, 3);
+        assert_eq!(rows[0].presence, 0.75);
+        assert!(rows[0].present, "presence equal to the threshold is Present");
+        assert_eq!((rows[0].first_seen_s, rows[0].last_seen_s), (Some(0.0), Some(2.0)));
+        assert_eq!(rows[1].frames_seen, 0);
+        assert_eq!(rows[1].first_seen_s, None);
+        assert_eq!(rows[1].status(), "Absent");
+    }
+}

@@ -1,0 +1,98 @@
+//! The roster: who is enrolled, and their face encodings.
+//!
+//! A student may have several enrolment photos; each photo gives one encoding row, and a face
+//! matches the student owning the nearest row. Stored in HDF5 under `/roster` (see
+//! docs/FORMAT.md), both in `roster.h5` and inside every result file, so a result is
+//! self-contained.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use anyhow::{bail, ensure, Context, Result};
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::face::ENCODING_LEN;
+use crate::h5util;
+
+pub const GROUP: &str = "roster";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Roster {
+    /// One per student, unique.
+    pub ids: Vec<String>,
+    /// Display names, parallel to `ids`.
+    pub names: Vec<String>,
+    /// One encoding per enrolment photo, `ENCODING_LEN` columns.
+    pub encodings: Array2<f64>,
+    /// For each encoding row, the index of its student in `ids`.
+    pub owner: Vec<u32>,
+    /// For each encoding row, the photo it came from (relative to the enrolment folder).
+    pub sources: Vec<String>,
+}
+
+impl Roster {
+    /// Checks the invariants every reader relies on.
+    pub fn validate(&self) -> Result<()> {
+        ensure!(!self.ids.is_empty(), "the roster holds no students");
+        ensure!(self.names.len() == self.ids.len(), "names and ids differ in length");
+        let rows = self.encodings.nrows();
+        ensure!(self.encodings.ncols() == ENCODING_LEN, "encodings have {} columns, not {ENCODING_LEN}", self.encodings.ncols());
+        ensure!(self.owner.len() == rows && self.sources.len() == rows, "encoding tables differ in length");
+        let mut seen = HashSet::new();
+        for id in &self.ids {
+            ensure!(!id.is_empty(), "an empty student id");
+            ensure!(seen.insert(id), "duplicate student id {id:?}");
+        }
+        for &o in &self.owner {
+            ensure!((o as usize) < self.ids.len(), "an encoding belongs to student #{o}, which does not exist");
+        }
+        for (i, id) in self.ids.iter().enumerate() {
+            ensure!(self.owner.contains(&(i as u32)), "student {id:?} has no encoding");
+        }
+        Ok(())
+    }
+
+    /// Writes the roster as `/roster` inside an open file.
+    pub fn write_h5(&self, file: &hdf5::File) -> Result<()> {
+        let g = file.create_group(GROUP)?;
+        h5util::write_strings(&g, "student_id", &self.ids)?;
+        h5util::write_strings(&g, "name", &self.names)?;
+        g.new_dataset_builder().with_data(&self.encodings).create("encoding")?;
+        g.new_dataset_builder().with_data(&self.owner).create("encoding_student")?;
+        h5util::write_strings(&g, "encoding_source", &self.sources)?;
+        Ok(())
+    }
+
+    /// Reads `/roster` from an open file and checks it.
+    pub fn read_h5(file: &hdf5::File) -> Result<Self> {
+        let g = file.group(GROUP).map_err(|_| anyhow::anyhow!("no /{GROUP} group"))?;
+        let roster = Roster {
+            ids: h5util::read_strings(&g, "student_id").context("/roster/student_id")?,
+            names: h5util::read_strings(&g, "name").context("/roster/name")?,
+            encodings: g.dataset("encoding").and_then(|d| d.read_2d()).context("/roster/encoding")?,
+            owner: g.dataset("encoding_student").and_then(|d| d.read_raw()).context("/roster/encoding_student")?,
+            sources: h5util::read_strings(&g, "encoding_source").context("/roster/encoding_source")?,
+        };
+        roster.validate()?;
+        Ok(roster)
+    }
+
+    /// Opens a roster file written by `rollcall enroll`, with an error that says what is wrong
+    /// with it rather than HDF5's.
+    pub fn load(path: &Path) -> Result<Self> {
+        if !path.is_file() {
+            bail!("roster {} does not exist (make one with `rollcall enroll PHOTOS_DIR -o {}`)", path.display(), path.display());
+        }
+        let file = hdf5::File::open(path)
+            .map_err(|_| anyhow::anyhow!("roster {} is not an HDF5 file", path.display()))?;
+        Roster::read_h5(&file).map_err(|e| {
+            anyhow::anyhow!("roster {} is not a rollcall roster: {e:#}", path.display())
+        })
+    }
+
+    /// The student an encoding row belongs to.
+    pub fn student_of(&self, encoding_row: usize) -> usize {
+        self.owner[encoding_row] as usize
+    }
+}

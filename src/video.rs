@@ -1,0 +1,125 @@
+//! Reading video frames with OpenCV: probing a file, and fetching sampled frames with as
+//! little decoding as the container allows.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use opencv::core::Mat;
+use opencv::prelude::*;
+use opencv::videoio::{self, VideoCapture};
+use serde::{Deserialize, Serialize};
+
+/// Frames between the reader's position and the wanted frame above which seeking is cheaper
+/// than decoding forward. Codecs decode from the previous keyframe on a seek anyway, so a short
+/// gap is best walked with `grab` (decode, no colour conversion).
+const MAX_GRAB_GAP: usize = 48;
+
+/// What rank 0 learns about a video before planning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoInfo {
+    pub path: String,
+    pub file_size: u64,
+    pub frame_count: usize,
+    pub fps: f64,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl VideoInfo {
+    /// Seconds from the start of the video to frame `frame`.
+    pub fn time_of(&self, frame: usize) -> f64 {
+        frame as f64 / self.fps
+    }
+}
+
+fn open_capture(path: &Path) -> Result<VideoCapture> {
+    let name = path.to_str().with_context(|| format!("video path {} is not UTF-8", path.display()))?;
+    let cap = VideoCapture::from_file(name, videoio::CAP_ANY)?;
+    if !cap.is_opened()? {
+        bail!("video {} cannot be opened: not a video file, or a codec OpenCV lacks", path.display());
+    }
+    Ok(cap)
+}
+
+/// Opens `path`, reads its frame count, rate and size, and checks that the first frame decodes.
+pub fn probe(path: &Path) -> Result<VideoInfo> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow::anyhow!("video {} does not exist", path.display()),
+        _ => anyhow::anyhow!("video {}: {e}", path.display()),
+    })?;
+    if !meta.is_file() {
+        bail!("video {} is not a file", path.display());
+    }
+    if meta.len() == 0 {
+        bail!("video {} is empty (0 bytes)", path.display());
+    }
+    let mut cap = open_capture(path)?;
+    let frame_count = cap.get(videoio::CAP_PROP_FRAME_COUNT)?;
+    let fps = cap.get(videoio::CAP_PROP_FPS)?;
+    let width = cap.get(videoio::CAP_PROP_FRAME_WIDTH)?;
+    let height = cap.get(videoio::CAP_PROP_FRAME_HEIGHT)?;
+    if !(frame_count >= 1.0) {
+        bail!("video {} reports no frames", path.display());
+    }
+    if !(fps > 0.0 && fps.is_finite()) {
+        bail!("video {} reports no frame rate", path.display());
+    }
+    let mut first = Mat::default();
+    if !cap.read(&mut first)? || first.empty() {
+        bail!("video {}: the first frame cannot be decoded", path.display());
+    }
+    Ok(VideoInfo {
+        path: path.display().to_string(),
+        file_size: meta.len(),
+        frame_count: frame_count as usize,
+        fps,
+        width: width as u32,
+        height: height as u32,
+    })
+}
+
+/// A video opened by one rank, read at increasing or arbitrary frame indices.
+pub struct VideoReader {
+    cap: VideoCapture,
+    /// Index of the frame the next `grab` returns.
+    position: usize,
+    /// Frames the decoder produced, sampled or not: the cost of getting to the sampled ones.
+    decoded: usize,
+}
+
+impl VideoReader {
+    pub fn open(path: &Path) -> Result<Self> {
+        Ok(VideoReader { cap: open_capture(path)?, position: 0, decoded: 0 })
+    }
+
+    /// Reads frame `index` into `frame` (BGR). Returns `false` when the frame cannot be
+    /// decoded (a damaged stretch, or a container that overstated its length).
+    pub fn read(&mut self, index: usize, frame: &mut Mat) -> Result<bool> {
+        if index < self.position || index - self.position > MAX_GRAB_GAP {
+            self.cap.set(videoio::CAP_PROP_POS_FRAMES, index as f64)?;
+            self.position = index;
+        }
+        let mut ok = true;
+        while ok && self.position < index {
+            ok = self.cap.grab()?;
+            self.advance();
+        }
+        ok = ok && self.cap.read(frame)? && !frame.empty();
+        self.advance();
+        if !ok {
+            // The decoder's position is unknown after a failure: seek next time.
+            self.position = usize::MAX;
+        }
+        Ok(ok)
+    }
+
+    fn advance(&mut self) {
+        self.position = self.position.saturating_add(1);
+        self.decoded += 1;
+    }
+
+    /// Frames decoded so far, including those passed over to reach sampled frames.
+    pub fn decoded_frames(&self) -> usize {
+        self.decoded
+    }
+}

@@ -1,0 +1,100 @@
+//! `rollcall attend` end to end: real ranks, the real ground-truth lecture, real files read back.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn attend_args<'a>(video: &'a Path, roster: &'a Path, out: &'a Path) -> Vec<&'a str> {
+    vec!["attend", video.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap()]
+}
+
+/// The acceptance test of the skeleton: without a launcher and on 1, 2 and 3 ranks, the
+/// attendance equals the scenario's ground truth and the detections are identical.
+#[test]
+fn attendance_is_the_ground_truth_on_any_number_of_ranks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let video = lecture_video();
+    let expected = read(&repo().join("data/lecture/expected_attendance.csv"));
+
+    let single = tmp.path().join("single");
+    assert_success(&run(rollcall_command(), &attend_args(&video, &roster, &single)));
+    assert_eq!(read(&single.join("attendance.csv")), expected);
+    let reference = detections_without_rank(&single);
+    assert!(reference.lines().count() > 30, "too few detections:\n{reference}");
+
+    for ranks in 1..=3 {
+        let out = tmp.path().join(format!("n{ranks}"));
+        let o = run(mpirun_command(ranks), &attend_args(&video, &roster, &out));
+        assert_success(&o);
+        assert_eq!(read(&out.join("attendance.csv")), expected, "{ranks} ranks");
+        assert_eq!(detections_without_rank(&out), reference, "{ranks} ranks");
+        let used_ranks: std::collections::BTreeSet<String> = read(&out.join("detections.csv"))
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(2).unwrap().to_owned())
+            .collect();
+        assert_eq!(used_ranks.len(), ranks, "every rank analysed frames with faces");
+    }
+}
+
+#[test]
+fn hdf5_and_xlsx_read_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let out = tmp.path().join("out");
+    assert_success(&run(mpirun_command(2), &attend_args(&lecture_video(), &roster, &out)));
+
+    // h5dump, the HDF5 project's own reader, sees every table.
+    let h5 = out.join("attendance.h5");
+    let dump = std::process::Command::new("h5dump").arg("-H").arg(&h5).output().unwrap();
+    assert!(dump.status.success(), "h5dump failed: {}", stderr(&dump));
+    let header = String::from_utf8_lossy(&dump.stdout);
+    for dataset in ["/attendance", "/detections", "/ranks", "/units", "/roster/encoding", "/roster/student_id"] {
+        let name = dataset.rsplit('/').next().unwrap();
+        assert!(header.contains(&format!("DATASET \"{name}\"")), "{dataset} missing in:\n{header}");
+    }
+    let attendance = std::process::Command::new("h5dump").args(["-d", "/attendance"]).arg(&h5).output().unwrap();
+    let attendance = String::from_utf8_lossy(&attendance.stdout);
+    for id in ["obama", "biden", "hanks", "ana"] {
+        assert!(attendance.contains(&format!("\"{id}\"")), "{id} missing in /attendance:\n{attendance}");
+    }
+    let encodings = std::process::Command::new("h5dump").args(["-H", "-d", "/roster/encoding"]).arg(&h5).output().unwrap();
+    assert!(String::from_utf8_lossy(&encodings.stdout).contains("( 4, 128 )"), "4 students × 128-d encodings");
+
+    // The workbook, through an independent xlsx reader.
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let mut wb: Xlsx<_> = open_workbook(out.join("attendance.xlsx")).unwrap();
+    let sheets = wb.sheet_names();
+    assert!(sheets.contains(&"Attendance".to_string()) && sheets.contains(&"Ranks".to_string()), "{sheets:?}");
+    let att = wb.worksheet_range("Attendance").unwrap();
+    let rows: Vec<Vec<String>> = att.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert_eq!(rows[0][0], "Student ID");
+    let hanks = rows.iter().find(|r| r[0] == "hanks").expect("hanks row");
+    assert_eq!(hanks[7], "Present");
+    assert_eq!(att.get_value((3, 3)), Some(&Data::Float(25.0)), "hanks seen in 25 frames");
+    let ranks = wb.worksheet_range("Ranks").unwrap();
+    assert_eq!(ranks.height(), 3, "header + one row per rank");
+}
+
+#[test]
+fn existing_outputs_are_not_overwritten_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("attendance.csv"), "precious").unwrap();
+    let video = lecture_video();
+    let args = attend_args(&video, &roster, &out);
+    let o = run(rollcall_command(), &args);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("already exists: pass --force"), "{}", stderr(&o));
+    assert_eq!(read(&out.join("attendance.csv")), "precious");
+
+    let mut forced = args.clone();
+    forced.push("--force");
+    assert_success(&run(mpirun_command(2), &forced));
+    assert!(read(&out.join("attendance.csv")).starts_with("student_id,"));
+}

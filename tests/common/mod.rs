@@ -1,0 +1,87 @@
+//! Helpers shared by the integration tests: they run the real binary, under a real `mpirun`,
+//! on the ground-truth lecture that `make setup` generates.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A file `make setup` provides; a clear failure if it has not run.
+pub fn setup_file(relative: &str) -> PathBuf {
+    let path = repo().join(relative);
+    assert!(path.exists(), "{} is missing: run `make setup` first", path.display());
+    path
+}
+
+pub fn lecture_video() -> PathBuf {
+    setup_file("data/lecture/lecture.avi")
+}
+
+pub fn lecture_photos() -> PathBuf {
+    setup_file("data/lecture/photos")
+}
+
+/// `rollcall ARGS` with the environment the Makefile gives it.
+pub fn rollcall_command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rollcall"));
+    c.current_dir(repo()).env("OPENBLAS_NUM_THREADS", "1");
+    c
+}
+
+/// `mpirun -n N rollcall ARGS`, oversubscribed as on a 2-core machine.
+pub fn mpirun_command(ranks: usize) -> Command {
+    let mut c = Command::new("mpirun");
+    c.current_dir(repo())
+        .args(["--oversubscribe", "-n", &ranks.to_string(), env!("CARGO_BIN_EXE_rollcall")])
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("OMPI_MCA_mpi_yield_when_idle", "1")
+        .env("OPENBLAS_NUM_THREADS", "1");
+    c
+}
+
+/// Runs a command, returning its output; panics with its stderr if it could not start.
+pub fn run(mut command: Command, args: &[&str]) -> Output {
+    command.args(args).output().expect("cannot start the command")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn assert_success(o: &Output) {
+    assert!(
+        o.status.success(),
+        "failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        stderr(o)
+    );
+}
+
+/// Enrols the ground-truth lecture's photos into `dir/roster.h5`.
+pub fn enrol_lecture(dir: &Path) -> PathBuf {
+    let roster = dir.join("roster.h5");
+    let o = run(rollcall_command(), &["enroll", lecture_photos().to_str().unwrap(), "-o", roster.to_str().unwrap()]);
+    assert_success(&o);
+    roster
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// detections.csv without its `rank` column (the only one allowed to depend on the schedule).
+pub fn detections_without_rank(out: &Path) -> String {
+    read(&out.join("detections.csv"))
+        .lines()
+        .map(|line| {
+            let mut cols: Vec<&str> = line.split(',').collect();
+            cols.remove(2);
+            cols.join(",") + "\n"
+        })
+        .collect()
+}
