@@ -9,7 +9,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_mpi_yield_when_idle := 1
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: setup build demo test clean
+.PHONY: setup build demo test bench-balance clean
 
 setup:
 	@scripts/setup.sh
@@ -25,6 +25,10 @@ demo: setup
 ## Every test: unit tests, then real mpirun runs on real video (see tests/).
 test: setup
 	cargo test --release --locked -- --test-threads 2
+
+## Load balance: block vs dynamic with one of two ranks slowed 2x (benches/balance.rs).
+bench-balance: setup
+	cargo bench --locked --bench balance
 
 clean:
 	rm -rf out target

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use ndarray::ArrayView1;
 use opencv::core::{Mat, Size};
 use opencv::imgproc;
@@ -20,7 +20,7 @@ use crate::plan::FramePlan;
 use crate::report;
 use crate::result::{self, Detection, RankTiming, RunResult, UnitRecord};
 use crate::roster::Roster;
-use crate::schedule;
+use crate::schedule::{self, Schedule, StaticSource, UnitSource};
 use crate::video::{self, VideoInfo, VideoReader};
 
 /// Everything rank 0 decides before work starts; every rank receives the same copy.
@@ -50,16 +50,19 @@ pub const OUTPUTS: [&str; 4] = ["attendance.h5", "attendance.xlsx", "attendance.
 /// which is ignored in favour of the broadcast). Returns the result on rank 0.
 pub fn run(comm: &Comm, settings: Result<Settings>, force: bool) -> Result<Option<RunResult>> {
     let setup = if comm.is_root() {
-        let prepared = settings.and_then(|s| prepare(s, force)).map_err(|e| format!("{e:#}"));
+        let prepared = settings.and_then(|s| prepare(s, comm.size(), force)).map_err(|e| format!("{e:#}"));
         comm.broadcast(Some(&prepared))?
     } else {
         comm.broadcast::<Result<JobSetup, String>>(None)?
     };
     let setup = setup.map_err(|msg| anyhow!(msg))?;
 
+    // Models load before the common start, so the timeline and the ranks' totals measure the
+    // work and its distribution, not start-up.
+    let worker = FrameWorker::new(&setup, comm.rank() as u32);
     comm.barrier();
     let start = comm.time();
-    let report = run_rank(comm, &setup, start).map_err(|e| format!("rank {}: {e:#}", comm.rank()));
+    let report = run_rank(comm, &setup, worker, start).map_err(|e| format!("rank {}: {e:#}", comm.rank()));
     let Some(reports) = comm.gather(&report)? else {
         return Ok(None);
     };
@@ -69,63 +72,110 @@ pub fn run(comm: &Comm, settings: Result<Settings>, force: bool) -> Result<Optio
 }
 
 /// Rank 0's checks and loading, before any rank does work.
-fn prepare(settings: Settings, force: bool) -> Result<JobSetup> {
+fn prepare(settings: Settings, ranks: usize, force: bool) -> Result<JobSetup> {
     let video = video::probe(&settings.video)?;
     let roster = Roster::load(&settings.roster)?;
     let model_dir = face::find_model_dir(settings.models.as_deref())?;
+    if let Some(rank) = settings.slow_ranks.keys().find(|&&r| r as usize >= ranks) {
+        bail!("bench.slow_ranks names rank {rank}, but the job has {ranks} rank(s)");
+    }
     report::prepare_output_dir(&settings.output, &OUTPUTS, force)?;
     let stride = settings.sampling.stride(video.fps);
-    let plan = FramePlan::new(video.frame_count, stride, settings.chunk);
+    let plan = match settings.schedule {
+        Schedule::Guided => FramePlan::guided(video.frame_count, stride, settings.chunk, ranks),
+        _ => FramePlan::uniform(video.frame_count, stride, settings.chunk),
+    };
+    if !settings.slow_ranks.is_empty() {
+        eprintln!("rollcall: warning: benchmark knob bench.slow_ranks is on ({}): timings are not real", settings.slow_ranks_text());
+    }
     Ok(JobSetup { settings, video, roster, plan, model_dir })
 }
 
-/// One rank's share of the work.
-fn run_rank(comm: &Comm, setup: &JobSetup, start: f64) -> Result<RankReport> {
+/// One rank's share of the work. A rank whose worker could not be set up still takes part in
+/// the schedule (it drains its source) so that nobody waits for it.
+fn run_rank(comm: &Comm, setup: &JobSetup, worker: Result<FrameWorker>, start: f64) -> Result<RankReport> {
     let rank = comm.rank();
-    let t_setup = Instant::now();
-    let pipeline = FacePipeline::load(&setup.model_dir, setup.settings.upsample)?;
-    let mut reader = VideoReader::open(&setup.settings.video)?;
-    let mut timing = RankTiming { rank: rank as u32, setup_s: t_setup.elapsed().as_secs_f64(), ..Default::default() };
-
-    let mut worker = FrameWorker { setup, pipeline, reader: &mut reader, rank: rank as u32, frame: Mat::default(), scaled: Mat::default() };
-    let mut report = RankReport { detections: Vec::new(), units: Vec::new(), timing: RankTiming::default(), failed_frames: Vec::new() };
-    for unit in schedule::static_units(setup.settings.schedule, setup.plan.n_units(), rank, comm.size()) {
-        let unit_start = comm.time() - start;
+    let n_units = setup.plan.n_units();
+    let mut source: Box<dyn UnitSource + '_> = if setup.settings.schedule.is_dynamic() {
+        comm.work_queue(n_units)
+    } else {
+        Box::new(StaticSource::new(schedule::static_units(setup.settings.schedule, n_units, rank, comm.size())))
+    };
+    let mut worker = match worker {
+        Ok(worker) => worker,
+        Err(e) => {
+            schedule::drain(source.as_mut())?;
+            return Err(e);
+        }
+    };
+    let clock = || comm.time() - start;
+    let run = schedule::run_units(source.as_mut(), &clock, setup.settings.slowdown_of(rank), |unit, source| {
         let mut frames = 0;
         for frame in setup.plan.unit_frames(unit) {
-            if worker.analyze_frame(frame, &mut timing, &mut report.detections)? {
+            if worker.analyze_frame(frame)? {
                 frames += 1;
-            } else {
-                report.failed_frames.push(frame as u64);
             }
+            source.serve()?;
         }
-        let unit_end = comm.time() - start;
-        timing.units += 1;
-        timing.busy_s += unit_end - unit_start;
-        report.units.push(UnitRecord { unit: unit as u64, rank: rank as u32, start_s: unit_start, end_s: unit_end, frames });
+        Ok(frames)
+    });
+    if let Some(e) = run.error {
+        return Err(e);
     }
-    timing.total_s = comm.time() - start;
-    timing.decoded_frames = reader.decoded_frames() as u64;
-    report.timing = timing;
-    Ok(report)
+    let mut timing = worker.timing;
+    timing.units = run.runs.len() as u64;
+    timing.busy_s = run.stats.busy_s;
+    timing.wait_s = run.stats.wait_s;
+    timing.comm_s = run.stats.comm_s;
+    timing.total_s = clock();
+    timing.decoded_frames = worker.reader.decoded_frames() as u64;
+    let units = run
+        .runs
+        .iter()
+        .map(|r| UnitRecord { unit: r.unit as u64, rank: rank as u32, start_s: r.start_s, end_s: r.end_s, frames: r.output })
+        .collect();
+    Ok(RankReport { detections: worker.detections, units, timing, failed_frames: worker.failed_frames })
 }
 
-/// The per-frame work of one rank, with its reusable buffers.
+/// The per-frame work of one rank: its models, its video handle, its buffers and what it found.
 struct FrameWorker<'a> {
     setup: &'a JobSetup,
     pipeline: FacePipeline,
-    reader: &'a mut VideoReader,
+    reader: VideoReader,
     rank: u32,
     frame: Mat,
     scaled: Mat,
+    timing: RankTiming,
+    detections: Vec<Detection>,
+    /// Sampled frames the decoder could not produce.
+    failed_frames: Vec<u64>,
 }
 
-impl FrameWorker<'_> {
+impl<'a> FrameWorker<'a> {
+    fn new(setup: &'a JobSetup, rank: u32) -> Result<Self> {
+        let started = Instant::now();
+        let pipeline = FacePipeline::load(&setup.model_dir, setup.settings.upsample)?;
+        let reader = VideoReader::open(&setup.settings.video)?;
+        let timing = RankTiming { rank, setup_s: started.elapsed().as_secs_f64(), ..Default::default() };
+        Ok(FrameWorker {
+            setup,
+            pipeline,
+            reader,
+            rank,
+            frame: Mat::default(),
+            scaled: Mat::default(),
+            timing,
+            detections: Vec::new(),
+            failed_frames: Vec::new(),
+        })
+    }
+
     /// Decodes, analyses and matches one sampled frame. Returns `false` if it cannot be decoded.
-    fn analyze_frame(&mut self, index: usize, timing: &mut RankTiming, out: &mut Vec<Detection>) -> Result<bool> {
+    fn analyze_frame(&mut self, index: usize) -> Result<bool> {
         let settings = &self.setup.settings;
         let t0 = Instant::now();
         if !self.reader.read(index, &mut self.frame)? {
+            self.failed_frames.push(index as u64);
             return Ok(false);
         }
         let image = if settings.scale == 1.0 {
@@ -135,11 +185,11 @@ impl FrameWorker<'_> {
                 .context("scaling a frame")?;
             &self.scaled
         };
-        timing.decode_s += t0.elapsed().as_secs_f64();
+        self.timing.decode_s += t0.elapsed().as_secs_f64();
 
         let (faces, stages) = self.pipeline.analyze(image)?;
-        timing.detect_s += stages.detect.as_secs_f64();
-        timing.encode_s += stages.encode.as_secs_f64();
+        self.timing.detect_s += stages.detect.as_secs_f64();
+        self.timing.encode_s += stages.encode.as_secs_f64();
 
         let t1 = Instant::now();
         let roster = &self.setup.roster;
@@ -147,7 +197,7 @@ impl FrameWorker<'_> {
             let best = matching::nearest(&roster.encodings, ArrayView1::from(&face.encoding[..]))
                 .context("the roster has no encodings")?;
             let student = (best.distance <= settings.tolerance).then(|| roster.student_of(best.encoding_row) as u32);
-            out.push(Detection {
+            self.detections.push(Detection {
                 frame: index as u64,
                 time_s: self.setup.video.time_of(index),
                 rank: self.rank,
@@ -156,9 +206,9 @@ impl FrameWorker<'_> {
                 distance: best.distance,
             });
         }
-        timing.match_s += t1.elapsed().as_secs_f64();
-        timing.frames += 1;
-        timing.faces += faces.len() as u64;
+        self.timing.match_s += t1.elapsed().as_secs_f64();
+        self.timing.frames += 1;
+        self.timing.faces += faces.len() as u64;
         Ok(true)
     }
 }

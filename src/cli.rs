@@ -93,7 +93,8 @@ pub struct AttendArgs {
     /// Share of sampled frames a student must be seen in to be Present [default: 0.75].
     #[arg(long, value_name = "P")]
     pub threshold: Option<f64>,
-    /// How units of frames are spread over ranks [default: block].
+    /// How units of frames are spread over ranks: block and cyclic split them up front;
+    /// dynamic and guided hand them out from rank 0 as ranks become free [default: block].
     #[arg(long, value_enum)]
     pub schedule: Option<Schedule>,
     /// Sampled frames per unit of work [default: 4].
@@ -123,6 +124,7 @@ impl AttendArgs {
             threshold: self.threshold,
             schedule: self.schedule,
             chunk: self.chunk,
+            bench: None,
         }
     }
 }

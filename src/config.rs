@@ -5,6 +5,7 @@
 //! a terminal wants). Unknown keys are rejected: a misspelt `tolerence:` must not silently fall
 //! back to the default.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -34,6 +35,35 @@ pub struct ConfigFile {
     pub threshold: Option<f64>,
     pub schedule: Option<Schedule>,
     pub chunk: Option<usize>,
+    /// Benchmark-only settings; absent in normal runs.
+    pub bench: Option<BenchConfig>,
+}
+
+/// Knobs for studying load balance on one machine. Never set them for real attendance: the
+/// reports print them, and rank 0 warns when any is on.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchConfig {
+    /// Rank → factor ≥ 1 by which that rank's units are stretched, imitating a slower node.
+    #[serde(default)]
+    pub slow_ranks: BTreeMap<RankKey, f64>,
+}
+
+/// A rank number as a YAML key: `1:` and `"1":` both mean rank 1.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(untagged)]
+pub enum RankKey {
+    Number(u32),
+    Text(String),
+}
+
+impl RankKey {
+    fn rank(&self) -> Result<u32> {
+        match self {
+            RankKey::Number(n) => Ok(*n),
+            RankKey::Text(t) => t.trim().parse().map_err(|_| anyhow::anyhow!("bench.slow_ranks: {t:?} is not a rank number")),
+        }
+    }
 }
 
 impl ConfigFile {
@@ -61,6 +91,7 @@ impl ConfigFile {
             threshold: overrides.threshold.or(self.threshold),
             schedule: overrides.schedule.or(self.schedule),
             chunk: overrides.chunk.or(self.chunk),
+            bench: overrides.bench.or(self.bench),
         }
     }
 }
@@ -98,6 +129,8 @@ pub struct Settings {
     pub threshold: f64,
     pub schedule: Schedule,
     pub chunk: usize,
+    /// Benchmark knob `bench.slow_ranks` (empty in a normal run).
+    pub slow_ranks: BTreeMap<u32, f64>,
 }
 
 impl Settings {
@@ -134,6 +167,16 @@ impl Settings {
         if chunk == 0 {
             bail!("chunk must be at least 1 sampled frame per unit");
         }
+        let slow_ranks = c
+            .bench
+            .map(|b| b.slow_ranks)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(key, factor)| Ok((key.rank()?, factor)))
+            .collect::<Result<BTreeMap<u32, f64>>>()?;
+        if let Some((rank, factor)) = slow_ranks.iter().find(|(_, &f)| !(f >= 1.0 && f.is_finite())) {
+            bail!("bench.slow_ranks: rank {rank} has factor {factor}; factors are ≥ 1 (2.0 = twice as slow)");
+        }
         Ok(Settings {
             video,
             roster,
@@ -146,6 +189,7 @@ impl Settings {
             threshold,
             schedule: c.schedule.unwrap_or_default(),
             chunk,
+            slow_ranks,
         })
     }
 
@@ -167,7 +211,19 @@ impl Settings {
             ("threshold", self.threshold.to_string()),
             ("schedule", self.schedule.to_string()),
             ("chunk", self.chunk.to_string()),
+            ("bench.slow_ranks", self.slow_ranks_text()),
         ]
+    }
+
+    /// `bench.slow_ranks` as `rank:factor` pairs, empty when off.
+    pub fn slow_ranks_text(&self) -> String {
+        let pairs: Vec<String> = self.slow_ranks.iter().map(|(r, f)| format!("{r}:{f}")).collect();
+        pairs.join(" ")
+    }
+
+    /// The slow-down factor of `rank` (1 = normal speed).
+    pub fn slowdown_of(&self, rank: usize) -> f64 {
+        self.slow_ranks.get(&(rank as u32)).copied().unwrap_or(1.0)
     }
 }
 
@@ -219,6 +275,20 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/default.yaml");
         let documented = Settings::from_config(ConfigFile::load(&path).unwrap().overridden_by(minimal())).unwrap();
         assert_eq!(documented, Settings::from_config(minimal()).unwrap());
+    }
+
+    #[test]
+    fn slow_ranks_come_from_the_bench_section() {
+        let file: ConfigFile = serde_norway::from_str("bench:\n  slow_ranks: {\"1\": 2.0}\n").unwrap();
+        let s = Settings::from_config(file.overridden_by(minimal())).unwrap();
+        assert_eq!((s.slowdown_of(1), s.slowdown_of(0)), (2.0, 1.0));
+        assert_eq!(s.slow_ranks_text(), "1:2");
+        let unquoted: ConfigFile = serde_norway::from_str("bench: {slow_ranks: {0: 1.5}}").unwrap();
+        assert_eq!(Settings::from_config(unquoted.overridden_by(minimal())).unwrap().slowdown_of(0), 1.5);
+        let fast: ConfigFile = serde_norway::from_str("bench: {slow_ranks: {0: 0.5}}").unwrap();
+        assert!(Settings::from_config(fast.overridden_by(minimal())).is_err());
+        let word: ConfigFile = serde_norway::from_str("bench: {slow_ranks: {one: 2}}").unwrap();
+        assert!(Settings::from_config(word.overridden_by(minimal())).unwrap_err().to_string().contains("not a rank number"));
     }
 
     #[test]

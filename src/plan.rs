@@ -1,40 +1,68 @@
 //! The plan: a video cut into units of work, computed identically on every rank.
 //!
-//! Only the video's frame count, the sampling stride and the chunk size go in, so ranks never
-//! need to be sent the units themselves: an index is enough.
+//! Only the video's frame count, the sampling stride, the chunk size (and, for guided units,
+//! the number of ranks) go in, so ranks never need to be sent the units themselves: an index
+//! is enough.
 
 use serde::{Deserialize, Serialize};
 
-/// A video cut into units of `chunk` sampled frames each.
+/// A video cut into units of consecutive sampled frames.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FramePlan {
     pub frame_count: usize,
     /// Frame `f` is sampled when `f % stride == 0`.
     pub stride: usize,
-    /// Sampled frames per unit (the last unit may hold fewer).
-    pub chunk: usize,
+    /// Unit `u` holds sampled frames `bounds[u]..bounds[u + 1]` (indices among sampled frames).
+    bounds: Vec<usize>,
 }
 
 impl FramePlan {
-    pub fn new(frame_count: usize, stride: usize, chunk: usize) -> Self {
+    /// Units of `chunk` sampled frames each (the last may hold fewer).
+    pub fn uniform(frame_count: usize, stride: usize, chunk: usize) -> Self {
         assert!(stride > 0 && chunk > 0, "stride and chunk are validated settings");
-        FramePlan { frame_count, stride, chunk }
+        let sampled = frame_count.div_ceil(stride);
+        let mut bounds: Vec<usize> = (0..sampled).step_by(chunk).collect();
+        bounds.push(sampled);
+        FramePlan { frame_count, stride, bounds }
+    }
+
+    /// Guided units: each takes `1/(4·ranks)` of the sampled frames still unplanned, but no
+    /// fewer than `chunk`. Handed out in order, the queue starts with big units (few messages)
+    /// and ends with small ones (no long tail on the last rank). OpenMP's guided divides by
+    /// `ranks`; here a rank holds two units at once (the current and the prefetched one) and a
+    /// slow node may run at half speed, hence 4: no rank commits to more than its fair share.
+    pub fn guided(frame_count: usize, stride: usize, chunk: usize, ranks: usize) -> Self {
+        assert!(stride > 0 && chunk > 0 && ranks > 0, "validated settings");
+        let sampled = frame_count.div_ceil(stride);
+        let mut bounds = vec![0];
+        let mut planned = 0;
+        while planned < sampled {
+            let remaining = sampled - planned;
+            planned += remaining.div_ceil(4 * ranks).max(chunk).min(remaining);
+            bounds.push(planned);
+        }
+        if sampled == 0 {
+            bounds.push(0);
+        }
+        FramePlan { frame_count, stride, bounds }
     }
 
     /// Number of frames that will be analysed.
     pub fn sampled_frames(&self) -> usize {
-        self.frame_count.div_ceil(self.stride)
+        *self.bounds.last().expect("bounds are never empty")
     }
 
     pub fn n_units(&self) -> usize {
-        self.sampled_frames().div_ceil(self.chunk)
+        if self.sampled_frames() == 0 {
+            0
+        } else {
+            self.bounds.len() - 1
+        }
     }
 
     /// The sampled frame indices of unit `unit`, in increasing order.
     pub fn unit_frames(&self, unit: usize) -> impl Iterator<Item = usize> + '_ {
-        let first = unit * self.chunk;
-        let last = ((unit + 1) * self.chunk).min(self.sampled_frames());
-        (first..last).map(move |i| i * self.stride)
+        (self.bounds[unit]..self.bounds[unit + 1]).map(move |i| i * self.stride)
     }
 }
 
@@ -42,20 +70,36 @@ impl FramePlan {
 mod tests {
     use super::*;
 
+    fn all_frames(plan: &FramePlan) -> Vec<usize> {
+        (0..plan.n_units()).flat_map(|u| plan.unit_frames(u)).collect()
+    }
+
     #[test]
     fn units_cover_every_sampled_frame_once() {
         for (frames, stride, chunk) in [(300, 10, 4), (1, 1, 1), (301, 10, 4), (7, 3, 10), (0, 5, 2)] {
-            let plan = FramePlan::new(frames, stride, chunk);
-            let all: Vec<usize> = (0..plan.n_units()).flat_map(|u| plan.unit_frames(u)).collect();
             let expected: Vec<usize> = (0..frames).step_by(stride).collect();
-            assert_eq!(all, expected, "{frames} frames, stride {stride}, chunk {chunk}");
+            assert_eq!(all_frames(&FramePlan::uniform(frames, stride, chunk)), expected);
+            for ranks in [1, 2, 3, 64] {
+                assert_eq!(all_frames(&FramePlan::guided(frames, stride, chunk, ranks)), expected);
+            }
         }
     }
 
     #[test]
-    fn last_unit_may_be_short() {
-        let plan = FramePlan::new(301, 10, 4); // 31 sampled frames
+    fn last_uniform_unit_may_be_short() {
+        let plan = FramePlan::uniform(301, 10, 4); // 31 sampled frames
         assert_eq!(plan.n_units(), 8);
         assert_eq!(plan.unit_frames(7).collect::<Vec<_>>(), vec![280, 290, 300]);
+    }
+
+    #[test]
+    fn guided_units_shrink_to_the_chunk() {
+        let plan = FramePlan::guided(1000, 1, 10, 2);
+        let sizes: Vec<usize> = (0..plan.n_units()).map(|u| plan.unit_frames(u).count()).collect();
+        assert_eq!(&sizes[..4], &[125, 110, 96, 84]);
+        assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
+        let (last, rest) = sizes.split_last().unwrap();
+        assert!(rest.iter().all(|&s| s >= 10) && *last <= 10, "{sizes:?}");
+        assert_eq!(sizes.iter().sum::<usize>(), 1000);
     }
 }

@@ -32,7 +32,7 @@ pub struct RankTiming {
     /// Frames the decoder produced to get to them (≥ `frames`).
     pub decoded_frames: u64,
     pub faces: u64,
-    /// Loading the dlib models.
+    /// Loading the dlib models and opening the video (before the common start).
     pub setup_s: f64,
     pub decode_s: f64,
     pub detect_s: f64,
@@ -40,7 +40,11 @@ pub struct RankTiming {
     pub match_s: f64,
     /// Time inside units (decode + detect + encode + match + bookkeeping).
     pub busy_s: f64,
-    /// From the common start to this rank's last unit done.
+    /// Time blocked waiting for the next unit (dynamic schedules), communication excluded.
+    pub wait_s: f64,
+    /// Time sending requests (workers) or answering them (the dynamic master).
+    pub comm_s: f64,
+    /// From the common start (every rank set up) to this rank's last unit done.
     pub total_s: f64,
 }
 

@@ -10,10 +10,10 @@ fn attend_args<'a>(video: &'a Path, roster: &'a Path, out: &'a Path) -> Vec<&'a 
     vec!["attend", video.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap()]
 }
 
-/// The acceptance test of the skeleton: without a launcher and on 1, 2 and 3 ranks, the
-/// attendance equals the scenario's ground truth and the detections are identical.
+/// Without a launcher, and on 1–4 ranks under every schedule, the attendance equals the
+/// scenario's ground truth and the detections are identical.
 #[test]
-fn attendance_is_the_ground_truth_on_any_number_of_ranks() {
+fn attendance_is_the_ground_truth_for_any_ranks_and_schedule() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = enrol_lecture(tmp.path());
     let video = lecture_video();
@@ -25,18 +25,26 @@ fn attendance_is_the_ground_truth_on_any_number_of_ranks() {
     let reference = detections_without_rank(&single);
     assert!(reference.lines().count() > 30, "too few detections:\n{reference}");
 
-    for ranks in 1..=3 {
-        let out = tmp.path().join(format!("n{ranks}"));
-        let o = run(mpirun_command(ranks), &attend_args(&video, &roster, &out));
-        assert_success(&o);
-        assert_eq!(read(&out.join("attendance.csv")), expected, "{ranks} ranks");
-        assert_eq!(detections_without_rank(&out), reference, "{ranks} ranks");
-        let used_ranks: std::collections::BTreeSet<String> = read(&out.join("detections.csv"))
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').nth(2).unwrap().to_owned())
-            .collect();
-        assert_eq!(used_ranks.len(), ranks, "every rank analysed frames with faces");
+    for schedule in ["block", "cyclic", "dynamic", "guided"] {
+        for ranks in 1..=4 {
+            let out = tmp.path().join(format!("{schedule}{ranks}"));
+            let mut args = attend_args(&video, &roster, &out);
+            args.extend(["--schedule", schedule]);
+            let o = run(mpirun_command(ranks), &args);
+            assert_success(&o);
+            let case = format!("{schedule} on {ranks} ranks");
+            assert_eq!(read(&out.join("attendance.csv")), expected, "{case}");
+            assert_eq!(detections_without_rank(&out), reference, "{case}");
+            if schedule != "dynamic" && schedule != "guided" {
+                // Static schedules give every rank work (8 units ≥ 4 ranks); dynamic ones may not.
+                let used_ranks: std::collections::BTreeSet<String> = read(&out.join("detections.csv"))
+                    .lines()
+                    .skip(1)
+                    .map(|l| l.split(',').nth(2).unwrap().to_owned())
+                    .collect();
+                assert_eq!(used_ranks.len(), ranks, "{case}: every rank analysed frames with faces");
+            }
+        }
     }
 }
 
@@ -77,6 +85,37 @@ fn hdf5_and_xlsx_read_back() {
     assert_eq!(att.get_value((3, 3)), Some(&Data::Float(25.0)), "hanks seen in 25 frames");
     let ranks = wb.worksheet_range("Ranks").unwrap();
     assert_eq!(ranks.height(), 3, "header + one row per rank");
+    // 30 sampled frames in units of 4 (the default chunk): 8 units on the timeline.
+    let units = wb.worksheet_range("Units").unwrap();
+    assert_eq!(units.height(), 9, "header + one row per unit");
+    let ranks_of_units: std::collections::BTreeSet<String> = units.rows().skip(1).map(|r| r[1].to_string()).collect();
+    assert_eq!(ranks_of_units.len(), 2, "both ranks on the timeline");
+}
+
+/// The slow-rank benchmark knob can never pass unnoticed: rank 0 warns, and the reports say so.
+#[test]
+fn the_slow_rank_knob_is_announced_and_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let config = tmp.path().join("slow.yaml");
+    std::fs::write(&config, "every: 30\nbench:\n  slow_ranks: {\"1\": 1.5}\n").unwrap();
+    let out = tmp.path().join("out");
+    let video = lecture_video();
+    let mut args = attend_args(&video, &roster, &out);
+    args.extend(["--config", config.to_str().unwrap(), "--schedule", "dynamic"]);
+    let o = run(mpirun_command(2), &args);
+    assert_success(&o);
+    assert!(stderr(&o).contains("benchmark knob bench.slow_ranks is on (1:1.5)"), "{}", stderr(&o));
+    use calamine::{open_workbook, Reader, Xlsx};
+    let mut wb: Xlsx<_> = open_workbook(out.join("attendance.xlsx")).unwrap();
+    let settings = wb.worksheet_range("Settings").unwrap();
+    let row = settings.rows().find(|r| r[0].to_string() == "bench.slow_ranks").expect("setting listed");
+    assert_eq!(row[1].to_string(), "1:1.5");
+
+    // A rank the job does not have is a mistake, not a silent no-op.
+    std::fs::write(&config, "bench:\n  slow_ranks: {\"5\": 2}\n").unwrap();
+    let o = run(mpirun_command(2), &args);
+    assert!(stderr(&o).contains("bench.slow_ranks names rank 5, but the job has 2 rank(s)"), "{}", stderr(&o));
 }
 
 #[test]

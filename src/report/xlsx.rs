@@ -60,7 +60,7 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
         "Ranks",
         &[("Rank", 7.0), ("Units", 8.0), ("Frames", 9.0), ("Decoded frames", 15.0), ("Faces", 8.0),
           ("Setup (s)", 10.0), ("Decode (s)", 11.0), ("Detect (s)", 11.0), ("Encode (s)", 11.0),
-          ("Match (s)", 10.0), ("Busy (s)", 10.0), ("Total (s)", 10.0)],
+          ("Match (s)", 10.0), ("Busy (s)", 10.0), ("Wait (s)", 10.0), ("Comm (s)", 10.0), ("Total (s)", 10.0)],
     )?;
     for (i, t) in result.timings.iter().enumerate() {
         let row = i as u32 + 1;
@@ -68,10 +68,21 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
         for (col, v) in counts.into_iter().enumerate() {
             ws.write_number(row, col as u16, v)?;
         }
-        let times = [t.setup_s, t.decode_s, t.detect_s, t.encode_s, t.match_s, t.busy_s, t.total_s];
+        let times = [t.setup_s, t.decode_s, t.detect_s, t.encode_s, t.match_s, t.busy_s, t.wait_s, t.comm_s, t.total_s];
         for (col, v) in times.into_iter().enumerate() {
             ws.write_number_with_format(row, (col + counts.len()) as u16, v, &seconds)?;
         }
+    }
+
+    let ws = wb.add_worksheet();
+    header(ws, "Units", &[("Unit", 7.0), ("Rank", 7.0), ("Start (s)", 10.0), ("End (s)", 10.0), ("Frames", 8.0)])?;
+    for (i, u) in result.units.iter().enumerate() {
+        let row = i as u32 + 1;
+        ws.write_number(row, 0, u.unit as f64)?;
+        ws.write_number(row, 1, f64::from(u.rank))?;
+        ws.write_number_with_format(row, 2, u.start_s, &seconds)?;
+        ws.write_number_with_format(row, 3, u.end_s, &seconds)?;
+        ws.write_number(row, 4, u.frames as f64)?;
     }
 
     let ws = wb.add_worksheet();

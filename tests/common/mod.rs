@@ -33,9 +33,22 @@ pub fn rollcall_command() -> Command {
 
 /// `mpirun -n N rollcall ARGS`, oversubscribed as on a 2-core machine.
 pub fn mpirun_command(ranks: usize) -> Command {
-    let mut c = Command::new("mpirun");
+    mpirun_program(Path::new(env!("CARGO_BIN_EXE_rollcall")), ranks, None)
+}
+
+/// `[timeout SECONDS] mpirun -n N PROGRAM`: the time limit turns a protocol hang into a failure.
+pub fn mpirun_program(program: &Path, ranks: usize, timeout_s: Option<u32>) -> Command {
+    let mut c = match timeout_s {
+        Some(s) => {
+            let mut c = Command::new("timeout");
+            c.args([s.to_string(), "mpirun".into()]);
+            c
+        }
+        None => Command::new("mpirun"),
+    };
     c.current_dir(repo())
-        .args(["--oversubscribe", "-n", &ranks.to_string(), env!("CARGO_BIN_EXE_rollcall")])
+        .args(["--oversubscribe", "-n", &ranks.to_string()])
+        .arg(program)
         .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
         .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
         .env("OMPI_MCA_mpi_yield_when_idle", "1")

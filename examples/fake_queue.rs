@@ -1,0 +1,57 @@
+//! The schedulers and the MPI work queue on a fake workload: each unit sleeps, nothing else.
+//! Used by tests/schedules.rs (run under mpirun) to check the protocol with no faces involved.
+//!
+//!     mpirun -n 3 fake_queue SCHEDULE N_UNITS MS_PER_UNIT [SLOW_RANK FACTOR]
+//!
+//! Rank 0 prints one line `unit rank` per unit run, then `makespan_s S`.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rollcall::comm::Comm;
+use rollcall::schedule::{self, Schedule, StaticSource, UnitSource};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: fake_queue SCHEDULE N_UNITS MS_PER_UNIT [SLOW_RANK FACTOR]";
+    let schedule: Schedule = clap::ValueEnum::from_str(args.first().context(usage)?, true).map_err(anyhow::Error::msg)?;
+    let n_units: usize = args.get(1).context(usage)?.parse()?;
+    let ms: u64 = args.get(2).context(usage)?.parse()?;
+    let slow: Option<(usize, f64)> = match (args.get(3), args.get(4)) {
+        (Some(r), Some(f)) => Some((r.parse()?, f.parse()?)),
+        _ => None,
+    };
+
+    let comm = Comm::init()?;
+    let mut source: Box<dyn UnitSource + '_> = if schedule.is_dynamic() {
+        comm.work_queue(n_units)
+    } else {
+        Box::new(StaticSource::new(schedule::static_units(schedule, n_units, comm.rank(), comm.size())))
+    };
+    let slowdown = slow.filter(|&(r, _)| r == comm.rank()).map_or(1.0, |(_, f)| f);
+    comm.barrier();
+    let start = comm.time();
+    let clock = || comm.time() - start;
+    let run = schedule::run_units(source.as_mut(), &clock, slowdown, |_, source| {
+        // Two halves, serving in between, as the real workload serves between frames.
+        std::thread::sleep(Duration::from_millis(ms / 2));
+        source.serve()?;
+        std::thread::sleep(Duration::from_millis(ms - ms / 2));
+        Ok(())
+    });
+    if let Some(e) = run.error {
+        return Err(e);
+    }
+    let mine: Vec<u64> = run.runs.iter().map(|r| r.unit as u64).collect();
+    let finished = clock();
+    if let Some(all) = comm.gather(&(mine, finished))? {
+        for (rank, (units, _)) in all.iter().enumerate() {
+            for unit in units {
+                println!("{unit} {rank}");
+            }
+        }
+        let makespan = all.iter().map(|(_, t)| *t).fold(0.0, f64::max);
+        println!("makespan_s {makespan:.3}");
+    }
+    Ok(())
+}
