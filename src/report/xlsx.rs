@@ -1,102 +1,233 @@
-//! `attendance.xlsx`: the workbook attendance officers open. One sheet per table, with
-//! bold frozen headers and number formats, so it reads as finished without any fiddling.
+//! `attendance.xlsx`: the workbook attendance officers open. One sheet per table, with bold
+//! frozen headers, number formats and charts, so it reads as finished without any fiddling.
 
 use std::path::Path;
 
 use anyhow::Result;
-use rust_xlsxwriter::{Format, Workbook, Worksheet};
+use rust_xlsxwriter::{
+    Chart, ChartFormat, ChartSolidFill, ChartType, ConditionalFormatText, ConditionalFormatTextRule, Format, Workbook,
+    Worksheet,
+};
 
 use crate::output::{write_atomically, Access};
 use crate::result::RunResult;
 
 const SECONDS_PER_DAY: f64 = 86_400.0;
+/// Timeline rows drawn in the Units chart; the sheet itself lists every unit.
+const MAX_GANTT_UNITS: usize = 400;
+/// One colour per rank in the charts, cycled.
+const RANK_COLOURS: [&str; 8] = ["#4472C4", "#ED7D31", "#70AD47", "#FFC000", "#5B9BD5", "#A5A5A5", "#9E480E", "#264478"];
 
-fn header(ws: &mut Worksheet, name: &str, columns: &[(&str, f64)]) -> Result<()> {
+struct Formats {
+    header: Format,
+    percent: Format,
+    clock: Format,
+    seconds: Format,
+    distance: Format,
+}
+
+fn header(ws: &mut Worksheet, f: &Formats, name: &str, columns: &[(&str, f64)]) -> Result<()> {
     ws.set_name(name)?;
-    let bold = Format::new().set_bold().set_background_color("#DDEBF7");
     for (col, (title, width)) in columns.iter().enumerate() {
-        ws.write_string_with_format(0, col as u16, *title, &bold)?;
+        ws.write_string_with_format(0, col as u16, *title, &f.header)?;
         ws.set_column_width(col as u16, *width)?;
     }
     ws.set_freeze_panes(1, 0)?;
+    // Printed (or exported to PDF) one page wide, headers repeated on every page.
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0)?;
     Ok(())
 }
 
 /// Writes the workbook to `path` (owner-only: it names students).
 pub fn write(result: &RunResult, path: &Path) -> Result<()> {
+    let f = Formats {
+        header: Format::new().set_bold().set_background_color("#DDEBF7").set_text_wrap(),
+        percent: Format::new().set_num_format("0.0%"),
+        clock: Format::new().set_num_format("mm:ss"),
+        seconds: Format::new().set_num_format("0.000"),
+        distance: Format::new().set_num_format("0.0000"),
+    };
     let mut wb = Workbook::new();
-    let percent = Format::new().set_num_format("0.0%");
-    let clock = Format::new().set_num_format("mm:ss");
-    let seconds = Format::new().set_num_format("0.000");
+    attendance_sheet(wb.add_worksheet(), &f, result)?;
+    detections_sheet(wb.add_worksheet(), &f, result)?;
+    ranks_sheet(wb.add_worksheet(), &f, result)?;
+    units_sheet(wb.add_worksheet(), &f, result)?;
+    settings_sheet(wb.add_worksheet(), &f, result)?;
+    write_atomically(path, Access::OwnerOnly, |tmp| Ok(wb.save(tmp)?))
+}
 
-    let ws = wb.add_worksheet();
+fn attendance_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()> {
     header(
         ws,
+        f,
         "Attendance",
-        &[("Student ID", 14.0), ("Name", 24.0), ("Sampled frames", 15.0), ("Frames seen", 13.0),
-          ("Presence", 11.0), ("First seen", 11.0), ("Last seen", 11.0), ("Status", 10.0)],
+        &[("Student ID", 14.0), ("Name", 24.0), ("Sampled frames", 10.0), ("Frames seen", 10.0),
+          ("Presence", 10.0), ("First seen", 10.0), ("Last seen", 10.0), ("Status", 10.0)],
     )?;
-    let present = Format::new().set_font_color("#006100").set_background_color("#C6EFCE");
-    let absent = Format::new().set_font_color("#9C0006").set_background_color("#FFC7CE");
     for (i, a) in result.attendance.iter().enumerate() {
         let row = i as u32 + 1;
         ws.write_string(row, 0, &a.student_id)?;
         ws.write_string(row, 1, &a.name)?;
         ws.write_number(row, 2, a.sampled_frames as f64)?;
         ws.write_number(row, 3, a.frames_seen as f64)?;
-        ws.write_number_with_format(row, 4, a.presence, &percent)?;
+        ws.write_number_with_format(row, 4, a.presence, &f.percent)?;
         if let Some(t) = a.first_seen_s {
-            ws.write_number_with_format(row, 5, t / SECONDS_PER_DAY, &clock)?;
+            ws.write_number_with_format(row, 5, t / SECONDS_PER_DAY, &f.clock)?;
         }
         if let Some(t) = a.last_seen_s {
-            ws.write_number_with_format(row, 6, t / SECONDS_PER_DAY, &clock)?;
+            ws.write_number_with_format(row, 6, t / SECONDS_PER_DAY, &f.clock)?;
         }
-        ws.write_string_with_format(row, 7, a.status(), if a.present { &present } else { &absent })?;
+        ws.write_string(row, 7, a.status())?;
     }
+    let last = result.attendance.len().max(1) as u32;
+    for (word, font, fill) in [("Present", "#006100", "#C6EFCE"), ("Absent", "#9C0006", "#FFC7CE")] {
+        let rule = ConditionalFormatText::new()
+            .set_rule(ConditionalFormatTextRule::BeginsWith(word.to_string()))
+            .set_format(Format::new().set_font_color(font).set_background_color(fill));
+        ws.add_conditional_format(1, 7, last, 7, &rule)?;
+    }
+    ws.autofilter(0, 0, last, 7)?;
+    Ok(())
+}
 
-    let ws = wb.add_worksheet();
+fn detections_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()> {
     header(
         ws,
-        "Ranks",
-        &[("Rank", 7.0), ("Units", 8.0), ("Frames", 9.0), ("Decoded frames", 15.0), ("Faces", 8.0),
-          ("Setup (s)", 10.0), ("Decode (s)", 11.0), ("Detect (s)", 11.0), ("Encode (s)", 11.0),
-          ("Match (s)", 10.0), ("Busy (s)", 10.0), ("Wait (s)", 10.0), ("Comm (s)", 10.0), ("Total (s)", 10.0)],
+        f,
+        "Detections",
+        &[("Frame", 8.0), ("Time", 9.0), ("Rank", 6.0), ("x (px)", 7.0), ("y (px)", 7.0), ("w (px)", 7.0),
+          ("h (px)", 7.0), ("Student ID", 14.0), ("Distance", 9.0)],
     )?;
+    for (i, d) in result.detections.iter().enumerate() {
+        let row = i as u32 + 1;
+        ws.write_number(row, 0, d.frame as f64)?;
+        ws.write_number_with_format(row, 1, d.time_s / SECONDS_PER_DAY, &f.clock)?;
+        ws.write_number(row, 2, f64::from(d.rank))?;
+        for (col, v) in [d.bbox.x, d.bbox.y, d.bbox.w, d.bbox.h].into_iter().enumerate() {
+            ws.write_number(row, 3 + col as u16, f64::from(v))?;
+        }
+        if let Some(s) = d.student {
+            ws.write_string(row, 7, &result.roster.ids[s as usize])?;
+        }
+        ws.write_number_with_format(row, 8, d.distance, &f.distance)?;
+    }
+    ws.autofilter(0, 0, result.detections.len().max(1) as u32, 8)?;
+    Ok(())
+}
+
+fn ranks_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()> {
+    // Stacked in the chart: the stages of busy time, then waiting and communication.
+    const STACKED: [&str; 7] = ["Decode (s)", "Detect (s)", "Encode (s)", "Match (s)", "Other busy (s)", "Wait (s)", "Comm (s)"];
+    let mut columns = vec![("Rank", 6.0), ("Units", 7.0), ("Frames", 8.0), ("Decoded frames", 9.0), ("Faces", 7.0)];
+    columns.extend(STACKED.iter().map(|s| (*s, 9.0)));
+    columns.extend([("Busy (s)", 9.0), ("Total (s)", 9.0), ("Busy %", 8.0), ("Setup (s)", 9.0)]);
+    header(ws, f, "Ranks", &columns)?;
     for (i, t) in result.timings.iter().enumerate() {
         let row = i as u32 + 1;
-        let counts = [t.rank as f64, t.units as f64, t.frames as f64, t.decoded_frames as f64, t.faces as f64];
-        for (col, v) in counts.into_iter().enumerate() {
-            ws.write_number(row, col as u16, v)?;
+        ws.write_string(row, 0, format!("rank {}", t.rank))?;
+        for (col, v) in [t.units, t.frames, t.decoded_frames, t.faces].into_iter().enumerate() {
+            ws.write_number(row, 1 + col as u16, v as f64)?;
         }
-        let times = [t.setup_s, t.decode_s, t.detect_s, t.encode_s, t.match_s, t.busy_s, t.wait_s, t.comm_s, t.total_s];
-        for (col, v) in times.into_iter().enumerate() {
-            ws.write_number_with_format(row, (col + counts.len()) as u16, v, &seconds)?;
+        let other = (t.busy_s - t.decode_s - t.detect_s - t.encode_s - t.match_s).max(0.0);
+        let seconds = [t.decode_s, t.detect_s, t.encode_s, t.match_s, other, t.wait_s, t.comm_s, t.busy_s, t.total_s];
+        for (col, v) in seconds.into_iter().enumerate() {
+            ws.write_number_with_format(row, 5 + col as u16, v, &f.seconds)?;
         }
+        let busy_share = if t.total_s > 0.0 { t.busy_s / t.total_s } else { 0.0 };
+        ws.write_number_with_format(row, 14, busy_share, &f.percent)?;
+        ws.write_number_with_format(row, 15, t.setup_s, &f.seconds)?;
     }
 
-    let ws = wb.add_worksheet();
-    header(ws, "Units", &[("Unit", 7.0), ("Rank", 7.0), ("Start (s)", 10.0), ("End (s)", 10.0), ("Frames", 8.0)])?;
+    let last = result.timings.len().max(1) as u32;
+    let mut chart = Chart::new(ChartType::BarStacked);
+    chart.title().set_name("Where each rank's time went");
+    chart.x_axis().set_name("seconds");
+    for (k, _) in STACKED.iter().enumerate() {
+        let col = 5 + k as u16;
+        chart
+            .add_series()
+            .set_name(("Ranks", 0, col))
+            .set_categories(("Ranks", 1, 0, last, 0))
+            .set_values(("Ranks", 1, col, last, col));
+    }
+    chart.set_width(720).set_height(120 + 40 * last);
+    ws.insert_chart(last + 2, 0, &chart)?;
+    Ok(())
+}
+
+/// The timeline sheet, and a Gantt chart drawn as stacked bars: an invisible bar up to each
+/// unit's start, then its duration in its rank's colour.
+fn units_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()> {
+    let ranks = result.ranks.max(1);
+    let mut columns = vec![("Unit", 7.0), ("Rank", 6.0), ("Start (s)", 9.0), ("End (s)", 9.0), ("Frames", 7.0)];
+    let rank_headers: Vec<String> = (0..ranks).map(|r| format!("rank {r} (s)")).collect();
+    columns.extend(rank_headers.iter().map(|h| (h.as_str(), 9.0)));
+    header(ws, f, "Units", &columns)?;
     for (i, u) in result.units.iter().enumerate() {
         let row = i as u32 + 1;
-        ws.write_number(row, 0, u.unit as f64)?;
+        ws.write_string(row, 0, format!("unit {}", u.unit))?;
         ws.write_number(row, 1, f64::from(u.rank))?;
-        ws.write_number_with_format(row, 2, u.start_s, &seconds)?;
-        ws.write_number_with_format(row, 3, u.end_s, &seconds)?;
+        ws.write_number_with_format(row, 2, u.start_s, &f.seconds)?;
+        ws.write_number_with_format(row, 3, u.end_s, &f.seconds)?;
         ws.write_number(row, 4, u.frames as f64)?;
+        // Duration under its rank's column only: one coloured series per rank in the chart.
+        ws.write_number_with_format(row, 5 + u.rank as u16, u.end_s - u.start_s, &f.seconds)?;
     }
+    if result.units.is_empty() {
+        return Ok(());
+    }
+    let last = result.units.len().min(MAX_GANTT_UNITS) as u32;
+    let mut chart = Chart::new(ChartType::BarStacked);
+    let title = if result.units.len() > MAX_GANTT_UNITS {
+        format!("Timeline (first {MAX_GANTT_UNITS} units)")
+    } else {
+        "Timeline: which rank ran each unit, when".to_string()
+    };
+    chart.title().set_name(&title);
+    chart
+        .add_series()
+        .set_name("start")
+        .set_categories(("Units", 1, 0, last, 0))
+        .set_values(("Units", 1, 2, last, 2))
+        .set_format(ChartFormat::new().set_no_fill());
+    for r in 0..ranks {
+        let col = 5 + r as u16;
+        chart
+            .add_series()
+            .set_name(("Units", 0, col))
+            .set_categories(("Units", 1, 0, last, 0))
+            .set_values(("Units", 1, col, last, col))
+            .set_format(ChartFormat::new().set_solid_fill(ChartSolidFill::new().set_color(RANK_COLOURS[r % RANK_COLOURS.len()])))
+            .set_gap(20);
+    }
+    chart.x_axis().set_name("seconds since the common start");
+    chart.y_axis().set_reverse();
+    chart.set_width(720).set_height((200 + 14 * last).min(1600));
+    ws.insert_chart(1, 6 + ranks as u16, &chart)?;
+    Ok(())
+}
 
-    let ws = wb.add_worksheet();
-    header(ws, "Settings", &[("Setting", 16.0), ("Value", 60.0)])?;
-    let mut rows = result.settings.describe();
-    rows.push(("ranks", result.ranks.to_string()));
-    rows.push(("stride (frames)", result.stride.to_string()));
-    rows.push(("sampled frames", result.sampled_frames.to_string()));
-    rows.push(("wall time (s)", format!("{:.3}", result.wall_time_s)));
-    rows.push(("rollcall version", env!("CARGO_PKG_VERSION").to_string()));
+fn settings_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()> {
+    header(ws, f, "Settings", &[("Setting", 18.0), ("Value", 60.0)])?;
+    let mut rows: Vec<(&str, String)> = result.settings.describe();
+    let v = &result.video;
+    rows.extend([
+        ("ranks", result.ranks.to_string()),
+        ("video frames", v.frame_count.to_string()),
+        ("video fps", v.fps.to_string()),
+        ("video size (px)", format!("{}x{}", v.width, v.height)),
+        ("video bytes", v.file_size.to_string()),
+        ("stride (frames)", result.stride.to_string()),
+        ("sampled frames", result.sampled_frames.to_string()),
+        ("undecodable frames", result.failed_frames.len().to_string()),
+        ("wall time (s)", format!("{:.3}", result.wall_time_s)),
+    ]);
+    rows.extend(result.software.iter().map(|(name, version)| (name.as_str(), version.clone())));
     for (i, (k, v)) in rows.iter().enumerate() {
         ws.write_string(i as u32 + 1, 0, *k)?;
         ws.write_string(i as u32 + 1, 1, v)?;
     }
-
-    write_atomically(path, Access::OwnerOnly, |tmp| Ok(wb.save(tmp)?))
+    Ok(())
 }

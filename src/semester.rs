@@ -1,0 +1,177 @@
+//! `rollcall semester`: many lectures' results → one student × lecture table.
+//!
+//! Lectures may have different rosters (students join or drop a course): they are merged by
+//! student id, and a student missing from a lecture's roster is shown as not enrolled, which
+//! is not the same as absent.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+use crate::result::RunResult;
+
+/// A semester's recordings: what `slurm/submit-semester.sh` runs and `semester --manifest`
+/// collects. Paths are relative to the manifest's own folder.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub course: String,
+    /// Roster used by every lecture that names none.
+    pub roster: Option<PathBuf>,
+    /// Results go to `<output>/<lecture name>/`.
+    pub output: PathBuf,
+    /// Config file for every lecture (sampling, schedule, ...).
+    pub config: Option<PathBuf>,
+    pub lectures: Vec<ManifestLecture>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestLecture {
+    pub video: PathBuf,
+    /// Folder name of the results; defaults to the video's file stem.
+    pub name: Option<String>,
+    pub date: Option<String>,
+    pub title: Option<String>,
+    pub roster: Option<PathBuf>,
+}
+
+impl Manifest {
+    /// Reads a manifest and resolves its paths against its folder.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read manifest {}", path.display()))?;
+        let mut m: Manifest = serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("manifest {}: {e}", path.display()))?;
+        if m.lectures.is_empty() {
+            bail!("manifest {} lists no lectures", path.display());
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &mut PathBuf| *p = base.join(&*p);
+        resolve(&mut m.output);
+        m.roster.as_mut().map(resolve);
+        m.config.as_mut().map(resolve);
+        for l in &mut m.lectures {
+            resolve(&mut l.video);
+            l.roster.as_mut().map(resolve);
+            if l.roster.is_none() && m.roster.is_none() {
+                bail!("manifest {}: lecture {} has no roster and there is no default `roster:`", path.display(), l.video.display());
+            }
+        }
+        let mut names: Vec<String> = m.lectures.iter().map(ManifestLecture::name).collect();
+        names.sort();
+        if let Some(dup) = names.windows(2).find(|w| w[0] == w[1]) {
+            bail!("manifest {}: two lectures would write to {:?}; give them distinct `name:`s", path.display(), dup[0]);
+        }
+        Ok(m)
+    }
+
+    /// Where lecture `l`'s results are written.
+    pub fn output_of(&self, l: &ManifestLecture) -> PathBuf {
+        self.output.join(l.name())
+    }
+}
+
+impl ManifestLecture {
+    pub fn name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.video.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
+    }
+}
+
+/// One lecture's column: its heading and each enrolled student's presence.
+pub struct Lecture {
+    pub heading: String,
+    /// student id → (name, presence)
+    pub presence: BTreeMap<String, (String, f64)>,
+}
+
+impl Lecture {
+    /// From a run, headed by `date title` (from `heading` if given, else the run's settings,
+    /// else `fallback`).
+    pub fn from_run(run: &RunResult, heading: Option<String>, fallback: &str) -> Self {
+        let from_settings = [run.settings.date.as_deref(), run.settings.title.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let heading = heading.filter(|h| !h.is_empty()).unwrap_or(if from_settings.is_empty() { fallback.to_owned() } else { from_settings });
+        let presence = run.attendance.iter().map(|a| (a.student_id.clone(), (a.name.clone(), a.presence))).collect();
+        Lecture { heading, presence }
+    }
+}
+
+/// A student's row of the semester table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudentRow {
+    pub student_id: String,
+    pub name: String,
+    /// Presence per lecture; `None` where the student was not on that lecture's roster.
+    pub presence: Vec<Option<f64>>,
+    pub lectures_enrolled: usize,
+    /// Lectures with presence ≥ the threshold.
+    pub lectures_present: usize,
+    /// Mean presence over the lectures the student was enrolled in.
+    pub mean_presence: f64,
+    /// Mean presence under the threshold: someone to talk to.
+    pub below_threshold: bool,
+}
+
+pub struct SemesterTable {
+    pub headings: Vec<String>,
+    pub rows: Vec<StudentRow>,
+    pub threshold: f64,
+}
+
+pub fn table(lectures: &[Lecture], threshold: f64) -> SemesterTable {
+    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+    for l in lectures {
+        for (id, (name, _)) in &l.presence {
+            names.insert(id, name); // later lectures win: the most recent spelling
+        }
+    }
+    let rows = names
+        .into_iter()
+        .map(|(id, name)| {
+            let presence: Vec<Option<f64>> = lectures.iter().map(|l| l.presence.get(id).map(|(_, p)| *p)).collect();
+            let enrolled: Vec<f64> = presence.iter().flatten().copied().collect();
+            let mean = enrolled.iter().sum::<f64>() / enrolled.len().max(1) as f64;
+            StudentRow {
+                student_id: id.to_owned(),
+                name: name.to_owned(),
+                lectures_enrolled: enrolled.len(),
+                lectures_present: enrolled.iter().filter(|&&p| p >= threshold).count(),
+                mean_presence: mean,
+                below_threshold: mean < threshold,
+                presence,
+            }
+        })
+        .collect();
+    SemesterTable { headings: lectures.iter().map(|l| l.heading.clone()).collect(), rows, threshold }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lecture(heading: &str, students: &[(&str, f64)]) -> Lecture {
+        Lecture {
+            heading: heading.into(),
+            presence: students.iter().map(|(id, p)| (id.to_string(), (id.to_uppercase(), *p))).collect(),
+        }
+    }
+
+    #[test]
+    fn students_are_merged_by_id_and_not_enrolled_is_not_absent() {
+        let t = table(&[lecture("w1", &[("a", 1.0), ("b", 0.5)]), lecture("w2", &[("a", 0.8), ("c", 0.0)])], 0.75);
+        assert_eq!(t.headings, ["w1", "w2"]);
+        let ids: Vec<&str> = t.rows.iter().map(|r| r.student_id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        let b = &t.rows[1];
+        assert_eq!(b.presence, [Some(0.5), None]);
+        assert_eq!((b.lectures_enrolled, b.lectures_present, b.mean_presence), (1, 0, 0.5));
+        assert!(b.below_threshold);
+        let a = &t.rows[0];
+        assert_eq!((a.lectures_present, a.below_threshold), (2, false));
+        assert!((a.mean_presence - 0.9).abs() < 1e-12);
+    }
+}
