@@ -1,0 +1,90 @@
+//! `rollcall semester`: three lectures, one with a different roster, merged by student id.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+/// Enrols the lecture photos, leaving out `skip` (a student who joined the course later).
+fn enrol_without(dir: &Path, skip: &str) -> PathBuf {
+    let photos = dir.join(format!("photos-without-{skip}"));
+    std::fs::create_dir_all(&photos).unwrap();
+    for entry in std::fs::read_dir(lecture_photos()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name == "roster.csv" {
+            let kept: String = read(&path).lines().filter(|l| !l.starts_with(&format!("{skip},"))).map(|l| format!("{l}\n")).collect();
+            std::fs::write(photos.join(name), kept).unwrap();
+        } else if !name.starts_with(skip) {
+            std::fs::copy(&path, photos.join(name)).unwrap();
+        }
+    }
+    let roster = dir.join(format!("roster-without-{skip}.h5"));
+    assert_success(&run(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", roster.to_str().unwrap()]));
+    roster
+}
+
+/// Runs the lecture every 30th frame (t = 0, 3, ..., 27 s) into `out`.
+fn attend(roster: &Path, out: &Path, extra: &[&str]) {
+    let video = lecture_video();
+    let mut args = vec!["attend", video.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap(), "--every", "30"];
+    args.extend(extra);
+    assert_success(&run(rollcall_command(), &args));
+}
+
+#[test]
+fn lectures_merge_by_student_and_not_enrolled_is_not_absent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let full = enrol_lecture(tmp.path());
+    let without_hanks = enrol_without(tmp.path(), "hanks");
+    let runs = tmp.path().join("runs");
+    attend(&full, &runs.join("w1"), &["--title", "Week 1", "--date", "2026-10-05"]);
+    attend(&without_hanks, &runs.join("w2"), &["--title", "Week 2", "--date", "2026-10-12"]);
+    attend(&full, &runs.join("w3"), &[]);
+
+    let workbook = tmp.path().join("semester.xlsx");
+    let result = |w: &str| runs.join(w).join("attendance.h5").to_str().unwrap().to_owned();
+    let o = run(rollcall_command(), &["semester", &result("w1"), &result("w2"), &result("w3"), "-o", workbook.to_str().unwrap()]);
+    assert_success(&o);
+    // By construction: sampled at t = 0, 3, ..., 27 s, Biden leaves at 15 s (5 of 10 frames),
+    // Hanks arrives at 5 s (8 of 10), Ana never comes; Hanks is not on week 2's roster.
+    assert_eq!(
+        read(&tmp.path().join("semester.csv")),
+        "student_id,name,2026-10-05 Week 1,2026-10-12 Week 2,w3,lectures_enrolled,lectures_present,mean_presence,below_threshold\n\
+         ana,Ana Absent,0.0000,0.0000,0.0000,3,0,0.0000,yes\n\
+         biden,Joe Biden,0.5000,0.5000,0.5000,3,0,0.5000,yes\n\
+         hanks,Tom Hanks,0.8000,not enrolled,0.8000,2,2,0.8000,no\n\
+         obama,Barack Obama,1.0000,1.0000,1.0000,3,3,1.0000,no\n"
+    );
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let mut wb: Xlsx<_> = open_workbook(&workbook).unwrap();
+    let sheet = wb.worksheet_range("Semester").unwrap();
+    assert_eq!(sheet.get_value((3, 3)), Some(&Data::String("not enrolled".into())));
+    assert_eq!(sheet.get_value((3, 2)), Some(&Data::Float(0.8)));
+
+    // The manifest form: headings from the manifest, results found under its output folder.
+    let manifest = tmp.path().join("course.yaml");
+    let video = lecture_video();
+    std::fs::write(
+        &manifest,
+        format!(
+            "course: CS101\nroster: roster.h5\noutput: runs\nlectures:\n\
+             \x20 - {{video: {v}, name: w1, date: 2026-10-05, title: Intro}}\n\
+             \x20 - {{video: {v}, name: w2, date: 2026-10-12, title: Sorting, roster: roster-without-hanks.h5}}\n",
+            v = video.display()
+        ),
+    )
+    .unwrap();
+    let o = run(rollcall_command(), &["semester", "--manifest", manifest.to_str().unwrap(), "-o", tmp.path().join("cs101.xlsx").to_str().unwrap()]);
+    assert_success(&o);
+    let csv = read(&tmp.path().join("cs101.csv"));
+    assert!(csv.starts_with("student_id,name,2026-10-05 Intro,2026-10-12 Sorting,lectures_enrolled"), "{csv}");
+    assert!(csv.contains("hanks,Tom Hanks,0.8000,not enrolled,1,1,0.8000,no\n"), "{csv}");
+
+    // A file that is not a result: one line, nothing written.
+    let o = run(rollcall_command(), &["semester", full.to_str().unwrap(), "-o", tmp.path().join("bad.xlsx").to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("is not a rollcall result"), "{}", stderr(&o));
+    assert!(!tmp.path().join("bad.xlsx").exists() && !tmp.path().join("bad.csv").exists());
+}
