@@ -9,7 +9,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_mpi_yield_when_idle := 1
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: setup build demo test bench-balance clean
+.PHONY: setup build demo test slurm-test bench-balance clean
 
 setup:
 	@scripts/setup.sh
@@ -22,9 +22,14 @@ demo: setup
 	$(BIN) enroll data/lecture/photos -o out/demo/roster.h5 --force
 	mpirun --oversubscribe -n 2 $(BIN) attend data/lecture/lecture.avi --roster out/demo/roster.h5 -o out/demo --force
 
-## Every test: unit tests, then real mpirun runs on real video (see tests/).
+## Every test: unit tests, real mpirun runs on real video (see tests/), then the Slurm flow.
 test: setup
 	cargo test --release --locked -- --test-threads 2
+	tests/slurm/run.sh
+
+## The semester flow of slurm/ on a real single-node Slurm (stood up and torn down here).
+slurm-test: setup
+	tests/slurm/run.sh
 
 ## Load balance: block vs dynamic with one of two ranks slowed 2x (benches/balance.rs).
 bench-balance: setup

@@ -17,6 +17,7 @@ packages=(
   libopenblas-dev                   # BLAS for dlib's ResNet: ~10x faster encodings than reference BLAS
   libhdf5-dev hdf5-tools            # HDF5 reports; h5dump for inspection and tests
   libreoffice-calc-nogui            # tests: the workbooks must convert to PDF
+  slurm-wlm munge                   # tests: a real single-node Slurm for slurm/ (scripts/slurm-up.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -35,7 +35,8 @@ Every flag has a key of the same name in the YAML config (see configs/default.ya
 Examples:
   rollcall attend lecture.avi --roster roster.h5 -o out/
   mpirun -n 4 rollcall attend lecture.avi --roster roster.h5 -o out/ --every 25 --scale 0.5
-  srun --mpi=pmix rollcall attend --config configs/lecture.yaml")]
+  srun --mpi=pmix rollcall attend --config configs/lecture.yaml
+  srun --mpi=pmix rollcall attend --manifest jobs/demo-semester.yaml --lecture $SLURM_ARRAY_TASK_ID")]
     Attend(AttendArgs),
     /// Rebuild attendance.xlsx, attendance.csv and detections.csv from a run's HDF5 file alone.
     #[command(after_help = "\
@@ -53,6 +54,23 @@ Examples:
   rollcall semester out/*/attendance.h5 -o semester.xlsx
   rollcall semester --manifest jobs/cs101.yaml -o cs101.xlsx")]
     Semester(SemesterArgs),
+    /// Speedup and efficiency from runs of one job on different numbers of ranks.
+    #[command(after_help = "\
+Each run's schedule and rank count come from its HDF5 file; speedup is against the 1-rank
+run of the same schedule. Writes FILE.xlsx (table and charts) and FILE.csv.
+
+Example:
+  rollcall scaling out/scaling/*/attendance.h5 -o out/scaling/scaling.xlsx")]
+    Scaling(ScalingArgs),
+    /// List the lectures of a semester manifest (what a Slurm job array will run).
+    #[command(after_help = "\
+Prints one line per lecture: index, name, video, date, title. Checks that every video and
+roster exists, so a typo fails here rather than in the middle of a job array.
+
+Example:
+  rollcall lectures jobs/demo-semester.yaml
+  rollcall lectures --count jobs/demo-semester.yaml")]
+    Lectures(LecturesArgs),
     /// Compose a test lecture with known attendance from face photos.
     #[command(after_help = "\
 Example:
@@ -119,6 +137,13 @@ pub struct AttendArgs {
     /// Folder of the dlib models [default: $ROLLCALL_MODELS, else data/models].
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
+    /// Take video, roster, output, title and date of lecture --lecture from this semester
+    /// manifest (and its `config:` unless --config is given).
+    #[arg(long, value_name = "FILE.yaml", requires = "lecture")]
+    pub manifest: Option<PathBuf>,
+    /// Which lecture of --manifest, from 0 (a Slurm array task passes $SLURM_ARRAY_TASK_ID).
+    #[arg(long, value_name = "I", requires = "manifest")]
+    pub lecture: Option<usize>,
     /// Lecture title, shown in reports and as the column heading in `rollcall semester` [config: title].
     #[arg(long)]
     pub title: Option<String>,
@@ -173,15 +198,35 @@ pub struct SemesterArgs {
     /// Take the lectures (and their titles and dates) from a semester manifest instead.
     #[arg(long, value_name = "FILE.yaml", conflicts_with = "runs")]
     pub manifest: Option<PathBuf>,
-    /// Workbook to write; semester.csv goes next to it with the same stem.
-    #[arg(short, long, value_name = "FILE.xlsx")]
-    pub output: PathBuf,
+    /// Workbook to write; semester.csv goes next to it with the same stem
+    /// [default with --manifest: semester.xlsx in the manifest's output folder].
+    #[arg(short, long, value_name = "FILE.xlsx", required_unless_present = "manifest")]
+    pub output: Option<PathBuf>,
     /// Highlight students whose mean presence is below this share.
     #[arg(long, default_value_t = 0.75, value_name = "P")]
     pub threshold: f64,
     /// Overwrite an existing workbook.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScalingArgs {
+    /// Results of `rollcall attend` on the same video (attendance.h5).
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Workbook to write; the csv goes next to it with the same stem.
+    #[arg(short, long, value_name = "FILE.xlsx")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct LecturesArgs {
+    /// Semester manifest (see jobs/demo-semester.yaml).
+    pub manifest: PathBuf,
+    /// Print only the number of lectures.
+    #[arg(long)]
+    pub count: bool,
 }
 
 #[derive(Debug, Args)]

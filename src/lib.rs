@@ -17,6 +17,7 @@ pub mod plan;
 pub mod report;
 pub mod result;
 pub mod roster;
+pub mod scaling;
 pub mod schedule;
 pub mod semester;
 pub mod synth;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::Parser;
 
-use rollcall::cli::{AttendArgs, Cli, Command, EnrollArgs, ReportArgs, SemesterArgs, SynthArgs};
+use rollcall::cli::{AttendArgs, Cli, Command, EnrollArgs, LecturesArgs, ReportArgs, ScalingArgs, SemesterArgs, SynthArgs};
 use rollcall::config::{ConfigFile, Settings};
 use rollcall::face::{self, FacePipeline};
 use rollcall::result::RunResult;
@@ -46,6 +46,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Attend(args) => attend(args),
         Command::Report(args) => rebuild_reports(args),
         Command::Semester(args) => semester(args),
+        Command::Lectures(args) => lectures(args),
+        Command::Scaling(args) => scaling(args),
         Command::Synth(args) => synth(args),
     }
 }
@@ -68,16 +70,62 @@ fn enroll(args: EnrollArgs) -> Result<()> {
 
 fn attend(args: AttendArgs) -> Result<()> {
     let comm = comm::Comm::init()?;
-    let settings = match &args.config {
-        Some(path) => ConfigFile::load(path),
-        None => Ok(ConfigFile::default()),
-    }
-    .and_then(|file| Settings::from_config(file.overridden_by(args.as_overrides())));
+    let settings = attend_settings(&args);
     let Some(result) = attend::run(&comm, settings, args.force)? else {
         return Ok(());
     };
     report::write_all(&result, &result.settings.output)?;
     print_summary(&result);
+    Ok(())
+}
+
+/// Settings from, lowest first: the config file (--config, else the manifest's `config:`), the
+/// manifest's entry for --lecture, the flags.
+fn attend_settings(args: &AttendArgs) -> Result<Settings> {
+    let manifest = args.manifest.as_deref().map(Manifest::load).transpose()?;
+    let config_path = args.config.clone().or_else(|| manifest.as_ref().and_then(|m| m.config.clone()));
+    let mut config = match &config_path {
+        Some(path) => ConfigFile::load(path)?,
+        None => ConfigFile::default(),
+    };
+    if let (Some(m), Some(index)) = (&manifest, args.lecture) {
+        config = config.overridden_by(m.lecture_config(m.lecture(index)?));
+    }
+    Settings::from_config(config.overridden_by(args.as_overrides()))
+}
+
+fn scaling(args: ScalingArgs) -> Result<()> {
+    let runs = args.runs.iter().map(|p| report::hdf5::read(p)).collect::<Result<Vec<_>>>()?;
+    let rows = rollcall::scaling::table(&runs);
+    let csv_path = args.output.with_extension("csv");
+    report::scaling::write_xlsx(&rows, &args.output)?;
+    report::scaling::write_csv(&rows, &csv_path)?;
+    println!("{:<9} {:>5} {:>10} {:>8} {:>10}", "schedule", "ranks", "wall (s)", "speedup", "efficiency");
+    for r in &rows {
+        println!("{:<9} {:>5} {:>10.2} {:>8.2} {:>9.0}%", r.schedule, r.ranks, r.wall_time_s, r.speedup, r.efficiency * 100.0);
+    }
+    println!("table and charts in {} and {}", args.output.display(), csv_path.display());
+    Ok(())
+}
+
+fn lectures(args: LecturesArgs) -> Result<()> {
+    let m = Manifest::load(&args.manifest)?;
+    for l in &m.lectures {
+        let config = m.lecture_config(l);
+        for path in [config.video.as_ref(), config.roster.as_ref()].into_iter().flatten() {
+            if !path.is_file() {
+                bail!("manifest {}: {} does not exist", args.manifest.display(), path.display());
+            }
+        }
+    }
+    if args.count {
+        println!("{}", m.lectures.len());
+        return Ok(());
+    }
+    for (i, l) in m.lectures.iter().enumerate() {
+        let text = |s: &Option<String>| s.clone().unwrap_or_default();
+        println!("{i}\t{}\t{}\t{}\t{}", l.name(), l.video.display(), text(&l.date), text(&l.title));
+    }
     Ok(())
 }
 
@@ -120,16 +168,21 @@ fn semester(args: SemesterArgs) -> Result<()> {
     if !(0.0..=1.0).contains(&args.threshold) {
         bail!("threshold must be in [0, 1], got {}", args.threshold);
     }
-    let csv_path = args.output.with_extension("csv");
-    for existing in [&args.output, &csv_path] {
+    let manifest = args.manifest.as_deref().map(Manifest::load).transpose()?;
+    let output = match (&args.output, &manifest) {
+        (Some(o), _) => o.clone(),
+        (None, Some(m)) => m.output.join("semester.xlsx"),
+        (None, None) => bail!("no output given: pass -o FILE.xlsx"),
+    };
+    let csv_path = output.with_extension("csv");
+    for existing in [&output, &csv_path] {
         if existing.exists() && !args.force {
             bail!("{} already exists: pass --force to overwrite it", existing.display());
         }
     }
     // (result file, heading from the manifest)
-    let sources: Vec<(std::path::PathBuf, Option<String>)> = match &args.manifest {
-        Some(path) => {
-            let m = Manifest::load(path)?;
+    let sources: Vec<(std::path::PathBuf, Option<String>)> = match &manifest {
+        Some(m) => {
             m.lectures
                 .iter()
                 .map(|l| {
@@ -147,7 +200,7 @@ fn semester(args: SemesterArgs) -> Result<()> {
         lectures.push(Lecture::from_run(&run, heading, &fallback));
     }
     let table = semester::table(&lectures, args.threshold);
-    report::semester::write_xlsx(&table, &args.output)?;
+    report::semester::write_xlsx(&table, &output)?;
     report::semester::write_csv(&table, &csv_path)?;
     let flagged = table.rows.iter().filter(|r| r.below_threshold).count();
     println!(
@@ -156,7 +209,7 @@ fn semester(args: SemesterArgs) -> Result<()> {
         lectures.len(),
         flagged,
         args.threshold * 100.0,
-        args.output.display(),
+        output.display(),
         csv_path.display()
     );
     Ok(())

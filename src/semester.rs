@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+use crate::config::ConfigFile;
 use crate::result::RunResult;
 
 /// A semester's recordings: what `slurm/submit-semester.sh` runs and `semester --manifest`
@@ -69,6 +70,24 @@ impl Manifest {
     /// Where lecture `l`'s results are written.
     pub fn output_of(&self, l: &ManifestLecture) -> PathBuf {
         self.output.join(l.name())
+    }
+
+    /// Lecture `index` (0-based, as Slurm array task ids are).
+    pub fn lecture(&self, index: usize) -> Result<&ManifestLecture> {
+        self.lectures.get(index).with_context(|| format!("the manifest has lectures 0..{}, not {index}", self.lectures.len()))
+    }
+
+    /// The settings the manifest fixes for lecture `l`: a config layer between the manifest's
+    /// config file and the command line.
+    pub fn lecture_config(&self, l: &ManifestLecture) -> ConfigFile {
+        ConfigFile {
+            video: Some(l.video.clone()),
+            roster: l.roster.clone().or_else(|| self.roster.clone()),
+            output: Some(self.output_of(l)),
+            title: l.title.clone(),
+            date: l.date.clone(),
+            ..Default::default()
+        }
     }
 }
 

@@ -82,6 +82,17 @@ fn lectures_merge_by_student_and_not_enrolled_is_not_absent() {
     assert!(csv.starts_with("student_id,name,2026-10-05 Intro,2026-10-12 Sorting,lectures_enrolled"), "{csv}");
     assert!(csv.contains("hanks,Tom Hanks,0.8000,not enrolled,1,1,0.8000,no\n"), "{csv}");
 
+    // The same manifest drives `attend` for one lecture, and `lectures` checks it.
+    let o = run(rollcall_command(), &["lectures", manifest.to_str().unwrap()]);
+    assert_success(&o);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 2);
+    let o = run(rollcall_command(), &["attend", "--manifest", manifest.to_str().unwrap(), "--lecture", "2"]);
+    assert!(stderr(&o).contains("the manifest has lectures 0..2, not 2"), "{}", stderr(&o));
+    std::fs::write(&manifest, read(&manifest).replace("name: w2", "name: w2, video: nowhere.avi").replace(&format!("{{video: {}, name: w2", video.display()), "{name: w2")).unwrap();
+    let o = run(rollcall_command(), &["lectures", manifest.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("nowhere.avi does not exist"), "{}", stderr(&o));
+
     // A file that is not a result: one line, nothing written.
     let o = run(rollcall_command(), &["semester", full.to_str().unwrap(), "-o", tmp.path().join("bad.xlsx").to_str().unwrap()]);
     assert!(!o.status.success());

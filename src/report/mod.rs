@@ -2,6 +2,7 @@
 
 pub mod csv;
 pub mod hdf5;
+pub mod scaling;
 pub mod semester;
 pub mod xlsx;
 
