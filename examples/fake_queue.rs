@@ -3,13 +3,13 @@
 //!
 //!     mpirun -n 3 fake_queue SCHEDULE N_UNITS MS_PER_UNIT [SLOW_RANK FACTOR]
 //!
-//! Rank 0 prints one line `unit rank` per unit run, then `makespan_s S`.
+//! Rank 0 prints one line `unit rank` per unit result it received, then `makespan_s S`.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use rollcall::comm::Comm;
-use rollcall::schedule::{self, Schedule, StaticSource, UnitSource};
+use rollcall::comm::{Assignment, Comm};
+use rollcall::schedule::{self, Schedule};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,35 +23,35 @@ fn main() -> Result<()> {
     };
 
     let comm = Comm::init()?;
-    let mut source: Box<dyn UnitSource + '_> = if schedule.is_dynamic() {
-        comm.work_queue(n_units)
+    let assignment = if schedule.is_dynamic() {
+        Assignment::Queue((0..n_units).collect())
     } else {
-        Box::new(StaticSource::new(schedule::static_units(schedule, n_units, comm.rank(), comm.size())))
+        Assignment::Static(schedule::static_units(schedule, n_units, comm.rank(), comm.size()))
     };
+    // Rank 0 collects (unit, rank) as results stream in.
+    let mut ran: Vec<(u64, u32)> = Vec::new();
     let slowdown = slow.filter(|&(r, _)| r == comm.rank()).map_or(1.0, |(_, f)| f);
     comm.barrier();
     let start = comm.time();
     let clock = || comm.time() - start;
-    let run = schedule::run_units(source.as_mut(), &clock, slowdown, |_, source| {
-        // Two halves, serving in between, as the real workload serves between frames.
-        std::thread::sleep(Duration::from_millis(ms / 2));
-        source.serve()?;
-        std::thread::sleep(Duration::from_millis(ms - ms / 2));
-        Ok(())
-    });
+    let run = {
+        let mut source = comm.unit_source(assignment, Box::new(|done| Ok(ran.push((done.unit, done.rank)))));
+        schedule::run_units(source.as_mut(), comm.rank() as u32, &clock, slowdown, |_, source| {
+            // Two halves, serving in between, as the real workload serves between frames.
+            std::thread::sleep(Duration::from_millis(ms / 2));
+            source.serve()?;
+            std::thread::sleep(Duration::from_millis(ms - ms / 2));
+            Ok(())
+        })
+    };
     if let Some(e) = run.error {
         return Err(e);
     }
-    let mine: Vec<u64> = run.runs.iter().map(|r| r.unit as u64).collect();
-    let finished = clock();
-    if let Some(all) = comm.gather(&(mine, finished))? {
-        for (rank, (units, _)) in all.iter().enumerate() {
-            for unit in units {
-                println!("{unit} {rank}");
-            }
+    if let Some(ends) = comm.gather(&clock())? {
+        for (unit, rank) in &ran {
+            println!("{unit} {rank}");
         }
-        let makespan = all.iter().map(|(_, t)| *t).fold(0.0, f64::max);
-        println!("makespan_s {makespan:.3}");
+        println!("makespan_s {:.3}", ends.iter().copied().fold(0.0, f64::max));
     }
     Ok(())
 }

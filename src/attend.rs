@@ -20,7 +20,9 @@ use crate::plan::FramePlan;
 use crate::report;
 use crate::result::{self, Detection, RankTiming, RunResult, UnitRecord};
 use crate::roster::Roster;
-use crate::schedule::{self, Schedule, StaticSource, UnitSource};
+use crate::comm::Assignment;
+use crate::progress::Progress;
+use crate::schedule::{self, Finished, Schedule};
 use crate::video::{self, VideoInfo, VideoReader};
 
 /// Everything rank 0 decides before work starts; every rank receives the same copy.
@@ -33,19 +35,45 @@ struct JobSetup {
     model_dir: PathBuf,
 }
 
-/// What a rank sends back when its units are done.
+/// The result of one unit, sent to rank 0 as soon as it is done.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct UnitOutput {
+    detections: Vec<Detection>,
+    /// Sampled frames of the unit the decoder could not produce.
+    failed_frames: Vec<u64>,
+    /// Sampled frames analysed.
+    frames: u64,
+}
+
+/// What a rank sends back at the end: its timings and warnings (results went unit by unit).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct RankReport {
+    timing: RankTiming,
+    warnings: Vec<String>,
+}
+
+/// Rank 0's view of the results as they stream in.
+struct Collector {
     detections: Vec<Detection>,
     units: Vec<UnitRecord>,
-    timing: RankTiming,
-    /// Sampled frames the decoder could not produce.
     failed_frames: Vec<u64>,
+    progress: Progress,
+}
+
+impl Collector {
+    fn take(&mut self, done: Finished) -> Result<()> {
+        let output: UnitOutput = done.decode()?;
+        self.progress.advance(output.frames + output.failed_frames.len() as u64);
+        self.units.push(UnitRecord { unit: done.unit, rank: done.rank, start_s: done.start_s, end_s: done.end_s, frames: output.frames });
+        self.detections.extend(output.detections);
+        self.failed_frames.extend(output.failed_frames);
+        Ok(())
+    }
 }
 
 /// Runs the whole job. `settings` is only read on rank 0 (the others pass what they parsed,
 /// which is ignored in favour of the broadcast). Returns the result on rank 0.
-pub fn run(comm: &Comm, settings: Result<Settings>, force: bool) -> Result<Option<RunResult>> {
+pub fn run(comm: &Comm, settings: Result<Settings>, force: bool, quiet: bool) -> Result<Option<RunResult>> {
     let setup = if comm.is_root() {
         let prepared = settings.and_then(|s| prepare(s, comm.size(), force)).map_err(|e| format!("{e:#}"));
         comm.broadcast(Some(&prepared))?
@@ -53,19 +81,37 @@ pub fn run(comm: &Comm, settings: Result<Settings>, force: bool) -> Result<Optio
         comm.broadcast::<Result<JobSetup, String>>(None)?
     };
     let setup = setup.map_err(|msg| anyhow!(msg))?;
+    if comm.is_root() {
+        tracing::info!(
+            "{}: {} sampled frames in {} units on {} rank(s), {} schedule",
+            setup.video.path,
+            setup.plan.sampled_frames(),
+            setup.plan.n_units(),
+            comm.size(),
+            setup.settings.schedule
+        );
+    }
 
     // Models load before the common start, so the timeline and the ranks' totals measure the
     // work and its distribution, not start-up.
     let worker = FrameWorker::new(&setup, comm.rank() as u32);
     comm.barrier();
     let start = comm.time();
-    let report = run_rank(comm, &setup, worker, start).map_err(|e| format!("rank {}: {e:#}", comm.rank()));
+    let mut collector = Collector {
+        detections: Vec::new(),
+        units: Vec::new(),
+        failed_frames: Vec::new(),
+        progress: Progress::new(setup.plan.sampled_frames() as u64, 0, quiet || !comm.is_root()),
+    };
+    let todo: Vec<usize> = (0..setup.plan.n_units()).collect();
+    let report = run_rank(comm, &setup, worker, start, todo, &mut collector).map_err(|e| format!("rank {}: {e:#}", comm.rank()));
+    collector.progress.finish();
     let Some(reports) = comm.gather(&report)? else {
         return Ok(None);
     };
     let reports = reports.into_iter().collect::<Result<Vec<_>, String>>().map_err(|e| anyhow!(e))?;
     let wall_time_s = comm.time() - start;
-    Ok(Some(assemble(setup, reports, comm.size(), wall_time_s)))
+    Ok(Some(assemble(setup, collector, reports, wall_time_s)))
 }
 
 /// Rank 0's checks and loading, before any rank does work.
@@ -83,55 +129,58 @@ fn prepare(settings: Settings, ranks: usize, force: bool) -> Result<JobSetup> {
         _ => FramePlan::uniform(video.frame_count, stride, settings.chunk),
     };
     if !settings.slow_ranks.is_empty() {
-        eprintln!("rollcall: warning: benchmark knob bench.slow_ranks is on ({}): timings are not real", settings.slow_ranks_text());
+        tracing::warn!("benchmark knob bench.slow_ranks is on ({}): timings are not real", settings.slow_ranks_text());
     }
     Ok(JobSetup { settings, video, roster, plan, model_dir })
 }
 
-/// One rank's share of the work. A rank whose worker could not be set up still takes part in
-/// the schedule (it drains its source) so that nobody waits for it.
-fn run_rank(comm: &Comm, setup: &JobSetup, worker: Result<FrameWorker>, start: f64) -> Result<RankReport> {
+/// One rank's share of the work: runs its units (`todo` is every unit still to do), sending
+/// each result to rank 0's `collector`. A rank whose worker could not be set up still takes
+/// part in the schedule (it drains its source without working) so that nobody waits for it.
+fn run_rank(
+    comm: &Comm,
+    setup: &JobSetup,
+    worker: Result<FrameWorker>,
+    start: f64,
+    todo: Vec<usize>,
+    collector: &mut Collector,
+) -> Result<RankReport> {
     let rank = comm.rank();
-    let n_units = setup.plan.n_units();
-    let mut source: Box<dyn UnitSource + '_> = if setup.settings.schedule.is_dynamic() {
-        comm.work_queue(n_units)
+    let assignment = if setup.settings.schedule.is_dynamic() {
+        Assignment::Queue(todo.into())
     } else {
-        Box::new(StaticSource::new(schedule::static_units(setup.settings.schedule, n_units, rank, comm.size())))
+        let mine = schedule::static_units(setup.settings.schedule, todo.len(), rank, comm.size());
+        Assignment::Static(mine.into_iter().map(|i| todo[i]).collect())
     };
+    let mut source = comm.unit_source(assignment, Box::new(|done| collector.take(done)));
+    let clock = || comm.time() - start;
+    let slowdown = setup.settings.slowdown_of(rank);
     let mut worker = match worker {
         Ok(worker) => worker,
         Err(e) => {
-            schedule::drain(source.as_mut())?;
+            let _ = schedule::run_units(source.as_mut(), rank as u32, &clock, slowdown, |_, _| -> Result<()> { bail!("not set up") });
             return Err(e);
         }
     };
-    let clock = || comm.time() - start;
-    let run = schedule::run_units(source.as_mut(), &clock, setup.settings.slowdown_of(rank), |unit, source| {
-        let mut frames = 0;
+    let run = schedule::run_units(source.as_mut(), rank as u32, &clock, slowdown, |unit, source| {
+        let mut output = UnitOutput { detections: Vec::new(), failed_frames: Vec::new(), frames: 0 };
         for frame in setup.plan.unit_frames(unit) {
-            if worker.analyze_frame(frame)? {
-                frames += 1;
-            }
+            worker.analyze_frame(frame, &mut output)?;
             source.serve()?;
         }
-        Ok(frames)
+        Ok(output)
     });
     if let Some(e) = run.error {
         return Err(e);
     }
     let mut timing = worker.timing;
-    timing.units = run.runs.len() as u64;
+    timing.units = run.stats.units;
     timing.busy_s = run.stats.busy_s;
     timing.wait_s = run.stats.wait_s;
     timing.comm_s = run.stats.comm_s;
     timing.total_s = clock();
     timing.decoded_frames = worker.reader.decoded_frames() as u64;
-    let units = run
-        .runs
-        .iter()
-        .map(|r| UnitRecord { unit: r.unit as u64, rank: rank as u32, start_s: r.start_s, end_s: r.end_s, frames: r.output })
-        .collect();
-    Ok(RankReport { detections: worker.detections, units, timing, failed_frames: worker.failed_frames })
+    Ok(RankReport { timing, warnings: crate::log::take_warnings() })
 }
 
 /// The per-frame work of one rank: its models, its video handle, its buffers and what it found.
@@ -143,9 +192,6 @@ struct FrameWorker<'a> {
     frame: Mat,
     scaled: Mat,
     timing: RankTiming,
-    detections: Vec<Detection>,
-    /// Sampled frames the decoder could not produce.
-    failed_frames: Vec<u64>,
 }
 
 impl<'a> FrameWorker<'a> {
@@ -162,18 +208,18 @@ impl<'a> FrameWorker<'a> {
             frame: Mat::default(),
             scaled: Mat::default(),
             timing,
-            detections: Vec::new(),
-            failed_frames: Vec::new(),
         })
     }
 
-    /// Decodes, analyses and matches one sampled frame. Returns `false` if it cannot be decoded.
-    fn analyze_frame(&mut self, index: usize) -> Result<bool> {
+    /// Decodes, analyses and matches one sampled frame into `out`; a frame that cannot be
+    /// decoded is recorded as failed, with a warning.
+    fn analyze_frame(&mut self, index: usize, out: &mut UnitOutput) -> Result<()> {
         let settings = &self.setup.settings;
         let t0 = Instant::now();
         if !self.reader.read(index, &mut self.frame)? {
-            self.failed_frames.push(index as u64);
-            return Ok(false);
+            tracing::warn!("frame {index} could not be decoded; it is left out of the counts");
+            out.failed_frames.push(index as u64);
+            return Ok(());
         }
         let image = if settings.scale == 1.0 {
             &self.frame
@@ -194,7 +240,7 @@ impl<'a> FrameWorker<'a> {
             let best = matching::nearest(&roster.encodings, ArrayView1::from(&face.encoding[..]))
                 .context("the roster has no encodings")?;
             let student = (best.distance <= settings.tolerance).then(|| roster.student_of(best.encoding_row) as u32);
-            self.detections.push(Detection {
+            out.detections.push(Detection {
                 frame: index as u64,
                 time_s: self.setup.video.time_of(index),
                 rank: self.rank,
@@ -206,33 +252,27 @@ impl<'a> FrameWorker<'a> {
         self.timing.match_s += t1.elapsed().as_secs_f64();
         self.timing.frames += 1;
         self.timing.faces += faces.len() as u64;
-        Ok(true)
+        out.frames += 1;
+        Ok(())
     }
 }
 
-/// Rank 0: merges the ranks' reports into one result, independent of who ran what.
-fn assemble(setup: JobSetup, reports: Vec<RankReport>, ranks: usize, wall_time_s: f64) -> RunResult {
-    let mut detections = Vec::new();
-    let mut units = Vec::new();
-    let mut timings = Vec::new();
-    let mut failed = Vec::new();
-    for r in reports {
-        detections.extend(r.detections);
-        units.extend(r.units);
-        timings.push(r.timing);
-        failed.extend(r.failed_frames);
-    }
+/// Rank 0: the collected results and the ranks' reports as one result, independent of who
+/// ran what.
+fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wall_time_s: f64) -> RunResult {
+    let Collector { mut detections, mut units, failed_frames: mut failed, .. } = collected;
     detections.sort_by_key(|d| (d.frame, d.bbox.x, d.bbox.y));
     units.sort_by_key(|u| u.unit);
     failed.sort_unstable();
     let sampled_frames = setup.plan.sampled_frames() as u64 - failed.len() as u64;
     let attendance = result::attendance(&setup.roster, &detections, sampled_frames, setup.settings.threshold);
+    let (timings, warnings): (Vec<_>, Vec<_>) = reports.into_iter().map(|r| (r.timing, r.warnings)).unzip();
     RunResult {
         stride: setup.plan.stride,
+        ranks: timings.len(),
         settings: setup.settings,
         video: setup.video,
         roster: setup.roster,
-        ranks,
         sampled_frames,
         failed_frames: failed,
         detections,
@@ -240,6 +280,7 @@ fn assemble(setup: JobSetup, reports: Vec<RankReport>, ranks: usize, wall_time_s
         timings,
         units,
         wall_time_s,
+        warnings: warnings.into_iter().flatten().collect(),
         software: crate::about::software_versions().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
     }
 }

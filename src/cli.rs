@@ -12,6 +12,23 @@ use crate::schedule::Schedule;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// More detail: -v for debug messages (and worker ranks' info), -vv for everything.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only warnings and errors: no progress, no summary.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+impl Cli {
+    /// Log level offset: +1 per -v, -1 for -q.
+    pub fn verbosity(&self) -> i8 {
+        if self.quiet {
+            -1
+        } else {
+            self.verbose.min(3) as i8
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

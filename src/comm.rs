@@ -15,15 +15,21 @@ use mpi::{Count, Tag};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::schedule::UnitSource;
+use std::collections::VecDeque;
+
+use crate::schedule::{Finished, UnitSource};
 
 /// The master: plans, hands out work, gathers and writes the reports.
 pub const ROOT: usize = 0;
 
-/// Worker → master: "send me my next unit". Carries nothing of interest.
+/// Worker → master: "send me my next unit" (dynamic schedules). Carries nothing of interest.
 const TAG_REQUEST: Tag = 1;
 /// Master → worker: a unit index, or [`NO_MORE_UNITS`].
 const TAG_UNIT: Tag = 2;
+/// Worker → master: a finished unit ([`Finished`], postcard-encoded).
+const TAG_RESULT: Tag = 3;
+/// Worker → master: "I have run my last unit". Carries nothing of interest.
+const TAG_DONE: Tag = 4;
 /// The reply that tells a worker the queue is empty.
 const NO_MORE_UNITS: u64 = u64::MAX;
 
@@ -110,69 +116,99 @@ impl Comm {
     }
 }
 
+
+/// How units reach the ranks.
+pub enum Assignment {
+    /// Each rank knows its units up front (block, cyclic): only results travel.
+    Static(Vec<usize>),
+    /// The master holds the queue and hands units out on request (dynamic, guided).
+    Queue(VecDeque<usize>),
+}
+
 impl Comm {
-    /// This rank's end of the dynamic work queue over `0..n_units`: the master's on rank 0, a
-    /// worker's elsewhere. On a single rank the master simply runs every unit.
-    pub fn work_queue(&self, n_units: usize) -> Box<dyn UnitSource + '_> {
+    /// This rank's end of the schedule. On the master, `collect` receives every finished unit,
+    /// its own and the workers', as it arrives (elsewhere it is never called). On a single
+    /// rank the master simply runs everything. With a static assignment, pass this rank's
+    /// share; with a queue, pass the queue (only the master's copy is used).
+    pub fn unit_source<'a>(&'a self, assignment: Assignment, collect: Box<dyn FnMut(Finished) -> Result<()> + 'a>) -> Box<dyn UnitSource + 'a> {
+        let (units, queue) = match assignment {
+            Assignment::Static(units) => (VecDeque::from(units), false),
+            Assignment::Queue(units) => (units, true),
+        };
         if self.is_root() {
-            Box::new(QueueMaster { comm: self, next: 0, n_units, workers_left: self.size() - 1, talking: Duration::ZERO })
+            Box::new(Coordinator { comm: self, units, queue, collect, workers_open: self.size() - 1, talking: Duration::ZERO })
         } else {
-            Box::new(QueueWorker { comm: self, requested: false, talking: Duration::ZERO })
+            Box::new(Participant { comm: self, units, dynamic: queue, requested: false, talking: Duration::ZERO })
         }
+    }
+
+    fn root_process(&self) -> mpi::topology::Process<'_> {
+        self.world.process_at_rank(ROOT as mpi::Rank)
     }
 }
 
-/// Rank 0's side of the queue: it hands out units in index order, answering requests between
-/// (and, through `serve`, during) its own units, and runs units itself like any worker.
-struct QueueMaster<'a> {
+/// Rank 0's end: it runs units like any rank and, between and during them, answers requests
+/// from the queue, collects results and counts workers that are done.
+struct Coordinator<'a> {
     comm: &'a Comm,
-    next: usize,
-    n_units: usize,
-    /// Workers that have not yet been told the queue is empty.
-    workers_left: usize,
+    /// Its own static share, or (when `queue`) the queue it hands out to everyone.
+    units: VecDeque<usize>,
+    queue: bool,
+    collect: Box<dyn FnMut(Finished) -> Result<()> + 'a>,
+    /// Workers that have not yet said they are done.
+    workers_open: usize,
     talking: Duration,
 }
 
-impl QueueMaster<'_> {
-    fn take(&mut self) -> u64 {
-        if self.next < self.n_units {
-            self.next += 1;
-            (self.next - 1) as u64
-        } else {
-            NO_MORE_UNITS
-        }
-    }
-
-    fn answer(&mut self, worker: mpi::Rank) {
+impl Coordinator<'_> {
+    fn handle(&mut self, message: mpi::point_to_point::Message, status: mpi::point_to_point::Status) -> Result<()> {
         let started = Instant::now();
-        let unit = self.take();
-        if unit == NO_MORE_UNITS {
-            self.workers_left -= 1;
+        let from = status.source_rank();
+        match status.tag() {
+            TAG_REQUEST => {
+                message.matched_receive::<u64>();
+                let next = if self.queue { self.units.pop_front() } else { None };
+                let unit = next.map_or(NO_MORE_UNITS, |u| u as u64);
+                self.comm.world.process_at_rank(from).send_with_tag(&unit, TAG_UNIT);
+            }
+            TAG_RESULT => {
+                let (bytes, _) = (message, status).matched_receive_vec::<u8>();
+                let done: Finished = postcard::from_bytes(&bytes).map_err(|e| anyhow!("rank {from} sent a garbled result: {e}"))?;
+                (self.collect)(done)?;
+            }
+            TAG_DONE => {
+                message.matched_receive::<u64>();
+                self.workers_open -= 1;
+            }
+            tag => return Err(anyhow!("rank {from} sent a message with unknown tag {tag}")),
         }
-        self.comm.world.process_at_rank(worker).send_with_tag(&unit, TAG_UNIT);
         self.talking += started.elapsed();
+        Ok(())
     }
 }
 
-impl UnitSource for QueueMaster<'_> {
+impl UnitSource for Coordinator<'_> {
     fn next_unit(&mut self) -> Result<Option<usize>> {
         self.serve()?;
-        if self.next < self.n_units {
-            self.next += 1;
-            return Ok(Some(self.next - 1));
-        }
-        // Nothing left for anyone: tell each worker as its last request arrives.
-        while self.workers_left > 0 {
-            let (_, status) = self.comm.world.any_process().receive_with_tag::<u64>(TAG_REQUEST);
-            self.answer(status.source_rank());
-        }
-        Ok(None)
+        Ok(self.units.pop_front())
+    }
+
+    fn finished(&mut self, done: Finished) -> Result<()> {
+        (self.collect)(done)
     }
 
     fn serve(&mut self) -> Result<()> {
-        while let Some((message, status)) = self.comm.world.any_process().immediate_matched_probe_with_tag(TAG_REQUEST) {
-            message.matched_receive::<u64>();
-            self.answer(status.source_rank());
+        while let Some((message, status)) = self.comm.world.any_process().immediate_matched_probe() {
+            self.handle(message, status)?;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<()> {
+        // Answer the last requests, take the last results, until every worker is done.
+        while self.workers_open > 0 {
+            let (message, status) = self.comm.world.any_process().matched_probe();
+            self.handle(message, status)?;
         }
         Ok(())
     }
@@ -182,36 +218,57 @@ impl UnitSource for QueueMaster<'_> {
     }
 }
 
-/// A worker's side: it asks for its next unit as soon as it starts the current one, so the
-/// answer is usually waiting when it finishes and no round trip is spent idle.
-struct QueueWorker<'a> {
+/// A worker's end. Under a queue it asks for its next unit as soon as it starts the current
+/// one, so the answer is usually waiting when it finishes and no round trip is spent idle.
+struct Participant<'a> {
     comm: &'a Comm,
+    /// The static share (empty under a queue).
+    units: VecDeque<usize>,
+    dynamic: bool,
     /// A request is in flight and its answer not yet received.
     requested: bool,
     talking: Duration,
 }
 
-impl QueueWorker<'_> {
-    fn request(&mut self) {
+impl Participant<'_> {
+    fn send<B: mpi::datatype::Buffer + ?Sized>(&mut self, message: &B, tag: Tag) {
         let started = Instant::now();
-        self.comm.world.process_at_rank(ROOT as mpi::Rank).send_with_tag(&0u64, TAG_REQUEST);
-        self.requested = true;
+        self.comm.root_process().send_with_tag(message, tag);
         self.talking += started.elapsed();
+    }
+
+    fn request(&mut self) {
+        self.send(&0u64, TAG_REQUEST);
+        self.requested = true;
     }
 }
 
-impl UnitSource for QueueWorker<'_> {
+impl UnitSource for Participant<'_> {
     fn next_unit(&mut self) -> Result<Option<usize>> {
+        if !self.dynamic {
+            return Ok(self.units.pop_front());
+        }
         if !self.requested {
             self.request();
         }
-        let (unit, _) = self.comm.world.process_at_rank(ROOT as mpi::Rank).receive_with_tag::<u64>(TAG_UNIT);
+        let (unit, _) = self.comm.root_process().receive_with_tag::<u64>(TAG_UNIT);
         self.requested = false;
         if unit == NO_MORE_UNITS {
             return Ok(None);
         }
         self.request(); // prefetch: the next answer travels while this unit runs
         Ok(Some(unit as usize))
+    }
+
+    fn finished(&mut self, done: Finished) -> Result<()> {
+        let bytes = postcard::to_stdvec(&done)?;
+        self.send(&bytes[..], TAG_RESULT);
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<()> {
+        self.send(&0u64, TAG_DONE);
+        Ok(())
     }
 
     fn comm_time(&self) -> Duration {

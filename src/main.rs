@@ -13,13 +13,10 @@ use rollcall::result::RunResult;
 use rollcall::semester::{self, Lecture, Manifest};
 use rollcall::{attend, comm, enroll, report, synth};
 
-/// Environment variables through which launchers tell a process its rank, before MPI is up.
-const LAUNCHER_RANK_VARS: [&str; 3] = ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"];
-
 /// True in a process that a launcher started as a rank other than 0: such a process keeps
 /// quiet about errors every rank sees alike (a bad flag), so the user reads them once.
 fn is_launched_worker() -> bool {
-    LAUNCHER_RANK_VARS.iter().any(|v| std::env::var(v).is_ok_and(|r| r != "0"))
+    rollcall::log::launcher_rank() != 0
 }
 
 fn main() -> ExitCode {
@@ -28,6 +25,7 @@ fn main() -> ExitCode {
         Err(e) if is_launched_worker() => return ExitCode::from(e.exit_code() as u8),
         Err(e) => e.exit(),
     };
+    rollcall::log::init(cli.verbosity());
     let outcome = rollcall::video::quiet_codec_logs().and_then(|()| run(cli));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -41,9 +39,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let quiet = cli.quiet;
     match cli.command {
         Command::Enroll(args) => enroll(args),
-        Command::Attend(args) => attend(args),
+        Command::Attend(args) => attend(args, quiet),
         Command::Report(args) => rebuild_reports(args),
         Command::Semester(args) => semester(args),
         Command::Lectures(args) => lectures(args),
@@ -68,14 +67,16 @@ fn enroll(args: EnrollArgs) -> Result<()> {
     Ok(())
 }
 
-fn attend(args: AttendArgs) -> Result<()> {
+fn attend(args: AttendArgs, quiet: bool) -> Result<()> {
     let comm = comm::Comm::init()?;
     let settings = attend_settings(&args);
-    let Some(result) = attend::run(&comm, settings, args.force)? else {
+    let Some(result) = attend::run(&comm, settings, args.force, quiet)? else {
         return Ok(());
     };
     report::write_all(&result, &result.settings.output)?;
-    print_summary(&result);
+    if !quiet {
+        print_summary(&result);
+    }
     Ok(())
 }
 
@@ -129,6 +130,8 @@ fn lectures(args: LecturesArgs) -> Result<()> {
     Ok(())
 }
 
+/// The end of a run, on stdout: the attendance table, the warnings, the figures, and where the
+/// reports are.
 fn print_summary(result: &RunResult) {
     println!("{:<14} {:<24} {:>9} {:>8}  {}", "student_id", "name", "presence", "seen", "status");
     for a in &result.attendance {
@@ -141,19 +144,34 @@ fn print_summary(result: &RunResult) {
             a.status()
         );
     }
-    if !result.failed_frames.is_empty() {
-        println!("warning: {} sampled frame(s) could not be decoded and were left out", result.failed_frames.len());
+    if !result.warnings.is_empty() {
+        const SHOWN: usize = 5;
+        println!("{} warning(s) during the run:", result.warnings.len());
+        for w in result.warnings.iter().take(SHOWN) {
+            println!("  {w}");
+        }
+        if result.warnings.len() > SHOWN {
+            println!("  ... and {} more", result.warnings.len() - SHOWN);
+        }
     }
-    let per_frame = result.timings.iter().map(|t| t.busy_s).sum::<f64>() / result.sampled_frames.max(1) as f64;
+    let present = result.attendance.iter().filter(|a| a.present).count();
+    let busy: Vec<String> = result
+        .timings
+        .iter()
+        .map(|t| format!("{:.0}%", 100.0 * t.busy_s / t.total_s.max(1e-9)))
+        .collect();
     println!(
-        "{} sampled frames, {} faces, {} rank(s), {:.1} s wall, {:.0} ms/frame per rank; reports in {}",
+        "{} sampled frames, {} faces, {} present / {} absent; {:.1} s on {} rank(s), {:.2} frames/s; busy per rank: {}",
         result.sampled_frames,
         result.detections.len(),
-        result.ranks,
+        present,
+        result.attendance.len() - present,
         result.wall_time_s,
-        per_frame * 1000.0,
-        result.settings.output.display()
+        result.ranks,
+        result.sampled_frames as f64 / result.wall_time_s.max(1e-9),
+        busy.join(" ")
     );
+    println!("reports: {}/{{{}}}", result.settings.output.display(), report::all_outputs().join(","));
 }
 
 fn rebuild_reports(args: ReportArgs) -> Result<()> {

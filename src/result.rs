@@ -107,6 +107,8 @@ pub struct RunResult {
     pub wall_time_s: f64,
     /// Name → version of rollcall and its native libraries on the master.
     pub software: BTreeMap<String, String>,
+    /// Warnings logged on any rank during the run, for the end-of-run summary (not stored).
+    pub warnings: Vec<String>,
 }
 
 /// Attendance per student from the detections: a student counts as seen in a frame if at least

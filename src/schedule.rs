@@ -9,7 +9,8 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// How units are distributed over ranks.
@@ -67,91 +68,86 @@ pub fn static_units(schedule: Schedule, n_units: usize, rank: usize, size: usize
     }
 }
 
-/// Where a rank gets its next unit from.
+/// A finished unit on its way to the master: which, who, when, and its encoded result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finished {
+    pub unit: u64,
+    pub rank: u32,
+    /// Seconds since the common start.
+    pub start_s: f64,
+    pub end_s: f64,
+    /// The work's result, postcard-encoded.
+    pub payload: Vec<u8>,
+}
+
+impl Finished {
+    pub fn decode<R: DeserializeOwned>(&self) -> Result<R> {
+        postcard::from_bytes(&self.payload).with_context(|| format!("unit {}: undecodable result", self.unit))
+    }
+}
+
+/// A rank's end of the schedule: where its units come from and where their results go.
+///
+/// Results stream to the master unit by unit, so the master can show progress and journal
+/// them as they arrive rather than learn everything at the end.
 pub trait UnitSource {
     /// The next unit to run, or `None` when this rank is done. May block waiting for work.
     fn next_unit(&mut self) -> Result<Option<usize>>;
-    /// Lets a master answer pending requests in the middle of its own work. Cheap when there
-    /// is nothing to do; a no-op for everyone but a dynamic master.
+    /// Hands a finished unit to the master (on the master, straight to its collector).
+    fn finished(&mut self, done: Finished) -> Result<()>;
+    /// Lets a master answer messages in the middle of its own work. Cheap when there is
+    /// nothing to do; a no-op for everyone but the master.
     fn serve(&mut self) -> Result<()> {
         Ok(())
     }
+    /// After this rank's last unit: tells the master it is done; the master waits here until
+    /// every rank is.
+    fn close(&mut self) -> Result<()>;
     /// Time spent sending or answering messages so far.
     fn comm_time(&self) -> Duration {
         Duration::ZERO
     }
 }
 
-/// A fixed list of units: the static schedules.
-pub struct StaticSource(std::vec::IntoIter<usize>);
-
-impl StaticSource {
-    pub fn new(units: Vec<usize>) -> Self {
-        StaticSource(units.into_iter())
-    }
-}
-
-impl UnitSource for StaticSource {
-    fn next_unit(&mut self) -> Result<Option<usize>> {
-        Ok(self.0.next())
-    }
-}
-
-/// Takes every unit `source` still has without running any: what a rank that cannot work
-/// does, so that a dynamic master is not left waiting for its requests.
-pub fn drain(source: &mut dyn UnitSource) -> Result<()> {
-    while source.next_unit()?.is_some() {}
-    Ok(())
-}
-
-/// One unit as it ran on this rank. Times are seconds on the caller's clock.
-#[derive(Debug)]
-pub struct UnitRun<R> {
-    pub unit: usize,
-    pub start_s: f64,
-    pub end_s: f64,
-    pub output: R,
-}
-
 /// Where this rank's time went while running units.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RunStats {
+    pub units: u64,
     /// Inside units (including any benchmark slow-down).
     pub busy_s: f64,
-    /// Waiting for the next unit, communication excluded.
+    /// Waiting for the next unit (and, on the master, for the others to finish), communication
+    /// excluded.
     pub wait_s: f64,
-    /// Sending requests, answering them.
+    /// Sending requests and results, answering them.
     pub comm_s: f64,
 }
 
-/// What a rank did: its units, its time, and the first error, if any.
-pub struct RankRun<R> {
-    pub runs: Vec<UnitRun<R>>,
+/// What a rank did: its time, and the first error, if any.
+pub struct RankRun {
     pub stats: RunStats,
     pub error: Option<anyhow::Error>,
 }
 
-/// Runs units from `source` until it is exhausted.
+/// Runs units from `source` until it is exhausted, sending each result on as it is done.
 ///
 /// `work(unit, source)` does one unit; it may call `source.serve()` between steps so that a
 /// master stays responsive during long units. `slowdown` ≥ 1 stretches every unit by sleeping
 /// (a benchmark knob that imitates a slower node). After an error the rank keeps draining its
-/// source without working, so that a dynamic master is never left waiting for requests; the
-/// error is returned for the caller to report.
-pub fn run_units<R>(
+/// source without working, so that a dynamic master is never left waiting for its requests;
+/// the error is returned for the caller to report.
+pub fn run_units<R: Serialize>(
     source: &mut dyn UnitSource,
+    rank: u32,
     clock: &dyn Fn() -> f64,
     slowdown: f64,
     mut work: impl FnMut(usize, &mut dyn UnitSource) -> Result<R>,
-) -> RankRun<R> {
-    let mut runs = Vec::new();
+) -> RankRun {
     let mut stats = RunStats::default();
-    let mut error = None;
+    let mut error: Option<anyhow::Error> = None;
     loop {
-        let waiting = Instant::now();
-        let comm_before = source.comm_time();
+        let (waiting, comm_before) = (Instant::now(), source.comm_time());
         let next = source.next_unit();
-        stats.wait_s += (waiting.elapsed().saturating_sub(source.comm_time() - comm_before)).as_secs_f64();
+        stats.wait_s += idle_since(waiting, comm_before, source);
         let unit = match next {
             Ok(Some(unit)) => unit,
             Ok(None) => break,
@@ -165,20 +161,60 @@ pub fn run_units<R>(
         }
         let start_s = clock();
         let started = Instant::now();
-        match work(unit, source) {
-            Ok(output) => {
-                if slowdown > 1.0 {
-                    std::thread::sleep(started.elapsed().mul_f64(slowdown - 1.0));
-                }
-                let end_s = clock();
-                stats.busy_s += end_s - start_s;
-                runs.push(UnitRun { unit, start_s, end_s, output });
+        let outcome = work(unit, source).and_then(|output| {
+            if slowdown > 1.0 {
+                std::thread::sleep(started.elapsed().mul_f64(slowdown - 1.0));
             }
-            Err(e) => error = Some(e.context(format!("unit {unit}"))),
+            let end_s = clock();
+            stats.busy_s += end_s - start_s;
+            stats.units += 1;
+            let payload = postcard::to_stdvec(&output)?;
+            source.finished(Finished { unit: unit as u64, rank, start_s, end_s, payload })
+        });
+        if let Err(e) = outcome {
+            error = Some(e.context(format!("unit {unit}")));
         }
     }
+    let (waiting, comm_before) = (Instant::now(), source.comm_time());
+    if let Err(e) = source.close() {
+        error.get_or_insert(e);
+    }
+    stats.wait_s += idle_since(waiting, comm_before, source);
     stats.comm_s = source.comm_time().as_secs_f64();
-    RankRun { runs, stats, error }
+    RankRun { stats, error }
+}
+
+/// Seconds since `started` not spent communicating.
+fn idle_since(started: Instant, comm_before: Duration, source: &dyn UnitSource) -> f64 {
+    started.elapsed().saturating_sub(source.comm_time().saturating_sub(comm_before)).as_secs_f64()
+}
+
+/// A fixed list of units whose results stay in this process: one rank with nobody to talk
+/// to (the schedulers' unit tests use it).
+pub struct LocalSource {
+    units: std::vec::IntoIter<usize>,
+    pub finished: Vec<Finished>,
+}
+
+impl LocalSource {
+    pub fn new(units: Vec<usize>) -> Self {
+        LocalSource { units: units.into_iter(), finished: Vec::new() }
+    }
+}
+
+impl UnitSource for LocalSource {
+    fn next_unit(&mut self) -> Result<Option<usize>> {
+        Ok(self.units.next())
+    }
+
+    fn finished(&mut self, done: Finished) -> Result<()> {
+        self.finished.push(done);
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -220,42 +256,43 @@ mod tests {
 mod runner_tests {
     use super::*;
 
-    #[test]
-    fn runs_every_unit_in_order_and_times_them() {
+    fn run(source: &mut LocalSource, slowdown: f64, work: impl FnMut(usize, &mut dyn UnitSource) -> Result<usize>) -> RankRun {
         let t0 = Instant::now();
-        let clock = || t0.elapsed().as_secs_f64();
-        let mut source = StaticSource::new(vec![2, 5, 7]);
-        let run = run_units(&mut source, &clock, 1.0, |unit, _| Ok(unit * 10));
+        run_units(source, 0, &|| t0.elapsed().as_secs_f64(), slowdown, work)
+    }
+
+    #[test]
+    fn runs_every_unit_in_order_and_sends_each_result_on() {
+        let mut source = LocalSource::new(vec![2, 5, 7]);
+        let run = run(&mut source, 1.0, |unit, _| Ok(unit * 10));
         assert!(run.error.is_none());
-        let got: Vec<(usize, usize)> = run.runs.iter().map(|r| (r.unit, r.output)).collect();
+        assert_eq!(run.stats.units, 3);
+        let got: Vec<(u64, usize)> = source.finished.iter().map(|f| (f.unit, f.decode().unwrap())).collect();
         assert_eq!(got, vec![(2, 20), (5, 50), (7, 70)]);
-        assert!(run.runs.iter().all(|r| r.end_s >= r.start_s));
+        assert!(source.finished.iter().all(|f| f.end_s >= f.start_s));
     }
 
     #[test]
     fn slowdown_stretches_units() {
-        let t0 = Instant::now();
-        let clock = || t0.elapsed().as_secs_f64();
-        let run = run_units(&mut StaticSource::new(vec![0]), &clock, 3.0, |_, _| {
+        let run = run(&mut LocalSource::new(vec![0]), 3.0, |_, _| {
             std::thread::sleep(Duration::from_millis(20));
-            Ok(())
+            Ok(0)
         });
         assert!(run.stats.busy_s >= 0.06, "busy {}", run.stats.busy_s);
     }
 
     #[test]
     fn after_an_error_the_source_is_drained_without_working() {
-        let t0 = Instant::now();
-        let clock = || t0.elapsed().as_secs_f64();
-        let mut source = StaticSource::new(vec![0, 1, 2, 3]);
+        let mut source = LocalSource::new(vec![0, 1, 2, 3]);
         let mut worked = Vec::new();
-        let run = run_units(&mut source, &clock, 1.0, |unit, _| {
+        let run = run(&mut source, 1.0, |unit, _| {
             worked.push(unit);
             anyhow::ensure!(unit != 1, "broken frame");
-            Ok(())
+            Ok(unit)
         });
         assert_eq!(worked, vec![0, 1]);
         assert_eq!(format!("{:#}", run.error.unwrap()), "unit 1: broken frame");
+        assert_eq!(source.finished.len(), 1);
         assert!(source.next_unit().unwrap().is_none(), "drained");
     }
 }

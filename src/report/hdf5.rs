@@ -193,6 +193,7 @@ fn read_file(file: &hdf5::File) -> Result<RunResult> {
         attendance,
         timings: file.dataset("ranks")?.read_raw()?,
         units: file.dataset("units")?.read_raw()?,
+        warnings: Vec::new(),
         software: {
             let g = file.group("software")?;
             g.attr_names()?.into_iter().map(|name| Ok((read_str_attr(&g, &name)?, name))).map(|r| r.map(|(v, n)| (n, v))).collect::<Result<_>>()?
