@@ -20,7 +20,8 @@ build:
 ## The main job on the built-in ground-truth lecture, on two MPI ranks.
 demo: setup
 	$(BIN) enroll data/lecture/photos -o out/demo/roster.h5 --force
-	mpirun --oversubscribe -n 2 $(BIN) attend data/lecture/lecture.avi --roster out/demo/roster.h5 -o out/demo --force
+	mpirun --oversubscribe -n 2 $(BIN) attend data/lecture/lecture.avi --roster out/demo/roster.h5 -o out/demo --force \
+		--schedule dynamic --title "Demo lecture" --date 2026-10-05
 
 ## Every test: unit tests, real mpirun runs on real video (see tests/), then the Slurm flow.
 test: setup

@@ -4,6 +4,8 @@
 //!     mpirun -n 3 fake_queue SCHEDULE N_UNITS MS_PER_UNIT [SLOW_RANK FACTOR]
 //!
 //! Rank 0 prints one line `unit rank` per unit result it received, then `makespan_s S`.
+//! With `FAKE_QUEUE_FAIL_RANK=R`, rank R's work fails on its first unit: the job must still
+//! end, with that error.
 
 use std::time::Duration;
 
@@ -30,13 +32,15 @@ fn main() -> Result<()> {
     };
     // Rank 0 collects (unit, rank) as results stream in.
     let mut ran: Vec<(u64, u32)> = Vec::new();
+    let fail_rank: Option<usize> = std::env::var("FAKE_QUEUE_FAIL_RANK").ok().and_then(|r| r.parse().ok());
     let slowdown = slow.filter(|&(r, _)| r == comm.rank()).map_or(1.0, |(_, f)| f);
     comm.barrier();
     let start = comm.time();
     let clock = || comm.time() - start;
     let run = {
         let mut source = comm.unit_source(assignment, Box::new(|done| Ok(ran.push((done.unit, done.rank)))));
-        schedule::run_units(source.as_mut(), comm.rank() as u32, &clock, slowdown, |_, source| {
+        schedule::run_units(source.as_mut(), comm.rank() as u32, &clock, slowdown, |unit, source| {
+            anyhow::ensure!(fail_rank != Some(comm.rank()), "rank {} failed on unit {unit} on purpose", comm.rank());
             // Two halves, serving in between, as the real workload serves between frames.
             std::thread::sleep(Duration::from_millis(ms / 2));
             source.serve()?;
@@ -44,14 +48,15 @@ fn main() -> Result<()> {
             Ok(())
         })
     };
-    if let Some(e) = run.error {
-        return Err(e);
-    }
-    if let Some(ends) = comm.gather(&clock())? {
+    let error = run.error.map(|e| format!("{e:#}"));
+    if let Some(ends) = comm.gather(&(clock(), error))? {
+        if let Some(e) = ends.iter().find_map(|(_, e)| e.clone()) {
+            anyhow::bail!(e);
+        }
         for (unit, rank) in &ran {
             println!("{unit} {rank}");
         }
-        println!("makespan_s {:.3}", ends.iter().copied().fold(0.0, f64::max));
+        println!("makespan_s {:.3}", ends.iter().map(|(t, _)| *t).fold(0.0, f64::max));
     }
     Ok(())
 }

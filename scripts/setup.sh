@@ -18,6 +18,7 @@ packages=(
   libhdf5-dev hdf5-tools            # HDF5 reports; h5dump for inspection and tests
   libreoffice-calc-nogui            # tests: the workbooks must convert to PDF
   slurm-wlm munge                   # tests: a real single-node Slurm for slurm/ (scripts/slurm-up.sh)
+  chromium                          # tests: report.html as a browser renders it
 )
 missing=()
 for p in "${packages[@]}"; do

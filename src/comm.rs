@@ -30,6 +30,8 @@ const TAG_UNIT: Tag = 2;
 const TAG_RESULT: Tag = 3;
 /// Worker → master: "I have run my last unit". Carries nothing of interest.
 const TAG_DONE: Tag = 4;
+/// Worker → master: a unit index whose work failed: no result will come for it.
+const TAG_FAILED: Tag = 5;
 /// The reply that tells a worker the queue is empty.
 const NO_MORE_UNITS: u64 = u64::MAX;
 
@@ -129,14 +131,38 @@ impl Comm {
     /// This rank's end of the schedule. On the master, `collect` receives every finished unit,
     /// its own and the workers', as it arrives (elsewhere it is never called). On a single
     /// rank the master simply runs everything. With a static assignment, pass this rank's
-    /// share; with a queue, pass the queue (only the master's copy is used).
+    /// share; with a queue, pass the same whole queue on every rank.
     pub fn unit_source<'a>(&'a self, assignment: Assignment, collect: Box<dyn FnMut(Finished) -> Result<()> + 'a>) -> Box<dyn UnitSource + 'a> {
+        let (rank, size) = (self.rank(), self.size());
+        let seeds = match &assignment {
+            Assignment::Queue(todo) => todo.len().min(size),
+            Assignment::Static(_) => 0,
+        };
         let (units, queue) = match assignment {
             Assignment::Static(units) => (VecDeque::from(units), false),
-            Assignment::Queue(units) => (units, true),
+            // Every rank starts with one unit it knows without asking (rank r takes the r-th),
+            // so nobody spends the first round trip idle; the queue holds the rest.
+            Assignment::Queue(mut todo) if rank == ROOT => {
+                let first = todo.pop_front();
+                todo.drain(..(size - 1).min(todo.len()));
+                (first.into_iter().chain(todo).collect(), true)
+            }
+            Assignment::Queue(todo) => (todo.get(rank).copied().into_iter().collect(), true),
         };
         if self.is_root() {
-            Box::new(Coordinator { comm: self, units, queue, collect, workers_open: self.size() - 1, talking: Duration::ZERO })
+            // Each worker starts with one unit in hand (its seed), if there is one for it.
+            let in_flight = (0..size).map(|r| usize::from(r != ROOT && queue && r < seeds)).collect();
+            Box::new(Coordinator {
+                comm: self,
+                units,
+                queue,
+                collect,
+                workers_open: size - 1,
+                in_flight,
+                deferred: Vec::new(),
+                pace: vec![None; size],
+                talking: Duration::ZERO,
+            })
         } else {
             Box::new(Participant { comm: self, units, dynamic: queue, requested: false, talking: Duration::ZERO })
         }
@@ -157,24 +183,54 @@ struct Coordinator<'a> {
     collect: Box<dyn FnMut(Finished) -> Result<()> + 'a>,
     /// Workers that have not yet said they are done.
     workers_open: usize,
+    /// Per rank: units handed out whose results have not arrived yet.
+    in_flight: Vec<usize>,
+    /// Workers whose prefetch request waits until their unit in hand is done (see `answer`).
+    deferred: Vec<mpi::Rank>,
+    /// Per rank: seconds per unit, a moving average over its recent units.
+    pace: Vec<Option<f64>>,
     talking: Duration,
 }
 
 impl Coordinator<'_> {
+    /// Answers worker `from`'s request for a unit. Near the end of the queue, a prefetch (a
+    /// request from a worker that still has a unit in hand) from a rank clearly slower than
+    /// the fastest is held back until its unit is done: otherwise the slow rank would take
+    /// the last units while faster ones run dry. Ranks of equal speed are never held back.
+    fn answer(&mut self, from: mpi::Rank) {
+        let rank = from as usize;
+        let near_the_end = self.queue && !self.units.is_empty() && self.units.len() < 2 * self.comm.size();
+        let fastest = self.pace.iter().flatten().copied().reduce(f64::min);
+        let slow = matches!((self.pace[rank], fastest), (Some(mine), Some(best)) if mine > 1.25 * best);
+        if near_the_end && slow && self.in_flight[rank] > 0 {
+            self.deferred.push(from);
+            return;
+        }
+        let next = if self.queue { self.units.pop_front() } else { None };
+        if next.is_some() {
+            self.in_flight[rank] += 1;
+        }
+        self.comm.world.process_at_rank(from).send_with_tag(&next.map_or(NO_MORE_UNITS, |u| u as u64), TAG_UNIT);
+    }
+
     fn handle(&mut self, message: mpi::point_to_point::Message, status: mpi::point_to_point::Status) -> Result<()> {
         let started = Instant::now();
         let from = status.source_rank();
         match status.tag() {
             TAG_REQUEST => {
                 message.matched_receive::<u64>();
-                let next = if self.queue { self.units.pop_front() } else { None };
-                let unit = next.map_or(NO_MORE_UNITS, |u| u as u64);
-                self.comm.world.process_at_rank(from).send_with_tag(&unit, TAG_UNIT);
+                self.answer(from);
             }
             TAG_RESULT => {
                 let (bytes, _) = (message, status).matched_receive_vec::<u8>();
                 let done: Finished = postcard::from_bytes(&bytes).map_err(|e| anyhow!("rank {from} sent a garbled result: {e}"))?;
+                self.observe(&done);
+                self.unit_settled(from);
                 (self.collect)(done)?;
+            }
+            TAG_FAILED => {
+                message.matched_receive::<u64>();
+                self.unit_settled(from);
             }
             TAG_DONE => {
                 message.matched_receive::<u64>();
@@ -187,6 +243,24 @@ impl Coordinator<'_> {
     }
 }
 
+impl Coordinator<'_> {
+    /// Folds a finished unit's duration into its rank's pace.
+    fn observe(&mut self, done: &Finished) {
+        let seconds = done.end_s - done.start_s;
+        let pace = &mut self.pace[done.rank as usize];
+        *pace = Some(pace.map_or(seconds, |p| 0.5 * p + 0.5 * seconds));
+    }
+
+    /// A unit worker `from` had in hand is done, one way or the other.
+    fn unit_settled(&mut self, from: mpi::Rank) {
+        self.in_flight[from as usize] = self.in_flight[from as usize].saturating_sub(1);
+        if let Some(i) = self.deferred.iter().position(|&r| r == from) {
+            self.deferred.swap_remove(i);
+            self.answer(from);
+        }
+    }
+}
+
 impl UnitSource for Coordinator<'_> {
     fn next_unit(&mut self) -> Result<Option<usize>> {
         self.serve()?;
@@ -194,6 +268,7 @@ impl UnitSource for Coordinator<'_> {
     }
 
     fn finished(&mut self, done: Finished) -> Result<()> {
+        self.observe(&done);
         (self.collect)(done)
     }
 
@@ -222,7 +297,7 @@ impl UnitSource for Coordinator<'_> {
 /// one, so the answer is usually waiting when it finishes and no round trip is spent idle.
 struct Participant<'a> {
     comm: &'a Comm,
-    /// The static share (empty under a queue).
+    /// The static share, or under a queue the one unit it starts with unasked.
     units: VecDeque<usize>,
     dynamic: bool,
     /// A request is in flight and its answer not yet received.
@@ -245,8 +320,14 @@ impl Participant<'_> {
 
 impl UnitSource for Participant<'_> {
     fn next_unit(&mut self) -> Result<Option<usize>> {
+        if let Some(unit) = self.units.pop_front() {
+            if self.dynamic {
+                self.request(); // prefetch, as below
+            }
+            return Ok(Some(unit));
+        }
         if !self.dynamic {
-            return Ok(self.units.pop_front());
+            return Ok(None);
         }
         if !self.requested {
             self.request();
@@ -263,6 +344,11 @@ impl UnitSource for Participant<'_> {
     fn finished(&mut self, done: Finished) -> Result<()> {
         let bytes = postcard::to_stdvec(&done)?;
         self.send(&bytes[..], TAG_RESULT);
+        Ok(())
+    }
+
+    fn failed(&mut self, unit: usize) -> Result<()> {
+        self.send(&(unit as u64), TAG_FAILED);
         Ok(())
     }
 

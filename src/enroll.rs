@@ -18,6 +18,9 @@ use crate::output::{write_atomically, Access};
 use crate::roster::Roster;
 
 const PHOTO_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
+/// Faces narrower than this in an enrolment photo give noisier encodings (dlib aligns every
+/// face to a 150 px chip, so a small face is upscaled).
+const SMALL_FACE_PX: i32 = 80;
 pub const NAMES_FILE: &str = "roster.csv";
 
 fn is_photo(path: &Path) -> bool {
@@ -95,7 +98,16 @@ fn encode_photo(pipeline: &FacePipeline, photo: &Path) -> Result<[f64; ENCODING_
     }
     let (faces, _) = pipeline.analyze(&image)?;
     match faces.len() {
-        1 => Ok(faces[0].encoding),
+        1 => {
+            if faces[0].bbox.w < SMALL_FACE_PX {
+                tracing::warn!(
+                    "{}: the face is only {} px wide; photos with faces of {SMALL_FACE_PX} px or more match more reliably",
+                    photo.display(),
+                    faces[0].bbox.w
+                );
+            }
+            Ok(faces[0].encoding)
+        }
         0 => bail!("no face found (need exactly one)"),
         n => bail!("{n} faces found (need exactly one)"),
     }

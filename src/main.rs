@@ -58,11 +58,13 @@ fn enroll(args: EnrollArgs) -> Result<()> {
     let pipeline = FacePipeline::load(&face::find_model_dir(args.models.as_deref())?, args.upsample)?;
     let roster = enroll::build_roster(&args.photos_dir, &pipeline)?;
     enroll::write_roster(&roster, &args.output)?;
+    let warnings = rollcall::log::take_warnings();
     println!(
-        "enrolled {} students from {} photos into {}",
+        "enrolled {} students from {} photos into {}{}",
         roster.ids.len(),
         roster.owner.len(),
-        args.output.display()
+        args.output.display(),
+        if warnings.is_empty() { String::new() } else { format!(" ({} warning(s) above)", warnings.len()) }
     );
     Ok(())
 }

@@ -95,6 +95,11 @@ pub trait UnitSource {
     fn next_unit(&mut self) -> Result<Option<usize>>;
     /// Hands a finished unit to the master (on the master, straight to its collector).
     fn finished(&mut self, done: Finished) -> Result<()>;
+    /// Tells the master that `unit` will bring no result (its work failed): the master stops
+    /// counting it as in hand.
+    fn failed(&mut self, _unit: usize) -> Result<()> {
+        Ok(())
+    }
     /// Lets a master answer messages in the middle of its own work. Cheap when there is
     /// nothing to do; a no-op for everyone but the master.
     fn serve(&mut self) -> Result<()> {
@@ -157,6 +162,7 @@ pub fn run_units<R: Serialize>(
             }
         };
         if error.is_some() {
+            let _ = source.failed(unit);
             continue;
         }
         let start_s = clock();
@@ -173,6 +179,7 @@ pub fn run_units<R: Serialize>(
         });
         if let Err(e) = outcome {
             error = Some(e.context(format!("unit {unit}")));
+            let _ = source.failed(unit);
         }
     }
     let (waiting, comm_before) = (Instant::now(), source.comm_time());
@@ -194,11 +201,12 @@ fn idle_since(started: Instant, comm_before: Duration, source: &dyn UnitSource) 
 pub struct LocalSource {
     units: std::vec::IntoIter<usize>,
     pub finished: Vec<Finished>,
+    pub failed: Vec<usize>,
 }
 
 impl LocalSource {
     pub fn new(units: Vec<usize>) -> Self {
-        LocalSource { units: units.into_iter(), finished: Vec::new() }
+        LocalSource { units: units.into_iter(), finished: Vec::new(), failed: Vec::new() }
     }
 }
 
@@ -209,6 +217,11 @@ impl UnitSource for LocalSource {
 
     fn finished(&mut self, done: Finished) -> Result<()> {
         self.finished.push(done);
+        Ok(())
+    }
+
+    fn failed(&mut self, unit: usize) -> Result<()> {
+        self.failed.push(unit);
         Ok(())
     }
 
@@ -293,6 +306,7 @@ mod runner_tests {
         assert_eq!(worked, vec![0, 1]);
         assert_eq!(format!("{:#}", run.error.unwrap()), "unit 1: broken frame");
         assert_eq!(source.finished.len(), 1);
+        assert_eq!(source.failed, vec![1, 2, 3], "the master hears of every unit that brings no result");
         assert!(source.next_unit().unwrap().is_none(), "drained");
     }
 }

@@ -47,6 +47,23 @@ fn every_unit_runs_exactly_once_and_the_protocol_terminates() {
     }
 }
 
+/// A rank whose work fails keeps the protocol going (it drains its units and says so), so the
+/// job ends with the error instead of a master waiting forever, under every schedule.
+#[test]
+fn a_failing_rank_ends_the_job_with_its_error_not_a_hang() {
+    for schedule in ["block", "dynamic", "guided"] {
+        for fail_rank in [0, 1] {
+            let mut c = common::mpirun_program(&fake_queue(), 3, Some(60));
+            c.args([schedule, "40", "20"]).env("FAKE_QUEUE_FAIL_RANK", fail_rank.to_string());
+            let o = c.output().unwrap();
+            let err = common::stderr(&o);
+            assert_ne!(o.status.code(), Some(124), "{schedule}, rank {fail_rank} failing: the job hung");
+            assert!(!o.status.success(), "{schedule}, rank {fail_rank} failing: succeeded");
+            assert!(err.contains(&format!("rank {fail_rank} failed on unit")), "{schedule}: {err}");
+        }
+    }
+}
+
 #[test]
 fn the_dynamic_master_works_too_and_a_slow_rank_gets_less() {
     let ran = run("dynamic", 2, 24, 20, Some((1, 4.0)));

@@ -2,6 +2,7 @@
 
 pub mod csv;
 pub mod hdf5;
+pub mod html;
 pub mod scaling;
 pub mod semester;
 pub mod xlsx;
@@ -30,7 +31,7 @@ pub fn prepare_output_dir(dir: &Path, outputs: &[&str], force: bool) -> Result<(
 /// The file that holds everything a run knows.
 pub const RESULT_FILE: &str = "attendance.h5";
 /// The reports `rollcall report` can rebuild from [`RESULT_FILE`] alone.
-pub const DERIVED: [&str; 3] = ["attendance.xlsx", "attendance.csv", "detections.csv"];
+pub const DERIVED: [&str; 4] = ["attendance.xlsx", "attendance.csv", "detections.csv", "report.html"];
 
 /// Every file a job writes into its output directory.
 pub fn all_outputs() -> Vec<&'static str> {
@@ -48,5 +49,6 @@ pub fn write_derived(result: &RunResult, dir: &Path) -> Result<()> {
     xlsx::write(result, &dir.join(DERIVED[0]))?;
     csv::write_attendance(result, &dir.join(DERIVED[1]))?;
     csv::write_detections(result, &dir.join(DERIVED[2]))?;
+    html::write(result, &dir.join(DERIVED[3]))?;
     Ok(())
 }

@@ -1,0 +1,154 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no network) with the attendance
+//! table, a per-rank timeline and the timing summary — what to open first after a run.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::output::{write_atomically, Access};
+use crate::result::RunResult;
+
+/// Colours of the ranks in the timeline, cycled.
+const RANK_COLOURS: [&str; 8] = ["#4472c4", "#ed7d31", "#70ad47", "#ffc000", "#5b9bd5", "#a5a5a5", "#9e480e", "#264478"];
+
+const STYLE: &str = "
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; padding: 0 1rem; }
+h1 { font-size: 1.5rem; margin-bottom: 0.2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
+.sub { color: #666; margin-top: 0; }
+table { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
+th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #ddd; text-align: left; }
+th { background: #ddebf7; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.status { font-weight: 600; border-radius: 0.3rem; padding: 0.1rem 0.5rem; }
+.Present { background: #c6efce; color: #006100; } .Absent { background: #ffc7ce; color: #9c0006; }
+.bar { background: #eee; height: 0.6rem; border-radius: 0.3rem; width: 8rem; display: inline-block; vertical-align: middle; }
+.bar span { display: block; height: 100%; background: #4472c4; border-radius: 0.3rem; }
+.cards { display: flex; gap: 1rem; flex-wrap: wrap; }
+.card { background: #f5f7fa; border-radius: 0.5rem; padding: 0.6rem 1rem; min-width: 8rem; }
+.card b { display: block; font-size: 1.3rem; }
+.warn { background: #fff4ce; border-left: 4px solid #ffc000; padding: 0.5rem 1rem; }
+svg text { font-size: 11px; fill: #333; }
+";
+
+/// Escapes text for HTML element content and attribute values.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn mmss(t: Option<f64>) -> String {
+    t.map(|t| format!("{:02}:{:02}", (t / 60.0) as u64, t as u64 % 60)).unwrap_or_default()
+}
+
+pub fn render(r: &RunResult) -> String {
+    let mut h = String::new();
+    let title = [r.settings.date.as_deref(), r.settings.title.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+    let title = if title.is_empty() { r.video.path.clone() } else { title };
+    let present = r.attendance.iter().filter(|a| a.present).count();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Attendance: {t}</title><style>{STYLE}</style></head><body>\n\
+         <h1>Attendance: {t}</h1><p class=\"sub\">{video} · {frames} sampled frames (every {stride} of {fc} at {fps:.2} fps) · rollcall {ver}</p>\n",
+        t = esc(&title),
+        video = esc(&r.video.path),
+        frames = r.sampled_frames,
+        stride = r.stride,
+        fc = r.video.frame_count,
+        fps = r.video.fps,
+        ver = env!("CARGO_PKG_VERSION"),
+    );
+    let _ = write!(
+        h,
+        "<div class=\"cards\"><div class=\"card\"><b id=\"present\">{present}</b>present</div><div class=\"card\"><b id=\"absent\">{}</b>absent</div>\
+         <div class=\"card\"><b>{}</b>faces found</div><div class=\"card\"><b>{:.1} s</b>on {} rank(s)</div><div class=\"card\"><b>{:.2}</b>frames/s</div></div>\n",
+        r.attendance.len() - present,
+        r.detections.len(),
+        r.wall_time_s,
+        r.ranks,
+        r.sampled_frames as f64 / r.wall_time_s.max(1e-9),
+    );
+    if !r.failed_frames.is_empty() {
+        let _ = write!(h, "<p class=\"warn\">{} sampled frame(s) could not be decoded and were left out of every count.</p>\n", r.failed_frames.len());
+    }
+    if !r.settings.slow_ranks.is_empty() {
+        let _ = write!(h, "<p class=\"warn\">Benchmark run: bench.slow_ranks = {} slowed ranks on purpose.</p>\n", esc(&r.settings.slow_ranks_text()));
+    }
+
+    h.push_str("<h2>Attendance</h2>\n<table id=\"attendance\"><thead><tr><th>Student ID</th><th>Name</th><th class=\"num\">Seen</th><th>Presence</th><th>First seen</th><th>Last seen</th><th>Status</th></tr></thead><tbody>\n");
+    for a in &r.attendance {
+        let _ = write!(
+            h,
+            "<tr data-student=\"{id}\"><td>{id}</td><td>{name}</td><td class=\"num\">{seen}/{n}</td>\
+             <td><span class=\"bar\"><span style=\"width:{pct:.1}%\"></span></span> {pct:.1}%</td><td>{first}</td><td>{last}</td>\
+             <td><span class=\"status {status}\">{status}</span></td></tr>\n",
+            id = esc(&a.student_id),
+            name = esc(&a.name),
+            seen = a.frames_seen,
+            n = a.sampled_frames,
+            pct = a.presence * 100.0,
+            first = mmss(a.first_seen_s),
+            last = mmss(a.last_seen_s),
+            status = a.status(),
+        );
+    }
+    let _ = write!(h, "</tbody></table><p class=\"sub\">Present: seen in at least {:.0}% of the sampled frames.</p>\n", r.settings.threshold * 100.0);
+
+    h.push_str("<h2>Timeline</h2>\n");
+    h.push_str(&timeline_svg(r));
+
+    h.push_str("<h2>Where the time went</h2>\n<table id=\"ranks\"><thead><tr><th>Rank</th><th class=\"num\">Units</th><th class=\"num\">Frames</th><th class=\"num\">Decode s</th><th class=\"num\">Detect s</th><th class=\"num\">Encode s</th><th class=\"num\">Wait s</th><th class=\"num\">Busy s</th><th class=\"num\">Total s</th><th class=\"num\">Busy</th></tr></thead><tbody>\n");
+    for t in &r.timings {
+        let _ = write!(
+            h,
+            "<tr><td>rank {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.0}%</td></tr>\n",
+            t.rank, t.units, t.frames, t.decode_s, t.detect_s, t.encode_s, t.wait_s, t.busy_s, t.total_s, 100.0 * t.busy_s / t.total_s.max(1e-9)
+        );
+    }
+    h.push_str("</tbody></table>\n<h2>Settings</h2>\n<table id=\"settings\"><tbody>\n");
+    for (k, v) in r.settings.describe().into_iter().filter(|(_, v)| !v.is_empty()) {
+        let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>\n", esc(k), esc(&v));
+    }
+    h.push_str("</tbody></table>\n</body></html>\n");
+    h
+}
+
+/// One row per rank, one bar per unit from its start to its end.
+fn timeline_svg(r: &RunResult) -> String {
+    const LEFT: f64 = 60.0;
+    const WIDTH: f64 = 840.0;
+    const ROW: f64 = 26.0;
+    let end = r.units.iter().map(|u| u.end_s).fold(0.0, f64::max).max(1e-9);
+    let ranks = r.ranks.max(1);
+    let height = ROW * ranks as f64 + 30.0;
+    let x = |t: f64| LEFT + (WIDTH - LEFT - 30.0) * t / end;
+    let mut s = format!("<svg id=\"timeline\" viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" role=\"img\" aria-label=\"which rank ran each unit, when\">\n");
+    for rank in 0..ranks {
+        let _ = write!(s, "<text x=\"4\" y=\"{:.1}\">rank {rank}</text>\n", ROW * rank as f64 + 17.0);
+    }
+    for u in &r.units {
+        let y = ROW * u.rank as f64 + 4.0;
+        let _ = write!(
+            s,
+            "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\" stroke=\"#fff\"><title>unit {}: {:.2}–{:.2} s, {} frames</title></rect>\n",
+            x(u.start_s),
+            (x(u.end_s) - x(u.start_s)).max(1.0),
+            ROW - 8.0,
+            RANK_COLOURS[u.rank as usize % RANK_COLOURS.len()],
+            u.unit,
+            u.start_s,
+            u.end_s,
+            u.frames
+        );
+    }
+    let axis_y = ROW * ranks as f64 + 16.0;
+    for k in 0..=5 {
+        let t = end * k as f64 / 5.0;
+        let _ = write!(s, "<text x=\"{:.1}\" y=\"{axis_y:.1}\" text-anchor=\"middle\">{t:.1} s</text>\n", x(t));
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+pub fn write(result: &RunResult, path: &Path) -> Result<()> {
+    let page = render(result);
+    write_atomically(path, Access::OwnerOnly, |tmp| Ok(std::fs::write(tmp, page)?))
+}
