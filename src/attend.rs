@@ -21,6 +21,7 @@ use crate::report;
 use crate::result::{self, Detection, RankTiming, RunResult, UnitRecord};
 use crate::roster::Roster;
 use crate::comm::Assignment;
+use crate::journal::{self, Journal};
 use crate::progress::Progress;
 use crate::schedule::{self, Finished, Schedule};
 use crate::video::{self, VideoInfo, VideoReader};
@@ -33,6 +34,25 @@ struct JobSetup {
     roster: Roster,
     plan: FramePlan,
     model_dir: PathBuf,
+    /// Units still to do: all of them, or those a resumed journal lacks.
+    todo: Vec<usize>,
+}
+
+/// What rank 0 alone holds: the journal and the units it already recorded.
+struct RootState {
+    journal: Journal,
+    resumed: Vec<Finished>,
+}
+
+/// How `attend` treats an output directory that already holds something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse to touch earlier outputs or an unfinished run.
+    Keep,
+    /// Start over, replacing them.
+    Replace,
+    /// Continue the unfinished run recorded in the journal.
+    Resume,
 }
 
 /// The result of one unit, sent to rank 0 as soon as it is done.
@@ -52,16 +72,29 @@ struct RankReport {
     warnings: Vec<String>,
 }
 
-/// Rank 0's view of the results as they stream in.
+/// Rank 0's view of the results as they stream in; each is journaled before it counts.
 struct Collector {
     detections: Vec<Detection>,
     units: Vec<UnitRecord>,
     failed_frames: Vec<u64>,
     progress: Progress,
+    journal: Option<Journal>,
 }
 
 impl Collector {
     fn take(&mut self, done: Finished) -> Result<()> {
+        if let Some(journal) = &mut self.journal {
+            journal.record(&done)?;
+        }
+        self.apply(done)
+    }
+
+    /// Sampled frames in the units collected so far (decoded or not).
+    fn frames_done(&self) -> u64 {
+        self.units.iter().map(|u| u.frames).sum::<u64>() + self.failed_frames.len() as u64
+    }
+
+    fn apply(&mut self, done: Finished) -> Result<()> {
         let output: UnitOutput = done.decode()?;
         self.progress.advance(output.frames + output.failed_frames.len() as u64);
         self.units.push(UnitRecord { unit: done.unit, rank: done.rank, start_s: done.start_s, end_s: done.end_s, frames: output.frames });
@@ -71,22 +104,32 @@ impl Collector {
     }
 }
 
-/// Runs the whole job. `settings` is only read on rank 0 (the others pass what they parsed,
-/// which is ignored in favour of the broadcast). Returns the result on rank 0.
-pub fn run(comm: &Comm, settings: Result<Settings>, force: bool, quiet: bool) -> Result<Option<RunResult>> {
+/// Runs the whole job and, on rank 0, writes the reports and returns the result. `settings`
+/// is only read on rank 0 (the others' copy is ignored in favour of the broadcast).
+pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: bool) -> Result<Option<RunResult>> {
+    let mut root = None;
     let setup = if comm.is_root() {
-        let prepared = settings.and_then(|s| prepare(s, comm.size(), force)).map_err(|e| format!("{e:#}"));
-        comm.broadcast(Some(&prepared))?
+        let prepared = settings.and_then(|s| prepare(s, comm.size(), existing));
+        let shared = match prepared {
+            Ok((setup, state)) => {
+                root = Some(state);
+                Ok(setup)
+            }
+            Err(e) => Err(format!("{e:#}")),
+        };
+        comm.broadcast(Some(&shared))?
     } else {
         comm.broadcast::<Result<JobSetup, String>>(None)?
     };
     let setup = setup.map_err(|msg| anyhow!(msg))?;
+    let n_units = setup.plan.n_units();
     if comm.is_root() {
         tracing::info!(
-            "{}: {} sampled frames in {} units on {} rank(s), {} schedule",
+            "{}: {} sampled frames in {} units ({} to do) on {} rank(s), {} schedule",
             setup.video.path,
             setup.plan.sampled_frames(),
-            setup.plan.n_units(),
+            n_units,
+            setup.todo.len(),
             comm.size(),
             setup.settings.schedule
         );
@@ -102,27 +145,51 @@ pub fn run(comm: &Comm, settings: Result<Settings>, force: bool, quiet: bool) ->
         units: Vec::new(),
         failed_frames: Vec::new(),
         progress: Progress::new(setup.plan.sampled_frames() as u64, 0, quiet || !comm.is_root()),
+        journal: None,
     };
-    let todo: Vec<usize> = (0..setup.plan.n_units()).collect();
-    let report = run_rank(comm, &setup, worker, start, todo, &mut collector).map_err(|e| format!("rank {}: {e:#}", comm.rank()));
+    if let Some(state) = root.take() {
+        crate::interrupt::announce_on_signal(format!(
+            "finished units are saved in {}; run the same command with --resume to finish",
+            Journal::path_in(&setup.settings.output).display()
+        ))?;
+        for done in state.resumed {
+            collector.apply(done)?;
+        }
+        collector.progress = Progress::new(setup.plan.sampled_frames() as u64, collector.frames_done(), quiet);
+        collector.journal = Some(state.journal);
+    }
+    let report = run_rank(comm, &setup, worker, start, setup.todo.clone(), &mut collector).map_err(|e| format!("rank {}: {e:#}", comm.rank()));
     collector.progress.finish();
     let Some(reports) = comm.gather(&report)? else {
         return Ok(None);
     };
+    if let Some(signal) = crate::interrupt::received() {
+        let journal = Journal::path_in(&setup.settings.output);
+        return Err(anyhow::Error::new(crate::interrupt::Interrupted { signal }).context(format!(
+            "interrupted: {} of {n_units} units are saved in {}; run the same command with --resume to finish",
+            collector.units.len(),
+            journal.display()
+        )));
+    }
     let reports = reports.into_iter().collect::<Result<Vec<_>, String>>().map_err(|e| anyhow!(e))?;
     let wall_time_s = comm.time() - start;
-    Ok(Some(assemble(setup, collector, reports, wall_time_s)))
+    let journal = collector.journal.take();
+    let result = assemble(setup, collector, reports, wall_time_s);
+    report::write_all(&result, &result.settings.output)?;
+    if let Some(journal) = journal {
+        journal.remove()?;
+    }
+    Ok(Some(result))
 }
 
 /// Rank 0's checks and loading, before any rank does work.
-fn prepare(settings: Settings, ranks: usize, force: bool) -> Result<JobSetup> {
+fn prepare(settings: Settings, ranks: usize, existing: Existing) -> Result<(JobSetup, RootState)> {
     let video = video::probe(&settings.video)?;
     let roster = Roster::load(&settings.roster)?;
     let model_dir = face::find_model_dir(settings.models.as_deref())?;
     if let Some(rank) = settings.slow_ranks.keys().find(|&&r| r as usize >= ranks) {
         bail!("bench.slow_ranks names rank {rank}, but the job has {ranks} rank(s)");
     }
-    report::prepare_output_dir(&settings.output, &report::all_outputs(), force)?;
     let stride = settings.sampling.stride(video.fps);
     let plan = match settings.schedule {
         Schedule::Guided => FramePlan::guided(video.frame_count, stride, settings.chunk, ranks),
@@ -131,7 +198,50 @@ fn prepare(settings: Settings, ranks: usize, force: bool) -> Result<JobSetup> {
     if !settings.slow_ranks.is_empty() {
         tracing::warn!("benchmark knob bench.slow_ranks is on ({}): timings are not real", settings.slow_ranks_text());
     }
-    Ok(JobSetup { settings, video, roster, plan, model_dir })
+    let state = open_journal(&settings, &plan, existing)?;
+    let done: std::collections::HashSet<u64> = state.resumed.iter().map(|f| f.unit).collect();
+    let todo = (0..plan.n_units()).filter(|u| !done.contains(&(*u as u64))).collect();
+    Ok((JobSetup { settings, video, roster, plan, model_dir, todo }, state))
+}
+
+/// Prepares the output directory and its journal: a new one, or the interrupted run's to
+/// resume. Refuses to overwrite a finished run's outputs or an unfinished run's journal
+/// unless told to.
+fn open_journal(settings: &Settings, plan: &FramePlan, existing: Existing) -> Result<RootState> {
+    let out = &settings.output;
+    let meta = std::fs::metadata(&settings.video)?;
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64);
+    let roster_bytes = std::fs::read(&settings.roster)?;
+    let header = journal::Header {
+        video_size: meta.len(),
+        video_mtime: mtime,
+        roster_crc: crc32fast::hash(&roster_bytes),
+        settings: settings.to_yaml()?,
+        plan: postcard::to_stdvec(plan)?,
+    };
+    let journal_path = Journal::path_in(out);
+    match existing {
+        Existing::Resume if journal_path.exists() => {
+            report::prepare_output_dir(out, &[], true)?;
+            let (journal, resumed) = Journal::resume(out, &header)?;
+            tracing::info!("resuming: {} of {} units were done", resumed.len(), plan.n_units());
+            return Ok(RootState { journal, resumed });
+        }
+        Existing::Resume => {
+            if let Some(finished) = report::all_outputs().iter().map(|o| out.join(o)).find(|p| p.exists()) {
+                bail!("nothing to resume: {} holds a finished run ({} exists, no journal); pass --force to run again", out.display(), finished.display());
+            }
+            tracing::info!("no journal in {}: starting from the beginning", out.display());
+        }
+        Existing::Keep if journal_path.exists() => bail!(
+            "{} holds an unfinished run ({}): pass --resume to finish it, or --force to start over",
+            out.display(),
+            journal_path.display()
+        ),
+        Existing::Keep | Existing::Replace => {}
+    }
+    report::prepare_output_dir(out, &report::all_outputs(), existing == Existing::Replace)?;
+    Ok(RootState { journal: Journal::create(out, header)?, resumed: Vec::new() })
 }
 
 /// One rank's share of the work: runs its units (`todo` is every unit still to do), sending
@@ -165,6 +275,7 @@ fn run_rank(
     let run = schedule::run_units(source.as_mut(), rank as u32, &clock, slowdown, |unit, source| {
         let mut output = UnitOutput { detections: Vec::new(), failed_frames: Vec::new(), frames: 0 };
         for frame in setup.plan.unit_frames(unit) {
+            crate::interrupt::check()?;
             worker.analyze_frame(frame, &mut output)?;
             source.serve()?;
         }

@@ -167,12 +167,25 @@ pub struct AttendArgs {
     /// Lecture date (YYYY-MM-DD), shown with the title [config: date].
     #[arg(long)]
     pub date: Option<String>,
-    /// Overwrite the outputs of an earlier run in OUT_DIR.
-    #[arg(long)]
+    /// Overwrite the outputs of an earlier run in OUT_DIR (or its unfinished journal).
+    #[arg(long, conflicts_with = "resume")]
     pub force: bool,
+    /// Continue an interrupted run from its journal in OUT_DIR (starts afresh if there is none).
+    #[arg(long)]
+    pub resume: bool,
 }
 
 impl AttendArgs {
+    /// What to do with an output directory that already holds a run.
+    pub fn existing(&self) -> crate::attend::Existing {
+        use crate::attend::Existing;
+        match (self.force, self.resume) {
+            (true, _) => Existing::Replace,
+            (_, true) => Existing::Resume,
+            _ => Existing::Keep,
+        }
+    }
+
     /// The flags as a config layer, to be laid over the file's.
     pub fn as_overrides(&self) -> ConfigFile {
         ConfigFile {

@@ -12,6 +12,8 @@ pub mod config;
 pub mod enroll;
 pub mod face;
 pub mod h5util;
+pub mod interrupt;
+pub mod journal;
 pub mod log;
 pub mod output;
 pub mod plan;

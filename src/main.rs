@@ -26,14 +26,20 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     rollcall::log::init(cli.verbosity());
-    let outcome = rollcall::video::quiet_codec_logs().and_then(|()| run(cli));
+    let outcome = rollcall::interrupt::install()
+        .and_then(|()| rollcall::video::quiet_codec_logs())
+        .and_then(|()| run(cli));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if !is_launched_worker() {
                 eprintln!("rollcall: error: {e:#}");
             }
-            ExitCode::FAILURE
+            // Like a shell: 128 + the signal for a run stopped by one.
+            match e.downcast_ref::<rollcall::interrupt::Interrupted>() {
+                Some(i) => ExitCode::from(128 + i.signal as u8),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }
@@ -72,10 +78,9 @@ fn enroll(args: EnrollArgs) -> Result<()> {
 fn attend(args: AttendArgs, quiet: bool) -> Result<()> {
     let comm = comm::Comm::init()?;
     let settings = attend_settings(&args);
-    let Some(result) = attend::run(&comm, settings, args.force, quiet)? else {
+    let Some(result) = attend::run(&comm, settings, args.existing(), quiet)? else {
         return Ok(());
     };
-    report::write_all(&result, &result.settings.output)?;
     if !quiet {
         print_summary(&result);
     }
@@ -157,6 +162,8 @@ fn print_summary(result: &RunResult) {
         }
     }
     let present = result.attendance.iter().filter(|a| a.present).count();
+    // Frames analysed by this run (a resumed run's journal brought the others).
+    let analysed: u64 = result.timings.iter().map(|t| t.frames).sum();
     let busy: Vec<String> = result
         .timings
         .iter()
@@ -170,7 +177,7 @@ fn print_summary(result: &RunResult) {
         result.attendance.len() - present,
         result.wall_time_s,
         result.ranks,
-        result.sampled_frames as f64 / result.wall_time_s.max(1e-9),
+        analysed as f64 / result.wall_time_s.max(1e-9),
         busy.join(" ")
     );
     println!("reports: {}/{{{}}}", result.settings.output.display(), report::all_outputs().join(","));

@@ -64,7 +64,7 @@ pub fn render(r: &RunResult) -> String {
         r.detections.len(),
         r.wall_time_s,
         r.ranks,
-        r.sampled_frames as f64 / r.wall_time_s.max(1e-9),
+        r.timings.iter().map(|t| t.frames).sum::<u64>() as f64 / r.wall_time_s.max(1e-9),
     );
     if !r.failed_frames.is_empty() {
         let _ = write!(h, "<p class=\"warn\">{} sampled frame(s) could not be decoded and were left out of every count.</p>\n", r.failed_frames.len());

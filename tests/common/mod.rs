@@ -57,7 +57,7 @@ pub fn mpirun_program(program: &Path, ranks: usize, timeout_s: Option<u32>) -> C
 }
 
 /// Runs a command, returning its output; panics with its stderr if it could not start.
-pub fn run(mut command: Command, args: &[&str]) -> Output {
+pub fn run<S: AsRef<std::ffi::OsStr>>(mut command: Command, args: &[S]) -> Output {
     command.args(args).output().expect("cannot start the command")
 }
 
