@@ -88,3 +88,34 @@ fn errors_under_mpirun_are_reported_once_and_every_rank_exits() {
     assert_eq!(stderr(&o).matches("tolerance must be in (0, 1]").count(), 1, "{}", stderr(&o));
     assert!(!out.exists());
 }
+
+/// A recording where nobody is in view is a valid lecture: everyone absent, not an error.
+#[test]
+fn a_video_without_faces_is_a_valid_run_with_everyone_absent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let out = tmp.path().join("out");
+    let video = setup_file("data/videos/vtest.avi");
+    let o = run(mpirun_command(2), &["attend", video.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap(), "--every", "100"]);
+    assert_success(&o);
+    let attendance = read(&out.join("attendance.csv"));
+    assert_eq!(attendance.lines().count(), 5);
+    assert!(attendance.lines().skip(1).all(|l| l.ends_with(",0,0.0000,,,Absent")), "{attendance}");
+    assert_eq!(read(&out.join("detections.csv")).lines().count(), 1, "header only");
+}
+
+/// A roster file with a student twice (hand-edited, or written by another tool) is refused.
+#[test]
+fn a_roster_with_duplicate_ids_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = rollcall::roster::Roster::load(&enrol_lecture(tmp.path())).unwrap();
+    let mut twice = good.clone();
+    twice.ids[1] = twice.ids[0].clone();
+    let path = tmp.path().join("twice.h5");
+    rollcall::enroll::write_roster(&twice, &path).unwrap();
+    let out = tmp.path().join("out");
+    let o = run(rollcall_command(), &["attend", lecture_video().to_str().unwrap(), "--roster", path.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains(&format!("duplicate student id {:?}", good.ids[0])), "{}", stderr(&o));
+    assert!(!out.exists());
+}

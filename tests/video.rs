@@ -60,3 +60,15 @@ fn probe_reports_what_the_scenario_built() {
     let info = probe(&common::lecture_video()).unwrap();
     assert_eq!((info.frame_count, info.fps, info.width, info.height), (300, 10.0, 640, 360));
 }
+
+/// Debian's opencv-doc ships Megamind_bugy.avi as a damaged sample: a smaller encoding of the
+/// Megamind clip whose header claims 30 fps where the original says 24. FFmpeg reports no
+/// decoding error and every frame decodes and seeks exactly; what is off is the clock, so its
+/// reports' times follow the header (rollcall cannot know better).
+#[test]
+fn the_damaged_megamind_sample_decodes_and_seeks_exactly() {
+    let bugy = common::setup_file("data/videos/Megamind_bugy.avi");
+    assert_seeks_are_exact(&bugy);
+    let info = probe(&bugy).unwrap();
+    assert_eq!((info.frame_count, info.fps), (270, 30.0));
+}
