@@ -11,12 +11,13 @@ use anyhow::{anyhow, bail, Context, Result};
 use ndarray::ArrayView1;
 use opencv::core::{Mat, Size};
 use opencv::imgproc;
+use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::comm::Comm;
 use crate::config::Settings;
 use crate::face::{self, matching, FacePipeline};
-use crate::plan::FramePlan;
+use crate::plan::{FramePlan, Plan, TilePlan, TileRect};
 use crate::report;
 use crate::result::{self, Detection, RankTiming, RunResult, UnitRecord};
 use crate::roster::Roster;
@@ -32,7 +33,7 @@ struct JobSetup {
     settings: Settings,
     video: VideoInfo,
     roster: Roster,
-    plan: FramePlan,
+    plan: Plan,
     model_dir: PathBuf,
     /// Units still to do: all of them, or those a resumed journal lacks.
     todo: Vec<usize>,
@@ -184,16 +185,20 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
 
 /// Rank 0's checks and loading, before any rank does work.
 fn prepare(settings: Settings, ranks: usize, existing: Existing) -> Result<(JobSetup, RootState)> {
-    let video = video::probe(&settings.video)?;
+    let video = match settings.tiling {
+        Some(_) => probe_photo(&settings.video)?,
+        None => video::probe(&settings.video)?,
+    };
     let roster = Roster::load(&settings.roster)?;
     let model_dir = face::find_model_dir(settings.models.as_deref())?;
     if let Some(rank) = settings.slow_ranks.keys().find(|&&r| r as usize >= ranks) {
         bail!("bench.slow_ranks names rank {rank}, but the job has {ranks} rank(s)");
     }
     let stride = settings.sampling.stride(video.fps);
-    let plan = match settings.schedule {
-        Schedule::Guided => FramePlan::guided(video.frame_count, stride, settings.chunk, ranks),
-        _ => FramePlan::uniform(video.frame_count, stride, settings.chunk),
+    let plan = match (settings.tiling, settings.schedule) {
+        (Some(t), _) => Plan::Tiles(TilePlan::new(video.width, video.height, t.tile, t.overlap)),
+        (None, Schedule::Guided) => Plan::Frames(FramePlan::guided(video.frame_count, stride, settings.chunk, ranks)),
+        (None, _) => Plan::Frames(FramePlan::uniform(video.frame_count, stride, settings.chunk)),
     };
     if !settings.slow_ranks.is_empty() {
         tracing::warn!("benchmark knob bench.slow_ranks is on ({}): timings are not real", settings.slow_ranks_text());
@@ -204,10 +209,32 @@ fn prepare(settings: Settings, ranks: usize, existing: Existing) -> Result<(JobS
     Ok((JobSetup { settings, video, roster, plan, model_dir, todo }, state))
 }
 
+/// A photo as a one-frame "video": its size, so that tiles can be planned.
+fn probe_photo(path: &std::path::Path) -> Result<VideoInfo> {
+    let meta = std::fs::metadata(path).map_err(|_| anyhow!("photo {} does not exist", path.display()))?;
+    let image = read_photo(path)?;
+    Ok(VideoInfo {
+        path: path.display().to_string(),
+        file_size: meta.len(),
+        frame_count: 1,
+        fps: 1.0,
+        width: image.cols() as u32,
+        height: image.rows() as u32,
+    })
+}
+
+fn read_photo(path: &std::path::Path) -> Result<Mat> {
+    let image = opencv::imgcodecs::imread(path.to_str().context("non-UTF-8 path")?, opencv::imgcodecs::IMREAD_COLOR)?;
+    if image.empty() {
+        bail!("photo {} is not a readable image", path.display());
+    }
+    Ok(image)
+}
+
 /// Prepares the output directory and its journal: a new one, or the interrupted run's to
 /// resume. Refuses to overwrite a finished run's outputs or an unfinished run's journal
 /// unless told to.
-fn open_journal(settings: &Settings, plan: &FramePlan, existing: Existing) -> Result<RootState> {
+fn open_journal(settings: &Settings, plan: &Plan, existing: Existing) -> Result<RootState> {
     let out = &settings.output;
     let meta = std::fs::metadata(&settings.video)?;
     let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64);
@@ -274,10 +301,16 @@ fn run_rank(
     };
     let run = schedule::run_units(source.as_mut(), rank as u32, &clock, slowdown, |unit, source| {
         let mut output = UnitOutput { detections: Vec::new(), failed_frames: Vec::new(), frames: 0 };
-        for frame in setup.plan.unit_frames(unit) {
-            crate::interrupt::check()?;
-            worker.analyze_frame(frame, &mut output)?;
-            source.serve()?;
+        crate::interrupt::check()?;
+        match &setup.plan {
+            Plan::Frames(plan) => {
+                for frame in plan.unit_frames(unit) {
+                    worker.analyze_frame(frame, &mut output)?;
+                    source.serve()?;
+                    crate::interrupt::check()?;
+                }
+            }
+            Plan::Tiles(tiles) => worker.analyze_tile(tiles.rect(unit), &mut output)?,
         }
         Ok(output)
     });
@@ -290,15 +323,25 @@ fn run_rank(
     timing.wait_s = run.stats.wait_s;
     timing.comm_s = run.stats.comm_s;
     timing.total_s = clock();
-    timing.decoded_frames = worker.reader.decoded_frames() as u64;
+    timing.decoded_frames = match &worker.media {
+        Media::Video(reader) => reader.decoded_frames() as u64,
+        Media::Photo(_) => 1,
+    };
     Ok(RankReport { timing, warnings: crate::log::take_warnings() })
 }
 
-/// The per-frame work of one rank: its models, its video handle, its buffers and what it found.
+/// Where a rank's pixels come from.
+enum Media {
+    Video(VideoReader),
+    /// The whole photo, decoded once per rank; tiles are views into it.
+    Photo(Mat),
+}
+
+/// The per-unit work of one rank: its models, its media, its buffers and its timings.
 struct FrameWorker<'a> {
     setup: &'a JobSetup,
     pipeline: FacePipeline,
-    reader: VideoReader,
+    media: Media,
     rank: u32,
     frame: Mat,
     scaled: Mat,
@@ -309,12 +352,15 @@ impl<'a> FrameWorker<'a> {
     fn new(setup: &'a JobSetup, rank: u32) -> Result<Self> {
         let started = Instant::now();
         let pipeline = FacePipeline::load(&setup.model_dir, setup.settings.upsample)?;
-        let reader = VideoReader::open(&setup.settings.video)?;
+        let media = match setup.plan {
+            Plan::Frames(_) => Media::Video(VideoReader::open(&setup.settings.video)?),
+            Plan::Tiles(_) => Media::Photo(read_photo(&setup.settings.video)?),
+        };
         let timing = RankTiming { rank, setup_s: started.elapsed().as_secs_f64(), ..Default::default() };
         Ok(FrameWorker {
             setup,
             pipeline,
-            reader,
+            media,
             rank,
             frame: Mat::default(),
             scaled: Mat::default(),
@@ -325,17 +371,46 @@ impl<'a> FrameWorker<'a> {
     /// Decodes, analyses and matches one sampled frame into `out`; a frame that cannot be
     /// decoded is recorded as failed, with a warning.
     fn analyze_frame(&mut self, index: usize, out: &mut UnitOutput) -> Result<()> {
-        let settings = &self.setup.settings;
         let t0 = Instant::now();
-        if !self.reader.read(index, &mut self.frame)? {
+        let Media::Video(reader) = &mut self.media else { bail!("frames asked of a photo") };
+        if !reader.read(index, &mut self.frame)? {
             tracing::warn!("frame {index} could not be decoded; it is left out of the counts");
             out.failed_frames.push(index as u64);
             return Ok(());
         }
+        self.timing.decode_s += t0.elapsed().as_secs_f64();
+        let frame = std::mem::take(&mut self.frame);
+        let found = self.find_faces(&frame, index, (0, 0), out);
+        self.frame = frame;
+        found?;
+        self.timing.frames += 1;
+        out.frames += 1;
+        Ok(())
+    }
+
+    /// Analyses one tile of the photo into `out`, boxes in photo pixels.
+    fn analyze_tile(&mut self, tile: TileRect, out: &mut UnitOutput) -> Result<()> {
+        let t0 = Instant::now();
+        let Media::Photo(photo) = &self.media else { bail!("a tile asked of a video") };
+        let rect = opencv::core::Rect::new(tile.x as i32, tile.y as i32, tile.w as i32, tile.h as i32);
+        // A continuous copy: the face pipeline hands dlib packed rows.
+        let pixels = Mat::roi(photo, rect)?.try_clone()?;
+        self.timing.decode_s += t0.elapsed().as_secs_f64();
+        self.find_faces(&pixels, 0, (rect.x, rect.y), out)?;
+        out.frames = 1; // a photo is one sampled frame, whichever tile reports it
+        self.timing.frames += 1;
+        Ok(())
+    }
+
+    /// Scales `image`, finds and matches its faces, and records them as detections in frame
+    /// `index`, boxes moved by `origin` (in original pixels).
+    fn find_faces(&mut self, image: &Mat, index: usize, origin: (i32, i32), out: &mut UnitOutput) -> Result<()> {
+        let settings = &self.setup.settings;
+        let t0 = Instant::now();
         let image = if settings.scale == 1.0 {
-            &self.frame
+            image
         } else {
-            imgproc::resize(&self.frame, &mut self.scaled, Size::default(), settings.scale, settings.scale, imgproc::INTER_AREA)
+            imgproc::resize(image, &mut self.scaled, Size::default(), settings.scale, settings.scale, imgproc::INTER_AREA)
                 .context("scaling a frame")?;
             &self.scaled
         };
@@ -351,19 +426,20 @@ impl<'a> FrameWorker<'a> {
             let best = matching::nearest(&roster.encodings, ArrayView1::from(&face.encoding[..]))
                 .context("the roster has no encodings")?;
             let student = (best.distance <= settings.tolerance).then(|| roster.student_of(best.encoding_row) as u32);
+            let mut bbox = face.bbox.unscaled(settings.scale);
+            bbox.x += origin.0;
+            bbox.y += origin.1;
             out.detections.push(Detection {
                 frame: index as u64,
                 time_s: self.setup.video.time_of(index),
                 rank: self.rank,
-                bbox: face.bbox.unscaled(settings.scale),
+                bbox,
                 student,
                 distance: best.distance,
             });
         }
         self.timing.match_s += t1.elapsed().as_secs_f64();
-        self.timing.frames += 1;
         self.timing.faces += faces.len() as u64;
-        out.frames += 1;
         Ok(())
     }
 }
@@ -372,6 +448,11 @@ impl<'a> FrameWorker<'a> {
 /// ran what.
 fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wall_time_s: f64) -> RunResult {
     let Collector { mut detections, mut units, failed_frames: mut failed, .. } = collected;
+    if let Plan::Tiles(_) = setup.plan {
+        let found = detections.len();
+        detections = result::merge_overlapping(detections);
+        tracing::info!("{found} faces found in the tiles, {} after merging faces seen by two tiles", detections.len());
+    }
     detections.sort_by_key(|d| (d.frame, d.bbox.x, d.bbox.y));
     units.sort_by_key(|u| u.unit);
     failed.sort_unstable();
@@ -379,7 +460,7 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
     let attendance = result::attendance(&setup.roster, &detections, sampled_frames, setup.settings.threshold);
     let (timings, warnings): (Vec<_>, Vec<_>) = reports.into_iter().map(|r| (r.timing, r.warnings)).unzip();
     RunResult {
-        stride: setup.plan.stride,
+        stride: setup.plan.stride(),
         ranks: timings.len(),
         settings: setup.settings,
         video: setup.video,

@@ -55,6 +55,15 @@ Examples:
   srun --mpi=pmix rollcall attend --config configs/lecture.yaml
   srun --mpi=pmix rollcall attend --manifest jobs/demo-semester.yaml --lecture $SLURM_ARRAY_TASK_ID")]
     Attend(AttendArgs),
+    /// Take attendance from one large photo, cut into tiles spread over the ranks.
+    #[command(after_help = "\
+Writes the same reports as attend; the photo counts as one sampled frame, so presence is 0 or 1.
+Neighbouring tiles overlap by --overlap pixels; a face seen in two tiles is counted once.
+
+Examples:
+  rollcall photo hall.jpg --roster roster.h5 -o out/photo
+  mpirun -n 8 rollcall photo hall-8k.png --roster roster.h5 -o out/photo --tile 2048 --overlap 384")]
+    Photo(PhotoArgs),
     /// Rebuild attendance.xlsx, attendance.csv and detections.csv from a run's HDF5 file alone.
     #[command(after_help = "\
 No video and no models are needed: everything is in the HDF5 file.
@@ -113,29 +122,23 @@ pub struct EnrollArgs {
     pub force: bool,
 }
 
+/// What `attend` and `photo` share: the roster, the output, and how faces are found and
+/// matched. Each flag has a config key of the same name.
 #[derive(Debug, Args)]
-pub struct AttendArgs {
-    /// Lecture recording (any format OpenCV reads) [config: video].
-    pub video: Option<PathBuf>,
+pub struct JobArgs {
     /// Roster from `rollcall enroll` [config: roster].
     #[arg(long, value_name = "ROSTER.h5")]
     pub roster: Option<PathBuf>,
     /// Output directory [config: output].
     #[arg(short, long, value_name = "OUT_DIR")]
     pub output: Option<PathBuf>,
-    /// YAML file with any of the settings below; flags override it.
+    /// YAML file with any of the settings; flags override it.
     #[arg(long, value_name = "FILE.yaml")]
     pub config: Option<PathBuf>,
-    /// Analyse every K-th frame (frame 0, K, 2K, ...) [default: about one frame per second].
-    #[arg(long, value_name = "K", conflicts_with = "fps")]
-    pub every: Option<usize>,
-    /// Analyse about F frames per second of video [default: 1].
-    #[arg(long, value_name = "F")]
-    pub fps: Option<f64>,
-    /// Resize frames by S before detection (0.5 halves the work; faces must stay ≥ 40 px) [default: 1].
+    /// Resize images by S before detection (0.5 halves the work; faces must stay ≥ 40 px) [default: 1].
     #[arg(long, value_name = "S")]
     pub scale: Option<f64>,
-    /// Times the frame is doubled before HOG detection, as face_recognition does [default: 1].
+    /// Times the image is doubled before HOG detection, as face_recognition does [default: 1].
     #[arg(long, value_name = "N")]
     pub upsample: Option<u32>,
     /// Largest face distance that counts as a match (dlib's usual 0.6) [default: 0.6].
@@ -144,27 +147,17 @@ pub struct AttendArgs {
     /// Share of sampled frames a student must be seen in to be Present [default: 0.75].
     #[arg(long, value_name = "P")]
     pub threshold: Option<f64>,
-    /// How units of frames are spread over ranks: block and cyclic split them up front;
+    /// How units are spread over ranks: block and cyclic split them up front;
     /// dynamic and guided hand them out from rank 0 as ranks become free [default: block].
     #[arg(long, value_enum)]
     pub schedule: Option<Schedule>,
-    /// Sampled frames per unit of work [default: 4].
-    #[arg(long, value_name = "K")]
-    pub chunk: Option<usize>,
     /// Folder of the dlib models [default: $ROLLCALL_MODELS, else data/models].
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
-    /// Take video, roster, output, title and date of lecture --lecture from this semester
-    /// manifest (and its `config:` unless --config is given).
-    #[arg(long, value_name = "FILE.yaml", requires = "lecture")]
-    pub manifest: Option<PathBuf>,
-    /// Which lecture of --manifest, from 0 (a Slurm array task passes $SLURM_ARRAY_TASK_ID).
-    #[arg(long, value_name = "I", requires = "manifest")]
-    pub lecture: Option<usize>,
-    /// Lecture title, shown in reports and as the column heading in `rollcall semester` [config: title].
+    /// Title, shown in reports and as the column heading in `rollcall semester` [config: title].
     #[arg(long)]
     pub title: Option<String>,
-    /// Lecture date (YYYY-MM-DD), shown with the title [config: date].
+    /// Date (YYYY-MM-DD), shown with the title [config: date].
     #[arg(long)]
     pub date: Option<String>,
     /// Overwrite the outputs of an earlier run in OUT_DIR (or its unfinished journal).
@@ -175,7 +168,7 @@ pub struct AttendArgs {
     pub resume: bool,
 }
 
-impl AttendArgs {
+impl JobArgs {
     /// What to do with an output directory that already holds a run.
     pub fn existing(&self) -> crate::attend::Existing {
         use crate::attend::Existing;
@@ -186,25 +179,73 @@ impl AttendArgs {
         }
     }
 
-    /// The flags as a config layer, to be laid over the file's.
-    pub fn as_overrides(&self) -> ConfigFile {
+    /// The shared flags as a config layer, to be laid over the file's.
+    fn as_overrides(&self) -> ConfigFile {
         ConfigFile {
             title: self.title.clone(),
             date: self.date.clone(),
-            video: self.video.clone(),
             roster: self.roster.clone(),
             output: self.output.clone(),
             models: self.models.clone(),
-            every: self.every,
-            fps: self.fps,
             scale: self.scale,
             upsample: self.upsample,
             tolerance: self.tolerance,
             threshold: self.threshold,
             schedule: self.schedule,
-            chunk: self.chunk,
-            bench: None,
+            ..Default::default()
         }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct AttendArgs {
+    /// Lecture recording (any format FFmpeg reads) [config: video].
+    pub video: Option<PathBuf>,
+    #[command(flatten)]
+    pub job: JobArgs,
+    /// Analyse every K-th frame (frame 0, K, 2K, ...) [default: about one frame per second].
+    #[arg(long, value_name = "K", conflicts_with = "fps")]
+    pub every: Option<usize>,
+    /// Analyse about F frames per second of video [default: 1].
+    #[arg(long, value_name = "F")]
+    pub fps: Option<f64>,
+    /// Sampled frames per unit of work [default: 4].
+    #[arg(long, value_name = "K")]
+    pub chunk: Option<usize>,
+    /// Take video, roster, output, title and date of lecture --lecture from this semester
+    /// manifest (and its `config:` unless --config is given).
+    #[arg(long, value_name = "FILE.yaml", requires = "lecture")]
+    pub manifest: Option<PathBuf>,
+    /// Which lecture of --manifest, from 0 (a Slurm array task passes $SLURM_ARRAY_TASK_ID).
+    #[arg(long, value_name = "I", requires = "manifest")]
+    pub lecture: Option<usize>,
+}
+
+impl AttendArgs {
+    /// The flags as a config layer, to be laid over the file's.
+    pub fn as_overrides(&self) -> ConfigFile {
+        ConfigFile { video: self.video.clone(), every: self.every, fps: self.fps, chunk: self.chunk, ..self.job.as_overrides() }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PhotoArgs {
+    /// A large class or lecture-hall photo (JPEG, PNG, ...) [config: video].
+    pub image: Option<PathBuf>,
+    #[command(flatten)]
+    pub job: JobArgs,
+    /// Side of the square tiles the photo is cut into, pixels [default: 2048].
+    #[arg(long, value_name = "PX")]
+    pub tile: Option<u32>,
+    /// Overlap of neighbouring tiles, pixels: at least the largest face expected [default: 384].
+    #[arg(long, value_name = "PX")]
+    pub overlap: Option<u32>,
+}
+
+impl PhotoArgs {
+    /// The flags as a config layer, to be laid over the file's.
+    pub fn as_overrides(&self) -> ConfigFile {
+        ConfigFile { video: self.image.clone(), tile: self.tile, overlap: self.overlap, ..self.job.as_overrides() }
     }
 }
 

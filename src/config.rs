@@ -52,6 +52,11 @@ pub struct ConfigFile {
     pub schedule: Option<Schedule>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chunk: Option<usize>,
+    /// `rollcall photo` only: tile side and overlap in pixels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tile: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlap: Option<u32>,
     /// Benchmark-only settings; absent in normal runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bench: Option<BenchConfig>,
@@ -111,6 +116,8 @@ impl ConfigFile {
             threshold: overrides.threshold.or(self.threshold),
             schedule: overrides.schedule.or(self.schedule),
             chunk: overrides.chunk.or(self.chunk),
+            tile: overrides.tile.or(self.tile),
+            overlap: overrides.overlap.or(self.overlap),
             bench: overrides.bench.or(self.bench),
         }
     }
@@ -153,6 +160,23 @@ pub struct Settings {
     pub chunk: usize,
     /// Benchmark knob `bench.slow_ranks` (empty in a normal run).
     pub slow_ranks: BTreeMap<u32, f64>,
+    /// How a photo is cut into tiles; `None` for a video.
+    pub tiling: Option<Tiling>,
+}
+
+/// Tiles of a photo job.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Tiling {
+    pub tile: u32,
+    pub overlap: u32,
+}
+
+impl Tiling {
+    /// 2048 px tiles keep a tile's HOG pyramid (doubled: 4096² px) within a few hundred MB.
+    pub const DEFAULT_TILE: u32 = 2048;
+    /// At least the largest face expected: the front row of an 8K lecture-hall photo shows
+    /// faces of up to ~300 px; 384 adds the margin HOG needs around a face.
+    pub const DEFAULT_OVERLAP: u32 = 384;
 }
 
 impl Settings {
@@ -199,7 +223,18 @@ impl Settings {
         if let Some((rank, factor)) = slow_ranks.iter().find(|(_, &f)| !(f >= 1.0 && f.is_finite())) {
             bail!("bench.slow_ranks: rank {rank} has factor {factor}; factors are ≥ 1 (2.0 = twice as slow)");
         }
+        let tiling = match (c.tile, c.overlap) {
+            (None, None) => None,
+            (tile, overlap) => {
+                let t = Tiling { tile: tile.unwrap_or(Tiling::DEFAULT_TILE), overlap: overlap.unwrap_or(Tiling::DEFAULT_OVERLAP) };
+                if t.tile < 64 || t.overlap >= t.tile {
+                    bail!("tile must be at least 64 px and larger than overlap (tile {}, overlap {})", t.tile, t.overlap);
+                }
+                Some(t)
+            }
+        };
         Ok(Settings {
+            tiling,
             title: c.title,
             date: c.date,
             video,
@@ -241,6 +276,8 @@ impl Settings {
             threshold: Some(self.threshold),
             schedule: Some(self.schedule),
             chunk: Some(self.chunk),
+            tile: self.tiling.map(|t| t.tile),
+            overlap: self.tiling.map(|t| t.overlap),
             bench,
         }
     }
@@ -276,6 +313,8 @@ impl Settings {
             ("threshold", self.threshold.to_string()),
             ("schedule", self.schedule.to_string()),
             ("chunk", self.chunk.to_string()),
+            ("tile", self.tiling.map(|t| t.tile.to_string()).unwrap_or_default()),
+            ("overlap", self.tiling.map(|t| t.overlap.to_string()).unwrap_or_default()),
             ("bench.slow_ranks", self.slow_ranks_text()),
         ]
     }

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::Parser;
 
-use rollcall::cli::{AttendArgs, Cli, Command, EnrollArgs, LecturesArgs, ReportArgs, ScalingArgs, SemesterArgs, SynthArgs};
+use rollcall::cli::{AttendArgs, Cli, Command, EnrollArgs, LecturesArgs, PhotoArgs, ReportArgs, ScalingArgs, SemesterArgs, SynthArgs};
+use rollcall::config::Tiling;
 use rollcall::config::{ConfigFile, Settings};
 use rollcall::face::{self, FacePipeline};
 use rollcall::result::RunResult;
@@ -49,6 +50,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Enroll(args) => enroll(args),
         Command::Attend(args) => attend(args, quiet),
+        Command::Photo(args) => photo(args, quiet),
         Command::Report(args) => rebuild_reports(args),
         Command::Semester(args) => semester(args),
         Command::Lectures(args) => lectures(args),
@@ -76,9 +78,29 @@ fn enroll(args: EnrollArgs) -> Result<()> {
 }
 
 fn attend(args: AttendArgs, quiet: bool) -> Result<()> {
+    let settings = attend_settings(&args).and_then(|s| match s.tiling {
+        Some(_) => bail!("tile and overlap are settings of `rollcall photo`, not of a video"),
+        None => Ok(s),
+    });
+    run_job(settings, &args.job, quiet)
+}
+
+fn photo(args: PhotoArgs, quiet: bool) -> Result<()> {
+    let config = match &args.job.config {
+        Some(path) => ConfigFile::load(path),
+        None => Ok(ConfigFile::default()),
+    };
+    let settings = config.and_then(|c| Settings::from_config(c.overridden_by(args.as_overrides()))).map(|mut s| {
+        s.tiling.get_or_insert(Tiling { tile: Tiling::DEFAULT_TILE, overlap: Tiling::DEFAULT_OVERLAP });
+        s
+    });
+    run_job(settings, &args.job, quiet)
+}
+
+/// Runs an attend or photo job on every rank; rank 0 prints the summary.
+fn run_job(settings: Result<Settings>, job: &rollcall::cli::JobArgs, quiet: bool) -> Result<()> {
     let comm = comm::Comm::init()?;
-    let settings = attend_settings(&args);
-    let Some(result) = attend::run(&comm, settings, args.existing(), quiet)? else {
+    let Some(result) = attend::run(&comm, settings, job.existing(), quiet)? else {
         return Ok(());
     };
     if !quiet {
@@ -91,7 +113,7 @@ fn attend(args: AttendArgs, quiet: bool) -> Result<()> {
 /// manifest's entry for --lecture, the flags.
 fn attend_settings(args: &AttendArgs) -> Result<Settings> {
     let manifest = args.manifest.as_deref().map(Manifest::load).transpose()?;
-    let config_path = args.config.clone().or_else(|| manifest.as_ref().and_then(|m| m.config.clone()));
+    let config_path = args.job.config.clone().or_else(|| manifest.as_ref().and_then(|m| m.config.clone()));
     let mut config = match &config_path {
         Some(path) => ConfigFile::load(path)?,
         None => ConfigFile::default(),

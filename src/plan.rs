@@ -103,3 +103,112 @@ mod tests {
         assert_eq!(sizes.iter().sum::<usize>(), 1000);
     }
 }
+
+/// A large image cut into overlapping square tiles, in row-major order.
+///
+/// Tiles overlap by `overlap` pixels so that any face no larger than the overlap lies wholly
+/// inside at least one tile; the same face seen in two tiles is merged afterwards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TilePlan {
+    pub width: u32,
+    pub height: u32,
+    pub tile: u32,
+    pub overlap: u32,
+}
+
+/// A tile: left, top, width, height in image pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileRect {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+impl TilePlan {
+    pub fn new(width: u32, height: u32, tile: u32, overlap: u32) -> Self {
+        assert!(overlap < tile, "validated settings: overlap < tile");
+        TilePlan { width, height, tile, overlap }
+    }
+
+    /// Tiles along one side of `length` pixels.
+    fn count(&self, length: u32) -> u32 {
+        let step = self.tile - self.overlap;
+        if length <= self.tile {
+            1
+        } else {
+            (length - self.overlap).div_ceil(step)
+        }
+    }
+
+    pub fn n_units(&self) -> usize {
+        (self.count(self.width) * self.count(self.height)) as usize
+    }
+
+    pub fn rect(&self, unit: usize) -> TileRect {
+        let step = self.tile - self.overlap;
+        let cols = self.count(self.width) as usize;
+        let (col, row) = ((unit % cols) as u32, (unit / cols) as u32);
+        let (x, y) = (col * step, row * step);
+        TileRect { x, y, w: self.tile.min(self.width - x), h: self.tile.min(self.height - y) }
+    }
+}
+
+/// What a job's units are: frame ranges of a video, or tiles of one image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Plan {
+    Frames(FramePlan),
+    Tiles(TilePlan),
+}
+
+impl Plan {
+    pub fn n_units(&self) -> usize {
+        match self {
+            Plan::Frames(p) => p.n_units(),
+            Plan::Tiles(t) => t.n_units(),
+        }
+    }
+
+    /// Frames analysed: a photo is one sampled frame, however many tiles it is cut into.
+    pub fn sampled_frames(&self) -> usize {
+        match self {
+            Plan::Frames(p) => p.sampled_frames(),
+            Plan::Tiles(_) => 1,
+        }
+    }
+
+    /// Frames between samples (1 for a photo).
+    pub fn stride(&self) -> usize {
+        match self {
+            Plan::Frames(p) => p.stride,
+            Plan::Tiles(_) => 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tile_tests {
+    use super::*;
+
+    #[test]
+    fn tiles_cover_the_image_and_overlap_by_the_overlap() {
+        for (w, h, tile, overlap) in [(7680, 4320, 2048, 384), (1000, 800, 1024, 256), (3000, 1000, 1000, 100)] {
+            let plan = TilePlan::new(w, h, tile, overlap);
+            let mut covered = vec![false; (w * h / 100) as usize]; // every 10th pixel each way
+            for unit in 0..plan.n_units() {
+                let r = plan.rect(unit);
+                assert!(r.x + r.w <= w && r.y + r.h <= h && r.w > 0 && r.h > 0);
+                for y in (r.y..r.y + r.h).filter(|y| y % 10 == 0) {
+                    for x in (r.x..r.x + r.w).filter(|x| x % 10 == 0) {
+                        covered[((y / 10) * (w / 10) + x / 10) as usize] = true;
+                    }
+                }
+            }
+            assert!(covered.iter().all(|&c| c), "{w}x{h} tile {tile}");
+        }
+        let plan = TilePlan::new(7680, 4320, 2048, 384);
+        assert_eq!(plan.n_units(), 5 * 3);
+        assert_eq!(plan.rect(1), TileRect { x: 1664, y: 0, w: 2048, h: 2048 });
+        assert_eq!(plan.rect(14), TileRect { x: 6656, y: 3328, w: 1024, h: 992 });
+    }
+}

@@ -143,6 +143,36 @@ pub fn attendance(roster: &Roster, detections: &[Detection], sampled_frames: u64
         .collect()
 }
 
+/// One detection per face of a tiled photo: a face inside the overlap of two tiles is found
+/// in both. Two detections are the same face when the smaller box lies mostly (> 50 %) inside
+/// the larger; the larger box wins (the tile that saw the whole face), then the closer match,
+/// then the position, so the choice never depends on which rank ran which tile.
+pub fn merge_overlapping(mut detections: Vec<Detection>) -> Vec<Detection> {
+    let area = |d: &Detection| i64::from(d.bbox.w) * i64::from(d.bbox.h);
+    detections.sort_by(|a, b| {
+        area(b).cmp(&area(a)).then(a.distance.total_cmp(&b.distance)).then((a.bbox.x, a.bbox.y).cmp(&(b.bbox.x, b.bbox.y)))
+    });
+    let mut kept: Vec<Detection> = Vec::new();
+    for d in detections {
+        let duplicate = kept.iter().any(|k| k.frame == d.frame && overlap_share(&k.bbox, &d.bbox) > 0.5);
+        if !duplicate {
+            kept.push(d);
+        }
+    }
+    kept
+}
+
+/// Share of the smaller box covered by the intersection of two boxes.
+fn overlap_share(a: &FaceBox, b: &FaceBox) -> f64 {
+    let w = (a.x + a.w).min(b.x + b.w) - a.x.max(b.x);
+    let h = (a.y + a.h).min(b.y + b.h) - a.y.max(b.y);
+    if w <= 0 || h <= 0 {
+        return 0.0;
+    }
+    let smaller = (i64::from(a.w) * i64::from(a.h)).min(i64::from(b.w) * i64::from(b.h)).max(1);
+    (i64::from(w) * i64::from(h)) as f64 / smaller as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +187,17 @@ mod tests {
             student,
             distance: 0.3,
         }
+    }
+
+    #[test]
+    fn a_face_seen_by_two_tiles_is_one_face() {
+        let at = |x, y, w, distance| Detection { bbox: FaceBox { x, y, w, h: w }, distance, ..det(0, Some(0)) };
+        let whole = at(100, 100, 80, 0.4);
+        let cut = at(100, 100, 50, 0.3); // the same face, cut by a tile edge
+        let other = at(300, 100, 80, 0.2);
+        let mut merged = merge_overlapping(vec![cut, other.clone(), whole.clone()]);
+        merged.sort_by_key(|d| d.bbox.x);
+        assert_eq!(merged, vec![whole, other]);
     }
 
     #[test]
