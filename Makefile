@@ -9,7 +9,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_mpi_yield_when_idle := 1
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: setup build demo test slurm-test bench-balance clean
+.PHONY: setup build demo test slurm-test bench-balance bench-gray clean
 
 setup:
 	@scripts/setup.sh
@@ -35,6 +35,10 @@ slurm-test: setup
 ## Load balance: block vs dynamic with one of two ranks slowed 2x (benches/balance.rs).
 bench-balance: setup
 	cargo bench --locked --bench balance
+
+## Grayscale of an 8K image on 1 and 2 ranks, against this machine's memory bandwidth.
+bench-gray: setup
+	cargo bench --locked --bench gray
 
 clean:
 	rm -rf out target

@@ -64,6 +64,16 @@ Examples:
   rollcall photo hall.jpg --roster roster.h5 -o out/photo
   mpirun -n 8 rollcall photo hall-8k.png --roster roster.h5 -o out/photo --tile 2048 --overlap 384")]
     Photo(PhotoArgs),
+    /// Convert a large image to grayscale in bands across the ranks (a memory-bound benchmark).
+    #[command(after_help = "\
+Gray = 0.299 R + 0.587 G + 0.114 B, rounded to nearest: the output is byte-identical for any
+number of ranks and schedule. Writes OUT.png, and OUT.h5 and OUT.xlsx with per-rank times,
+the speedup over one rank (sum of busy times over the makespan), efficiency and bytes moved
+per second.
+
+Example:
+  mpirun -n 4 rollcall gray photo-8k.png -o gray.png --tile 256 --schedule dynamic")]
+    Gray(GrayArgs),
     /// Rebuild attendance.xlsx, attendance.csv and detections.csv from a run's HDF5 file alone.
     #[command(after_help = "\
 No video and no models are needed: everything is in the HDF5 file.
@@ -247,6 +257,24 @@ impl PhotoArgs {
     pub fn as_overrides(&self) -> ConfigFile {
         ConfigFile { video: self.image.clone(), tile: self.tile, overlap: self.overlap, ..self.job.as_overrides() }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct GrayArgs {
+    /// Colour image to convert.
+    pub image: PathBuf,
+    /// Grayscale PNG to write.
+    #[arg(short, long, value_name = "OUT.png")]
+    pub output: PathBuf,
+    /// Rows per band (a band is a unit of work) [default: 256].
+    #[arg(long, value_name = "PX", default_value_t = crate::gray::DEFAULT_BAND_ROWS)]
+    pub tile: u32,
+    /// How bands are spread over ranks.
+    #[arg(long, value_enum, default_value_t = Schedule::Block)]
+    pub schedule: Schedule,
+    /// Overwrite existing outputs.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ pub mod comm;
 pub mod config;
 pub mod enroll;
 pub mod face;
+pub mod gray;
 pub mod h5util;
 pub mod interrupt;
 pub mod journal;

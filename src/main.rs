@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::Parser;
 
-use rollcall::cli::{AttendArgs, Cli, Command, EnrollArgs, LecturesArgs, PhotoArgs, ReportArgs, ScalingArgs, SemesterArgs, SynthArgs};
+use rollcall::cli::{AttendArgs, Cli, Command, EnrollArgs, GrayArgs, LecturesArgs, PhotoArgs, ReportArgs, ScalingArgs, SemesterArgs, SynthArgs};
 use rollcall::config::Tiling;
 use rollcall::config::{ConfigFile, Settings};
 use rollcall::face::{self, FacePipeline};
@@ -51,6 +51,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Enroll(args) => enroll(args),
         Command::Attend(args) => attend(args, quiet),
         Command::Photo(args) => photo(args, quiet),
+        Command::Gray(args) => gray(args, quiet),
         Command::Report(args) => rebuild_reports(args),
         Command::Semester(args) => semester(args),
         Command::Lectures(args) => lectures(args),
@@ -95,6 +96,29 @@ fn photo(args: PhotoArgs, quiet: bool) -> Result<()> {
         s
     });
     run_job(settings, &args.job, quiet)
+}
+
+fn gray(args: GrayArgs, quiet: bool) -> Result<()> {
+    let comm = comm::Comm::init()?;
+    let Some(run) = rollcall::gray::run(&comm, &args.image, &args.output, args.tile, args.schedule, args.force)? else {
+        return Ok(());
+    };
+    if !quiet {
+        for t in &run.timings {
+            println!("rank {}: {} bands, busy {:.4} s, total {:.4} s", t.rank, t.units, t.busy_s, t.total_s);
+        }
+        println!(
+            "{} px in {:.4} s on {} rank(s): speedup {:.2}, efficiency {:.0}%, {:.2} GB/s moved; wrote {} (+ .h5, .xlsx)",
+            run.pixels,
+            run.wall_time_s,
+            run.timings.len(),
+            run.speedup(),
+            run.efficiency() * 100.0,
+            run.bytes_per_s() / 1e9,
+            args.output.display()
+        );
+    }
+    Ok(())
 }
 
 /// Runs an attend or photo job on every rank; rank 0 prints the summary.

@@ -10,7 +10,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::output::{write_atomically, Access};
-use crate::result::RunResult;
+use crate::result::{RankTiming, RunResult, UnitRecord};
 
 const SECONDS_PER_DAY: f64 = 86_400.0;
 /// Timeline rows drawn in the Units chart; the sheet itself lists every unit.
@@ -24,6 +24,18 @@ struct Formats {
     clock: Format,
     seconds: Format,
     distance: Format,
+}
+
+impl Formats {
+    fn new() -> Self {
+        Formats {
+            header: Format::new().set_bold().set_background_color("#DDEBF7").set_text_wrap(),
+            percent: Format::new().set_num_format("0.0%"),
+            clock: Format::new().set_num_format("mm:ss"),
+            seconds: Format::new().set_num_format("0.000"),
+            distance: Format::new().set_num_format("0.0000"),
+        }
+    }
 }
 
 fn header(ws: &mut Worksheet, f: &Formats, name: &str, columns: &[(&str, f64)]) -> Result<()> {
@@ -42,20 +54,24 @@ fn header(ws: &mut Worksheet, f: &Formats, name: &str, columns: &[(&str, f64)]) 
 
 /// Writes the workbook to `path` (owner-only: it names students).
 pub fn write(result: &RunResult, path: &Path) -> Result<()> {
-    let f = Formats {
-        header: Format::new().set_bold().set_background_color("#DDEBF7").set_text_wrap(),
-        percent: Format::new().set_num_format("0.0%"),
-        clock: Format::new().set_num_format("mm:ss"),
-        seconds: Format::new().set_num_format("0.000"),
-        distance: Format::new().set_num_format("0.0000"),
-    };
+    let f = Formats::new();
     let mut wb = Workbook::new();
     attendance_sheet(wb.add_worksheet(), &f, result)?;
     detections_sheet(wb.add_worksheet(), &f, result)?;
-    ranks_sheet(wb.add_worksheet(), &f, result)?;
-    units_sheet(wb.add_worksheet(), &f, result)?;
-    settings_sheet(wb.add_worksheet(), &f, result)?;
+    ranks_sheet(wb.add_worksheet(), &f, &result.timings)?;
+    units_sheet(wb.add_worksheet(), &f, &result.units, result.ranks)?;
+    settings_sheet(wb.add_worksheet(), &f, &settings_rows(result))?;
     write_atomically(path, Access::OwnerOnly, |tmp| Ok(wb.save(tmp)?))
+}
+
+/// A timing-only workbook (Ranks, Units, Settings), for jobs without attendance (`gray`).
+pub fn write_timings(timings: &[RankTiming], units: &[UnitRecord], settings: &[(&str, String)], path: &Path) -> Result<()> {
+    let f = Formats::new();
+    let mut wb = Workbook::new();
+    ranks_sheet(wb.add_worksheet(), &f, timings)?;
+    units_sheet(wb.add_worksheet(), &f, units, timings.len())?;
+    settings_sheet(wb.add_worksheet(), &f, settings)?;
+    write_atomically(path, Access::Shared, |tmp| Ok(wb.save(tmp)?))
 }
 
 fn attendance_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()> {
@@ -117,14 +133,14 @@ fn detections_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Resu
     Ok(())
 }
 
-fn ranks_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()> {
+fn ranks_sheet(ws: &mut Worksheet, f: &Formats, timings: &[RankTiming]) -> Result<()> {
     // Stacked in the chart: the stages of busy time, then waiting and communication.
     const STACKED: [&str; 7] = ["Decode (s)", "Detect (s)", "Encode (s)", "Match (s)", "Other busy (s)", "Wait (s)", "Comm (s)"];
     let mut columns = vec![("Rank", 6.0), ("Units", 7.0), ("Frames", 8.0), ("Decoded frames", 9.0), ("Faces", 7.0)];
     columns.extend(STACKED.iter().map(|s| (*s, 9.0)));
     columns.extend([("Busy (s)", 9.0), ("Total (s)", 9.0), ("Busy %", 8.0), ("Setup (s)", 9.0)]);
     header(ws, f, "Ranks", &columns)?;
-    for (i, t) in result.timings.iter().enumerate() {
+    for (i, t) in timings.iter().enumerate() {
         let row = i as u32 + 1;
         ws.write_string(row, 0, format!("rank {}", t.rank))?;
         for (col, v) in [t.units, t.frames, t.decoded_frames, t.faces].into_iter().enumerate() {
@@ -140,7 +156,7 @@ fn ranks_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()
         ws.write_number_with_format(row, 15, t.setup_s, &f.seconds)?;
     }
 
-    let last = result.timings.len().max(1) as u32;
+    let last = timings.len().max(1) as u32;
     let mut chart = Chart::new(ChartType::BarStacked);
     chart.title().set_name("Where each rank's time went");
     chart.x_axis().set_name("seconds");
@@ -159,13 +175,13 @@ fn ranks_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()
 
 /// The timeline sheet, and a Gantt chart drawn as stacked bars: an invisible bar up to each
 /// unit's start, then its duration in its rank's colour.
-fn units_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()> {
-    let ranks = result.ranks.max(1);
+fn units_sheet(ws: &mut Worksheet, f: &Formats, units: &[UnitRecord], ranks: usize) -> Result<()> {
+    let ranks = ranks.max(1);
     let mut columns = vec![("Unit", 7.0), ("Rank", 6.0), ("Start (s)", 9.0), ("End (s)", 9.0), ("Frames", 7.0)];
     let rank_headers: Vec<String> = (0..ranks).map(|r| format!("rank {r} (s)")).collect();
     columns.extend(rank_headers.iter().map(|h| (h.as_str(), 9.0)));
     header(ws, f, "Units", &columns)?;
-    for (i, u) in result.units.iter().enumerate() {
+    for (i, u) in units.iter().enumerate() {
         let row = i as u32 + 1;
         ws.write_string(row, 0, format!("unit {}", u.unit))?;
         ws.write_number(row, 1, f64::from(u.rank))?;
@@ -175,12 +191,12 @@ fn units_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()
         // Duration under its rank's column only: one coloured series per rank in the chart.
         ws.write_number_with_format(row, 5 + u.rank as u16, u.end_s - u.start_s, &f.seconds)?;
     }
-    if result.units.is_empty() {
+    if units.is_empty() {
         return Ok(());
     }
-    let last = result.units.len().min(MAX_GANTT_UNITS) as u32;
+    let last = units.len().min(MAX_GANTT_UNITS) as u32;
     let mut chart = Chart::new(ChartType::BarStacked);
-    let title = if result.units.len() > MAX_GANTT_UNITS {
+    let title = if units.len() > MAX_GANTT_UNITS {
         format!("Timeline (first {MAX_GANTT_UNITS} units)")
     } else {
         "Timeline: which rank ran each unit, when".to_string()
@@ -209,8 +225,8 @@ fn units_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()
     Ok(())
 }
 
-fn settings_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()> {
-    header(ws, f, "Settings", &[("Setting", 18.0), ("Value", 60.0)])?;
+/// The Settings sheet's rows for an attendance run.
+fn settings_rows(result: &RunResult) -> Vec<(&str, String)> {
     let mut rows: Vec<(&str, String)> = result.settings.describe();
     let v = &result.video;
     rows.extend([
@@ -225,6 +241,11 @@ fn settings_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result
         ("wall time (s)", format!("{:.3}", result.wall_time_s)),
     ]);
     rows.extend(result.software.iter().map(|(name, version)| (name.as_str(), version.clone())));
+    rows
+}
+
+fn settings_sheet(ws: &mut Worksheet, f: &Formats, rows: &[(&str, String)]) -> Result<()> {
+    header(ws, f, "Settings", &[("Setting", 18.0), ("Value", 60.0)])?;
     for (i, (k, v)) in rows.iter().enumerate() {
         ws.write_string(i as u32 + 1, 0, *k)?;
         ws.write_string(i as u32 + 1, 1, v)?;
