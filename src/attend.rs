@@ -90,6 +90,21 @@ impl Collector {
         self.apply(done)
     }
 
+    /// Takes over rank 0's journal and the units it already holds (a resumed run).
+    fn restore(&mut self, state: RootState, output: &std::path::Path, total: u64, quiet: bool) -> Result<()> {
+        crate::interrupt::announce_on_signal(format!(
+            "finished units are saved in {}; run the same command with --resume to finish",
+            Journal::path_in(output).display()
+        ))?;
+        self.progress = Progress::new(total, 0, true); // no progress lines for the replay
+        for done in state.resumed {
+            self.apply(done)?;
+        }
+        self.progress = Progress::new(total, self.frames_done(), quiet);
+        self.journal = Some(state.journal);
+        Ok(())
+    }
+
     /// Sampled frames in the units collected so far (decoded or not).
     fn frames_done(&self) -> u64 {
         self.units.iter().map(|u| u.frames).sum::<u64>() + self.failed_frames.len() as u64
@@ -138,27 +153,21 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
 
     // Models load before the common start, so the timeline and the ranks' totals measure the
     // work and its distribution, not start-up.
-    let worker = FrameWorker::new(&setup, comm.rank() as u32);
-    comm.barrier();
-    let start = comm.time();
+    let total = setup.plan.sampled_frames() as u64;
     let mut collector = Collector {
         detections: Vec::new(),
         units: Vec::new(),
         failed_frames: Vec::new(),
-        progress: Progress::new(setup.plan.sampled_frames() as u64, 0, quiet || !comm.is_root()),
+        progress: Progress::new(total, 0, quiet || !comm.is_root()),
         journal: None,
     };
+    let mut worker = FrameWorker::new(&setup, comm.rank() as u32);
     if let Some(state) = root.take() {
-        crate::interrupt::announce_on_signal(format!(
-            "finished units are saved in {}; run the same command with --resume to finish",
-            Journal::path_in(&setup.settings.output).display()
-        ))?;
-        for done in state.resumed {
-            collector.apply(done)?;
-        }
-        collector.progress = Progress::new(setup.plan.sampled_frames() as u64, collector.frames_done(), quiet);
-        collector.journal = Some(state.journal);
+        // A failure here must not leave the others waiting: rank 0 then only drains its units.
+        worker = worker.and_then(|w| collector.restore(state, &setup.settings.output, total, quiet).map(|()| w));
     }
+    comm.barrier();
+    let start = comm.time();
     let report = run_rank(comm, &setup, worker, start, setup.todo.clone(), &mut collector).map_err(|e| format!("rank {}: {e:#}", comm.rank()));
     collector.progress.finish();
     let Some(reports) = comm.gather(&report)? else {

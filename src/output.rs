@@ -24,6 +24,9 @@ pub fn write_atomically(path: &Path, access: Access, write: impl FnOnce(&Path) -
         Access::Shared => 0o644,
         Access::OwnerOnly => 0o600,
     };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create the folder {}", parent.display()))?;
+    }
     // Create the file ourselves so that the mode holds from the first byte; writers that
     // truncate (HDF5, xlsx) keep an existing file's mode.
     let _ = std::fs::remove_file(&partial);
@@ -60,6 +63,14 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"x");
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn missing_folders_are_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new/deeper/roster.h5");
+        write_atomically(&path, Access::OwnerOnly, |p| Ok(std::fs::write(p, b"x")?)).unwrap();
+        assert!(path.exists());
     }
 
     #[test]
