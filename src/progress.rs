@@ -29,7 +29,7 @@ impl Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(total);
             bar.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} frames {per_sec} ETA {eta}")
+                ProgressStyle::with_template("[{elapsed_precise}] {wide_bar} {pos}/{len} frames {per_sec} ETA {eta}")
                     .expect("a valid template")
                     .progress_chars("=> "),
             );
