@@ -65,7 +65,9 @@ fn main() -> Result<()> {
     let config = dir.join("slow.yaml");
     std::fs::write(&config, format!("every: 5\nchunk: 2\nbench:\n  slow_ranks: {{\"{SLOW_RANK}\": {SLOWDOWN}}}\n"))?;
 
-    println!("{RANKS} ranks, rank {SLOW_RANK} slowed {SLOWDOWN}x, ground-truth lecture every 5th frame, 2 frames per unit");
+    println!(
+        "{RANKS} ranks, rank {SLOW_RANK} slowed {SLOWDOWN}x, ground-truth lecture every 5th frame, 2 frames per unit"
+    );
     println!("{:<9} {:>10} {:>10} {:>7}   per rank busy / wait (s)", "schedule", "makespan", "ideal", "ratio");
     for schedule in ["block", "cyclic", "dynamic", "guided"] {
         let o = run(schedule, &roster, &config, &dir.join(schedule))?;

@@ -46,7 +46,10 @@ fn main() -> Result<()> {
     }
     let bandwidth = memcpy_bandwidth();
     println!("memory bandwidth (best memcpy of 512 MB, read + write): {:.2} GB/s", bandwidth / 1e9);
-    println!("{:<6} {:>10} {:>10} {:>8} {:>11} {:>10}", "ranks", "wall (s)", "busy (s)", "speedup", "efficiency", "of memcpy");
+    println!(
+        "{:<6} {:>10} {:>10} {:>8} {:>11} {:>10}",
+        "ranks", "wall (s)", "busy (s)", "speedup", "efficiency", "of memcpy"
+    );
     let mut one_rank_busy = None;
     for ranks in [1, 2] {
         let out = dir.join(format!("gray-{ranks}.png"));

@@ -16,7 +16,8 @@ use rollcall::schedule::{self, Schedule};
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: fake_queue SCHEDULE N_UNITS MS_PER_UNIT [SLOW_RANK FACTOR]";
-    let schedule: Schedule = clap::ValueEnum::from_str(args.first().context(usage)?, true).map_err(anyhow::Error::msg)?;
+    let schedule: Schedule =
+        clap::ValueEnum::from_str(args.first().context(usage)?, true).map_err(anyhow::Error::msg)?;
     let n_units: usize = args.get(1).context(usage)?.parse()?;
     let ms: u64 = args.get(2).context(usage)?.parse()?;
     let slow: Option<(usize, f64)> = match (args.get(3), args.get(4)) {
@@ -38,7 +39,13 @@ fn main() -> Result<()> {
     let start = comm.time();
     let clock = || comm.time() - start;
     let run = {
-        let mut source = comm.unit_source(assignment, Box::new(|done| Ok(ran.push((done.unit, done.rank)))));
+        let mut source = comm.unit_source(
+            assignment,
+            Box::new(|done| {
+                ran.push((done.unit, done.rank));
+                Ok(())
+            }),
+        );
         schedule::run_units(source.as_mut(), comm.rank() as u32, &clock, slowdown, |unit, source| {
             anyhow::ensure!(fail_rank != Some(comm.rank()), "rank {} failed on unit {unit} on purpose", comm.rank());
             // Two halves, serving in between, as the real workload serves between frames.

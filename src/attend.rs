@@ -14,16 +14,16 @@ use opencv::imgproc;
 use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::comm::Assignment;
 use crate::comm::Comm;
 use crate::config::Settings;
 use crate::face::{self, matching, FacePipeline};
+use crate::journal::{self, Journal};
 use crate::plan::{FramePlan, Plan, TilePlan, TileRect};
+use crate::progress::Progress;
 use crate::report;
 use crate::result::{self, Detection, RankTiming, RunResult, UnitRecord};
 use crate::roster::Roster;
-use crate::comm::Assignment;
-use crate::journal::{self, Journal};
-use crate::progress::Progress;
 use crate::schedule::{self, Finished, Schedule};
 use crate::video::{self, VideoInfo, VideoReader};
 
@@ -113,7 +113,13 @@ impl Collector {
     fn apply(&mut self, done: Finished) -> Result<()> {
         let output: UnitOutput = done.decode()?;
         self.progress.advance(output.frames + output.failed_frames.len() as u64);
-        self.units.push(UnitRecord { unit: done.unit, rank: done.rank, start_s: done.start_s, end_s: done.end_s, frames: output.frames });
+        self.units.push(UnitRecord {
+            unit: done.unit,
+            rank: done.rank,
+            start_s: done.start_s,
+            end_s: done.end_s,
+            frames: output.frames,
+        });
         self.detections.extend(output.detections);
         self.failed_frames.extend(output.failed_frames);
         Ok(())
@@ -168,7 +174,8 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
     }
     comm.barrier();
     let start = comm.time();
-    let report = run_rank(comm, &setup, worker, start, setup.todo.clone(), &mut collector).map_err(|e| format!("rank {}: {e:#}", comm.rank()));
+    let report = run_rank(comm, &setup, worker, start, setup.todo.clone(), &mut collector)
+        .map_err(|e| format!("rank {}: {e:#}", comm.rank()));
     collector.progress.finish();
     let Some(reports) = comm.gather(&report)? else {
         return Ok(None);
@@ -246,7 +253,11 @@ fn read_photo(path: &std::path::Path) -> Result<Mat> {
 fn open_journal(settings: &Settings, plan: &Plan, existing: Existing) -> Result<RootState> {
     let out = &settings.output;
     let meta = std::fs::metadata(&settings.video)?;
-    let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64);
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as i64);
     let roster_bytes = std::fs::read(&settings.roster)?;
     let header = journal::Header {
         video_size: meta.len(),
@@ -265,7 +276,11 @@ fn open_journal(settings: &Settings, plan: &Plan, existing: Existing) -> Result<
         }
         Existing::Resume => {
             if let Some(finished) = report::all_outputs().iter().map(|o| out.join(o)).find(|p| p.exists()) {
-                bail!("nothing to resume: {} holds a finished run ({} exists, no journal); pass --force to run again", out.display(), finished.display());
+                bail!(
+                    "nothing to resume: {} holds a finished run ({} exists, no journal); pass --force to run again",
+                    out.display(),
+                    finished.display()
+                );
             }
             tracing::info!("no journal in {}: starting from the beginning", out.display());
         }
@@ -304,7 +319,9 @@ fn run_rank(
     let mut worker = match worker {
         Ok(worker) => worker,
         Err(e) => {
-            let _ = schedule::run_units(source.as_mut(), rank as u32, &clock, slowdown, |_, _| -> Result<()> { bail!("not set up") });
+            let _ = schedule::run_units(source.as_mut(), rank as u32, &clock, slowdown, |_, _| -> Result<()> {
+                bail!("not set up")
+            });
             return Err(e);
         }
     };
@@ -366,15 +383,7 @@ impl<'a> FrameWorker<'a> {
             Plan::Tiles(_) => Media::Photo(read_photo(&setup.settings.video)?),
         };
         let timing = RankTiming { rank, setup_s: started.elapsed().as_secs_f64(), ..Default::default() };
-        Ok(FrameWorker {
-            setup,
-            pipeline,
-            media,
-            rank,
-            frame: Mat::default(),
-            scaled: Mat::default(),
-            timing,
-        })
+        Ok(FrameWorker { setup, pipeline, media, rank, frame: Mat::default(), scaled: Mat::default(), timing })
     }
 
     /// Decodes, analyses and matches one sampled frame into `out`; a frame that cannot be
@@ -419,8 +428,15 @@ impl<'a> FrameWorker<'a> {
         let image = if settings.scale == 1.0 {
             image
         } else {
-            imgproc::resize(image, &mut self.scaled, Size::default(), settings.scale, settings.scale, imgproc::INTER_AREA)
-                .context("scaling a frame")?;
+            imgproc::resize(
+                image,
+                &mut self.scaled,
+                Size::default(),
+                settings.scale,
+                settings.scale,
+                imgproc::INTER_AREA,
+            )
+            .context("scaling a frame")?;
             &self.scaled
         };
         self.timing.decode_s += t0.elapsed().as_secs_f64();

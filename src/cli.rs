@@ -234,7 +234,13 @@ pub struct AttendArgs {
 impl AttendArgs {
     /// The flags as a config layer, to be laid over the file's.
     pub fn as_overrides(&self) -> ConfigFile {
-        ConfigFile { video: self.video.clone(), every: self.every, fps: self.fps, chunk: self.chunk, ..self.job.as_overrides() }
+        ConfigFile {
+            video: self.video.clone(),
+            every: self.every,
+            fps: self.fps,
+            chunk: self.chunk,
+            ..self.job.as_overrides()
+        }
     }
 }
 

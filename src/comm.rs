@@ -118,7 +118,6 @@ impl Comm {
     }
 }
 
-
 /// How units reach the ranks.
 pub enum Assignment {
     /// Each rank knows its units up front (block, cyclic): only results travel.
@@ -132,7 +131,11 @@ impl Comm {
     /// its own and the workers', as it arrives (elsewhere it is never called). On a single
     /// rank the master simply runs everything. With a static assignment, pass this rank's
     /// share; with a queue, pass the same whole queue on every rank.
-    pub fn unit_source<'a>(&'a self, assignment: Assignment, collect: Box<dyn FnMut(Finished) -> Result<()> + 'a>) -> Box<dyn UnitSource + 'a> {
+    pub fn unit_source<'a>(
+        &'a self,
+        assignment: Assignment,
+        collect: Box<dyn FnMut(Finished) -> Result<()> + 'a>,
+    ) -> Box<dyn UnitSource + 'a> {
         let (rank, size) = (self.rank(), self.size());
         let seeds = match &assignment {
             Assignment::Queue(todo) => todo.len().min(size),
@@ -223,7 +226,8 @@ impl Coordinator<'_> {
             }
             TAG_RESULT => {
                 let (bytes, _) = (message, status).matched_receive_vec::<u8>();
-                let done: Finished = postcard::from_bytes(&bytes).map_err(|e| anyhow!("rank {from} sent a garbled result: {e}"))?;
+                let done: Finished =
+                    postcard::from_bytes(&bytes).map_err(|e| anyhow!("rank {from} sent a garbled result: {e}"))?;
                 self.observe(&done);
                 self.unit_settled(from);
                 (self.collect)(done)?;

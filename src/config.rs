@@ -84,17 +84,18 @@ impl RankKey {
     fn rank(&self) -> Result<u32> {
         match self {
             RankKey::Number(n) => Ok(*n),
-            RankKey::Text(t) => t.trim().parse().map_err(|_| anyhow::anyhow!("bench.slow_ranks: {t:?} is not a rank number")),
+            RankKey::Text(t) => {
+                t.trim().parse().map_err(|_| anyhow::anyhow!("bench.slow_ranks: {t:?} is not a rank number"))
+            }
         }
     }
 }
 
 impl ConfigFile {
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config file {}", path.display()))?;
-        serde_norway::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))
     }
 
     /// Fields set in `overrides` win over fields set here.
@@ -226,9 +227,16 @@ impl Settings {
         let tiling = match (c.tile, c.overlap) {
             (None, None) => None,
             (tile, overlap) => {
-                let t = Tiling { tile: tile.unwrap_or(Tiling::DEFAULT_TILE), overlap: overlap.unwrap_or(Tiling::DEFAULT_OVERLAP) };
+                let t = Tiling {
+                    tile: tile.unwrap_or(Tiling::DEFAULT_TILE),
+                    overlap: overlap.unwrap_or(Tiling::DEFAULT_OVERLAP),
+                };
                 if t.tile < 64 || t.overlap >= t.tile {
-                    bail!("tile must be at least 64 px and larger than overlap (tile {}, overlap {})", t.tile, t.overlap);
+                    bail!(
+                        "tile must be at least 64 px and larger than overlap (tile {}, overlap {})",
+                        t.tile,
+                        t.overlap
+                    );
                 }
                 Some(t)
             }
@@ -392,7 +400,10 @@ mod tests {
         let fast: ConfigFile = serde_norway::from_str("bench: {slow_ranks: {0: 0.5}}").unwrap();
         assert!(Settings::from_config(fast.overridden_by(minimal())).is_err());
         let word: ConfigFile = serde_norway::from_str("bench: {slow_ranks: {one: 2}}").unwrap();
-        assert!(Settings::from_config(word.overridden_by(minimal())).unwrap_err().to_string().contains("not a rank number"));
+        assert!(Settings::from_config(word.overridden_by(minimal()))
+            .unwrap_err()
+            .to_string()
+            .contains("not a rank number"));
     }
 
     #[test]

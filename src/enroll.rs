@@ -123,7 +123,13 @@ pub fn build_roster(dir: &Path, pipeline: &FacePipeline) -> Result<Roster> {
     if let Some(missing) = names.keys().find(|id| !photos.contains_key(*id)) {
         bail!("{}: student {missing:?} has no photo", dir.join(NAMES_FILE).display());
     }
-    let mut roster = Roster { ids: vec![], names: vec![], encodings: Array2::zeros((0, ENCODING_LEN)), owner: vec![], sources: vec![] };
+    let mut roster = Roster {
+        ids: vec![],
+        names: vec![],
+        encodings: Array2::zeros((0, ENCODING_LEN)),
+        owner: vec![],
+        sources: vec![],
+    };
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     for (student, (id, files)) in photos.into_iter().enumerate() {

@@ -96,7 +96,14 @@ fn read_bgr(path: &Path) -> Result<Mat> {
 }
 
 /// Runs the job; rank 0 writes `output` (PNG) and, beside it, `.h5` and `.xlsx` timing reports.
-pub fn run(comm: &Comm, image: &Path, output: &Path, band_rows: u32, schedule: Schedule, force: bool) -> Result<Option<GrayRun>> {
+pub fn run(
+    comm: &Comm,
+    image: &Path,
+    output: &Path,
+    band_rows: u32,
+    schedule: Schedule,
+    force: bool,
+) -> Result<Option<GrayRun>> {
     let setup: Result<GraySetup, String> = if comm.is_root() {
         let prepared = (|| {
             if band_rows == 0 {
@@ -111,7 +118,13 @@ pub fn run(comm: &Comm, image: &Path, output: &Path, band_rows: u32, schedule: S
                 }
             }
             let bgr = read_bgr(image)?;
-            Ok(GraySetup { image: image.to_path_buf(), width: bgr.cols() as u32, height: bgr.rows() as u32, band_rows, schedule })
+            Ok(GraySetup {
+                image: image.to_path_buf(),
+                width: bgr.cols() as u32,
+                height: bgr.rows() as u32,
+                band_rows,
+                schedule,
+            })
         })();
         comm.broadcast(Some(&prepared.map_err(|e| format!("{e:#}"))))?
     } else {
@@ -139,7 +152,13 @@ pub fn run(comm: &Comm, image: &Path, output: &Path, band_rows: u32, schedule: S
             let band: Vec<u8> = done.decode()?;
             let (first, last) = setup.rows(done.unit as usize);
             gray_image[first as usize * width..last as usize * width].copy_from_slice(&band);
-            units.push(UnitRecord { unit: done.unit, rank: done.rank, start_s: done.start_s, end_s: done.end_s, frames: u64::from(last - first) });
+            units.push(UnitRecord {
+                unit: done.unit,
+                rank: done.rank,
+                start_s: done.start_s,
+                end_s: done.end_s,
+                frames: u64::from(last - first),
+            });
             Ok(())
         };
         let mut source = comm.unit_source(assignment, Box::new(collect));
@@ -152,7 +171,11 @@ pub fn run(comm: &Comm, image: &Path, output: &Path, band_rows: u32, schedule: S
                 convert_bgr(pixels, &mut band);
                 Ok(band)
             }),
-            Err(_) => schedule::run_units(source.as_mut(), comm.rank() as u32, &clock, 1.0, |_, _| -> Result<Vec<u8>> { bail!("no image") }),
+            Err(_) => {
+                schedule::run_units(source.as_mut(), comm.rank() as u32, &clock, 1.0, |_, _| -> Result<Vec<u8>> {
+                    bail!("no image")
+                })
+            }
         };
         match (run.error, &bgr) {
             (_, Err(e)) => Err(format!("rank {}: {e:#}", comm.rank())),
@@ -175,7 +198,12 @@ pub fn run(comm: &Comm, image: &Path, output: &Path, band_rows: u32, schedule: S
     };
     let timings = reports.into_iter().collect::<Result<Vec<_>, String>>().map_err(|e| anyhow!(e))?;
     units.sort_by_key(|u| u.unit);
-    let run = GrayRun { timings, units, wall_time_s: comm.time() - start, pixels: u64::from(setup.width) * u64::from(setup.height) };
+    let run = GrayRun {
+        timings,
+        units,
+        wall_time_s: comm.time() - start,
+        pixels: u64::from(setup.width) * u64::from(setup.height),
+    };
 
     write_atomically(output, Access::Shared, |tmp| {
         // SAFETY-free: Mat::new_rows_cols_with_data borrows the buffer for the write only.

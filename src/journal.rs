@@ -113,7 +113,8 @@ impl Journal {
                 bytes.len() - good_len
             );
         }
-        let done: Vec<Finished> = records.filter_map(|r| if let Record::Unit(f) = r { Some(f) } else { None }).collect();
+        let done: Vec<Finished> =
+            records.filter_map(|r| if let Record::Unit(f) = r { Some(f) } else { None }).collect();
         let file = OpenOptions::new().write(true).open(&path)?;
         file.set_len(good_len as u64)?; // new records go after the last good one
         let mut journal = Journal { file, path };
@@ -134,7 +135,10 @@ impl Journal {
         framed.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         framed.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
         framed.extend_from_slice(&payload);
-        self.file.write_all(&framed).and_then(|()| self.file.sync_data()).with_context(|| format!("writing the journal {}", self.path.display()))
+        self.file
+            .write_all(&framed)
+            .and_then(|()| self.file.sync_data())
+            .with_context(|| format!("writing the journal {}", self.path.display()))
     }
 
     /// The job finished and its reports are written: the journal has served its purpose.

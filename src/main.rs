@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::Parser;
 
-use rollcall::cli::{AttendArgs, Cli, Command, EnrollArgs, GrayArgs, LecturesArgs, PhotoArgs, ReportArgs, ScalingArgs, SemesterArgs, SynthArgs};
+use rollcall::cli::{
+    AttendArgs, Cli, Command, EnrollArgs, GrayArgs, LecturesArgs, PhotoArgs, ReportArgs, ScalingArgs, SemesterArgs,
+    SynthArgs,
+};
 use rollcall::config::Tiling;
 use rollcall::config::{ConfigFile, Settings};
 use rollcall::face::{self, FacePipeline};
@@ -27,9 +30,8 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     rollcall::log::init(cli.verbosity());
-    let outcome = rollcall::interrupt::install()
-        .and_then(|()| rollcall::video::quiet_codec_logs())
-        .and_then(|()| run(cli));
+    let outcome =
+        rollcall::interrupt::install().and_then(|()| rollcall::video::quiet_codec_logs()).and_then(|()| run(cli));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -156,7 +158,14 @@ fn scaling(args: ScalingArgs) -> Result<()> {
     report::scaling::write_csv(&rows, &csv_path)?;
     println!("{:<9} {:>5} {:>10} {:>8} {:>10}", "schedule", "ranks", "wall (s)", "speedup", "efficiency");
     for r in &rows {
-        println!("{:<9} {:>5} {:>10.2} {:>8.2} {:>9.0}%", r.schedule, r.ranks, r.wall_time_s, r.speedup, r.efficiency * 100.0);
+        println!(
+            "{:<9} {:>5} {:>10.2} {:>8.2} {:>9.0}%",
+            r.schedule,
+            r.ranks,
+            r.wall_time_s,
+            r.speedup,
+            r.efficiency * 100.0
+        );
     }
     println!("table and charts in {} and {}", args.output.display(), csv_path.display());
     Ok(())
@@ -186,7 +195,7 @@ fn lectures(args: LecturesArgs) -> Result<()> {
 /// The end of a run, on stdout: the attendance table, the warnings, the figures, and where the
 /// reports are.
 fn print_summary(result: &RunResult) {
-    println!("{:<14} {:<24} {:>9} {:>8}  {}", "student_id", "name", "presence", "seen", "status");
+    println!("{:<14} {:<24} {:>9} {:>8}  status", "student_id", "name", "presence", "seen");
     for a in &result.attendance {
         println!(
             "{:<14} {:<24} {:>8.1}% {:>8}  {}",
@@ -210,11 +219,8 @@ fn print_summary(result: &RunResult) {
     let present = result.attendance.iter().filter(|a| a.present).count();
     // Frames analysed by this run (a resumed run's journal brought the others).
     let analysed: u64 = result.timings.iter().map(|t| t.frames).sum();
-    let busy: Vec<String> = result
-        .timings
-        .iter()
-        .map(|t| format!("{:.0}%", 100.0 * t.busy_s / t.total_s.max(1e-9)))
-        .collect();
+    let busy: Vec<String> =
+        result.timings.iter().map(|t| format!("{:.0}%", 100.0 * t.busy_s / t.total_s.max(1e-9))).collect();
     println!(
         "{} sampled frames, {} faces, {} present / {} absent; {:.1} s on {} rank(s), {:.2} frames/s; busy per rank: {}",
         result.sampled_frames,
@@ -255,21 +261,22 @@ fn semester(args: SemesterArgs) -> Result<()> {
     }
     // (result file, heading from the manifest)
     let sources: Vec<(std::path::PathBuf, Option<String>)> = match &manifest {
-        Some(m) => {
-            m.lectures
-                .iter()
-                .map(|l| {
-                    let heading = [l.date.as_deref(), l.title.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-                    (m.output_of(l).join(report::RESULT_FILE), Some(heading))
-                })
-                .collect()
-        }
+        Some(m) => m
+            .lectures
+            .iter()
+            .map(|l| {
+                let heading =
+                    [l.date.as_deref(), l.title.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+                (m.output_of(l).join(report::RESULT_FILE), Some(heading))
+            })
+            .collect(),
         None => args.runs.iter().map(|p| (p.clone(), None)).collect(),
     };
     let mut lectures = Vec::new();
     for (path, heading) in sources {
         let run = report::hdf5::read(&path)?;
-        let fallback = path.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let fallback =
+            path.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         lectures.push(Lecture::from_run(&run, heading, &fallback));
     }
     let table = semester::table(&lectures, args.threshold);

@@ -36,7 +36,16 @@ impl Progress {
             bar.set_position(already);
             bar
         });
-        Progress { total, done: already, already, started: Instant::now(), bar, last_logged: Instant::now(), last_tenth: 0, quiet }
+        Progress {
+            total,
+            done: already,
+            already,
+            started: Instant::now(),
+            bar,
+            last_logged: Instant::now(),
+            last_tenth: 0,
+            quiet,
+        }
     }
 
     /// `frames` more sampled frames are done.
@@ -46,7 +55,7 @@ impl Progress {
             bar.set_position(self.done);
             return;
         }
-        let tenth = if self.total == 0 { 10 } else { self.done * 10 / self.total };
+        let tenth = (self.done * 10).checked_div(self.total).unwrap_or(10);
         if self.quiet || (self.last_logged.elapsed() < LOG_EVERY && tenth == self.last_tenth) {
             return;
         }

@@ -113,18 +113,20 @@ pub struct RunResult {
 
 /// Attendance per student from the detections: a student counts as seen in a frame if at least
 /// one face in it matched them; presence is the share of sampled frames they were seen in.
-pub fn attendance(roster: &Roster, detections: &[Detection], sampled_frames: u64, threshold: f64) -> Vec<AttendanceRow> {
+pub fn attendance(
+    roster: &Roster,
+    detections: &[Detection],
+    sampled_frames: u64,
+    threshold: f64,
+) -> Vec<AttendanceRow> {
     roster
         .ids
         .iter()
         .zip(&roster.names)
         .enumerate()
         .map(|(student, (id, name))| {
-            let mut frames: Vec<(u64, f64)> = detections
-                .iter()
-                .filter(|d| d.student == Some(student as u32))
-                .map(|d| (d.frame, d.time_s))
-                .collect();
+            let mut frames: Vec<(u64, f64)> =
+                detections.iter().filter(|d| d.student == Some(student as u32)).map(|d| (d.frame, d.time_s)).collect();
             frames.sort_by_key(|&(f, _)| f);
             frames.dedup_by_key(|&mut (f, _)| f);
             let frames_seen = frames.len() as u64;
@@ -150,7 +152,10 @@ pub fn attendance(roster: &Roster, detections: &[Detection], sampled_frames: u64
 pub fn merge_overlapping(mut detections: Vec<Detection>) -> Vec<Detection> {
     let area = |d: &Detection| i64::from(d.bbox.w) * i64::from(d.bbox.h);
     detections.sort_by(|a, b| {
-        area(b).cmp(&area(a)).then(a.distance.total_cmp(&b.distance)).then((a.bbox.x, a.bbox.y).cmp(&(b.bbox.x, b.bbox.y)))
+        area(b)
+            .cmp(&area(a))
+            .then(a.distance.total_cmp(&b.distance))
+            .then((a.bbox.x, a.bbox.y).cmp(&(b.bbox.x, b.bbox.y)))
     });
     let mut kept: Vec<Detection> = Vec::new();
     for d in detections {

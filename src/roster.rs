@@ -37,7 +37,11 @@ impl Roster {
         ensure!(!self.ids.is_empty(), "the roster holds no students");
         ensure!(self.names.len() == self.ids.len(), "names and ids differ in length");
         let rows = self.encodings.nrows();
-        ensure!(self.encodings.ncols() == ENCODING_LEN, "encodings have {} columns, not {ENCODING_LEN}", self.encodings.ncols());
+        ensure!(
+            self.encodings.ncols() == ENCODING_LEN,
+            "encodings have {} columns, not {ENCODING_LEN}",
+            self.encodings.ncols()
+        );
         ensure!(self.owner.len() == rows && self.sources.len() == rows, "encoding tables differ in length");
         let mut seen = HashSet::new();
         for id in &self.ids {
@@ -82,13 +86,15 @@ impl Roster {
     /// with it rather than HDF5's.
     pub fn load(path: &Path) -> Result<Self> {
         if !path.is_file() {
-            bail!("roster {} does not exist (make one with `rollcall enroll PHOTOS_DIR -o {}`)", path.display(), path.display());
+            bail!(
+                "roster {} does not exist (make one with `rollcall enroll PHOTOS_DIR -o {}`)",
+                path.display(),
+                path.display()
+            );
         }
-        let file = hdf5::File::open(path)
-            .map_err(|_| anyhow::anyhow!("roster {} is not an HDF5 file", path.display()))?;
-        Roster::read_h5(&file).map_err(|e| {
-            anyhow::anyhow!("roster {} is not a rollcall roster: {e:#}", path.display())
-        })
+        let file =
+            hdf5::File::open(path).map_err(|_| anyhow::anyhow!("roster {} is not an HDF5 file", path.display()))?;
+        Roster::read_h5(&file).map_err(|e| anyhow::anyhow!("roster {} is not a rollcall roster: {e:#}", path.display()))
     }
 
     /// The student an encoding row belongs to.

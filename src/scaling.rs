@@ -37,8 +37,9 @@ pub fn table(runs: &[RunResult]) -> Vec<ScalingRow> {
             let schedule = r.settings.schedule.to_string();
             let baseline = one_rank(Some(&schedule)).or_else(|| one_rank(None)).or(smallest).unwrap_or(r.wall_time_s);
             let speedup = baseline / r.wall_time_s;
-            let busy_share = r.timings.iter().map(|t| if t.total_s > 0.0 { t.busy_s / t.total_s } else { 0.0 }).sum::<f64>()
-                / r.timings.len().max(1) as f64;
+            let busy_share =
+                r.timings.iter().map(|t| if t.total_s > 0.0 { t.busy_s / t.total_s } else { 0.0 }).sum::<f64>()
+                    / r.timings.len().max(1) as f64;
             ScalingRow {
                 frames_per_s: r.sampled_frames as f64 / r.wall_time_s,
                 frames: r.sampled_frames,

@@ -202,8 +202,7 @@ mod tests {
 
     /// Every unit is run exactly once, whatever the number of ranks.
     fn assert_partition(schedule: Schedule, n_units: usize, size: usize) {
-        let mut seen: Vec<usize> =
-            (0..size).flat_map(|r| static_units(schedule, n_units, r, size)).collect();
+        let mut seen: Vec<usize> = (0..size).flat_map(|r| static_units(schedule, n_units, r, size)).collect();
         seen.sort_unstable();
         assert_eq!(seen, (0..n_units).collect::<Vec<_>>(), "{schedule} {n_units} units {size} ranks");
     }
@@ -268,7 +267,11 @@ mod runner_tests {
         }
     }
 
-    fn run(source: &mut LocalSource, slowdown: f64, work: impl FnMut(usize, &mut dyn UnitSource) -> Result<usize>) -> RankRun {
+    fn run(
+        source: &mut LocalSource,
+        slowdown: f64,
+        work: impl FnMut(usize, &mut dyn UnitSource) -> Result<usize>,
+    ) -> RankRun {
         let t0 = Instant::now();
         run_units(source, 0, &|| t0.elapsed().as_secs_f64(), slowdown, work)
     }

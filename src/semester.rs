@@ -43,7 +43,8 @@ impl Manifest {
     /// Reads a manifest and resolves its paths against its folder.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read manifest {}", path.display()))?;
-        let mut m: Manifest = serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("manifest {}: {e}", path.display()))?;
+        let mut m: Manifest =
+            serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("manifest {}: {e}", path.display()))?;
         if m.lectures.is_empty() {
             bail!("manifest {} lists no lectures", path.display());
         }
@@ -56,7 +57,11 @@ impl Manifest {
             resolve(&mut l.video);
             l.roster.as_mut().map(resolve);
             if l.roster.is_none() && m.roster.is_none() {
-                bail!("manifest {}: lecture {} has no roster and there is no default `roster:`", path.display(), l.video.display());
+                bail!(
+                    "manifest {}: lecture {} has no roster and there is no default `roster:`",
+                    path.display(),
+                    l.video.display()
+                );
             }
         }
         let mut names: Vec<String> = m.lectures.iter().map(ManifestLecture::name).collect();
@@ -74,7 +79,9 @@ impl Manifest {
 
     /// Lecture `index` (0-based, as Slurm array task ids are).
     pub fn lecture(&self, index: usize) -> Result<&ManifestLecture> {
-        self.lectures.get(index).with_context(|| format!("the manifest has lectures 0..{}, not {index}", self.lectures.len()))
+        self.lectures
+            .get(index)
+            .with_context(|| format!("the manifest has lectures 0..{}, not {index}", self.lectures.len()))
     }
 
     /// The settings the manifest fixes for lecture `l`: a config layer between the manifest's
@@ -93,7 +100,9 @@ impl Manifest {
 
 impl ManifestLecture {
     pub fn name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.video.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
+        self.name
+            .clone()
+            .unwrap_or_else(|| self.video.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
     }
 }
 
@@ -113,7 +122,11 @@ impl Lecture {
             .flatten()
             .collect::<Vec<_>>()
             .join(" ");
-        let heading = heading.filter(|h| !h.is_empty()).unwrap_or(if from_settings.is_empty() { fallback.to_owned() } else { from_settings });
+        let heading = heading.filter(|h| !h.is_empty()).unwrap_or(if from_settings.is_empty() {
+            fallback.to_owned()
+        } else {
+            from_settings
+        });
         let presence = run.attendance.iter().map(|a| (a.student_id.clone(), (a.name.clone(), a.presence))).collect();
         Lecture { heading, presence }
     }

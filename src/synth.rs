@@ -67,7 +67,10 @@ fn cut_out(pipeline: &FacePipeline, photo: &Path, index: usize) -> Result<Cutout
     let image = imgcodecs::imread(photo.to_str().context("non-UTF-8 path")?, imgcodecs::IMREAD_COLOR)?;
     ensure!(!image.empty(), "{}: not a readable image", photo.display());
     let (faces, _) = pipeline.analyze(&image)?;
-    let face = faces.get(index).with_context(|| format!("{}: has {} faces, no face #{index}", photo.display(), faces.len()))?.bbox;
+    let face = faces
+        .get(index)
+        .with_context(|| format!("{}: has {} faces, no face #{index}", photo.display(), faces.len()))?
+        .bbox;
     let margin = face.w / 2;
     let x0 = (face.x - margin).max(0);
     let y0 = (face.y - margin).max(0);
@@ -89,9 +92,23 @@ fn background(width: i32, height: i32) -> Result<Mat> {
     let mut bg = Mat::new_rows_cols_with_default(height, width, core::CV_8UC3, Scalar::new(180.0, 170.0, 160.0, 0.0))?;
     // A whiteboard and two rows of desks: enough structure for the detector to have
     // non-faces to reject.
-    imgproc::rectangle(&mut bg, Rect::new(width / 6, 10, width * 2 / 3, height / 5), Scalar::all(245.0), -1, imgproc::LINE_8, 0)?;
+    imgproc::rectangle(
+        &mut bg,
+        Rect::new(width / 6, 10, width * 2 / 3, height / 5),
+        Scalar::all(245.0),
+        -1,
+        imgproc::LINE_8,
+        0,
+    )?;
     for row in [height * 3 / 4, height * 9 / 10] {
-        imgproc::rectangle(&mut bg, Rect::new(0, row, width, height / 20), Scalar::new(60.0, 90.0, 120.0, 0.0), -1, imgproc::LINE_8, 0)?;
+        imgproc::rectangle(
+            &mut bg,
+            Rect::new(0, row, width, height / 20),
+            Scalar::new(60.0, 90.0, 120.0, 0.0),
+            -1,
+            imgproc::LINE_8,
+            0,
+        )?;
     }
     Ok(bg)
 }
@@ -113,8 +130,10 @@ fn paste(frame: &mut Mat, face: &Mat, face_offset: (i32, i32), x: i32, y: i32) -
 
 /// Writes `out_video` and the enrolment folder `photos_out` for `scenario_path`.
 pub fn run(scenario_path: &Path, out_video: &Path, photos_out: &Path, pipeline: &FacePipeline) -> Result<()> {
-    let text = std::fs::read_to_string(scenario_path).with_context(|| format!("cannot read {}", scenario_path.display()))?;
-    let scenario: Scenario = serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", scenario_path.display()))?;
+    let text =
+        std::fs::read_to_string(scenario_path).with_context(|| format!("cannot read {}", scenario_path.display()))?;
+    let scenario: Scenario =
+        serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", scenario_path.display()))?;
     let base = scenario_path.parent().unwrap_or(Path::new(".")).join(&scenario.photos_dir);
 
     let mut cutouts = Vec::new();
@@ -132,7 +151,11 @@ pub fn run(scenario_path: &Path, out_video: &Path, photos_out: &Path, pipeline: 
     for (p, (cutout, _, _)) in scenario.people.iter().zip(&cutouts) {
         if p.enrolled {
             let path = photos_out.join(format!("{}.jpg", p.id));
-            ensure!(imgcodecs::imwrite(path.to_str().context("non-UTF-8 path")?, &cutout.image, &Vector::new())?, "cannot write {}", path.display());
+            ensure!(
+                imgcodecs::imwrite(path.to_str().context("non-UTF-8 path")?, &cutout.image, &Vector::new())?,
+                "cannot write {}",
+                path.display()
+            );
             names.write_record([&p.id, &p.name])?;
         }
     }
@@ -144,7 +167,8 @@ pub fn run(scenario_path: &Path, out_video: &Path, photos_out: &Path, pipeline: 
         _ => bail!("{}: use a .avi (MJPEG) or .mp4 (MPEG-4) name", out_video.display()),
     };
     let size = Size::new(scenario.width, scenario.height);
-    let mut writer = videoio::VideoWriter::new(out_video.to_str().context("non-UTF-8 path")?, fourcc, scenario.fps, size, true)?;
+    let mut writer =
+        videoio::VideoWriter::new(out_video.to_str().context("non-UTF-8 path")?, fourcc, scenario.fps, size, true)?;
     ensure!(writer.is_opened()?, "cannot write video {}", out_video.display());
     let bg = background(scenario.width, scenario.height)?;
     let frames = (scenario.seconds * scenario.fps).round() as usize;

@@ -74,7 +74,7 @@ pub fn probe(path: &Path) -> Result<VideoInfo> {
     let fps = cap.get(videoio::CAP_PROP_FPS)?;
     let width = cap.get(videoio::CAP_PROP_FRAME_WIDTH)?;
     let height = cap.get(videoio::CAP_PROP_FRAME_HEIGHT)?;
-    if !(frame_count >= 1.0) {
+    if frame_count.is_nan() || frame_count < 1.0 {
         bail!("video {} reports no frames", path.display());
     }
     if !(fps > 0.0 && fps.is_finite()) {

@@ -69,7 +69,8 @@ fn hdf5_and_xlsx_read_back() {
     for id in ["obama", "biden", "hanks", "ana"] {
         assert!(attendance.contains(&format!("\"{id}\"")), "{id} missing in /attendance:\n{attendance}");
     }
-    let encodings = std::process::Command::new("h5dump").args(["-H", "-d", "/roster/encoding"]).arg(&h5).output().unwrap();
+    let encodings =
+        std::process::Command::new("h5dump").args(["-H", "-d", "/roster/encoding"]).arg(&h5).output().unwrap();
     assert!(String::from_utf8_lossy(&encodings.stdout).contains("( 4, 128 )"), "4 students × 128-d encodings");
 
     // The workbook, through an independent xlsx reader.
@@ -109,7 +110,7 @@ fn the_slow_rank_knob_is_announced_and_recorded() {
     use calamine::{open_workbook, Reader, Xlsx};
     let mut wb: Xlsx<_> = open_workbook(out.join("attendance.xlsx")).unwrap();
     let settings = wb.worksheet_range("Settings").unwrap();
-    let row = settings.rows().find(|r| r[0].to_string() == "bench.slow_ranks").expect("setting listed");
+    let row = settings.rows().find(|r| r[0] == "bench.slow_ranks").expect("setting listed");
     assert_eq!(row[1].to_string(), "1:1.5");
 
     // A rank the job does not have is a mistake, not a silent no-op.

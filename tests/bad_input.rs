@@ -17,20 +17,40 @@ struct Case {
 const CASES: &[Case] = &[
     Case { what: "missing video", args: "{t}/nope.avi --roster {r}", message: "video {t}/nope.avi does not exist" },
     Case { what: "empty video file", args: "{t}/empty.avi --roster {r}", message: "is empty (0 bytes)" },
-    Case { what: "text file named .mp4", args: "{t}/text.mp4 --roster {r}", message: "cannot be opened: not a video file" },
+    Case {
+        what: "text file named .mp4",
+        args: "{t}/text.mp4 --roster {r}",
+        message: "cannot be opened: not a video file",
+    },
     Case { what: "missing roster", args: "{v} --roster {t}/none.h5", message: "roster {t}/none.h5 does not exist" },
     Case { what: "roster not HDF5", args: "{v} --roster {t}/text.mp4", message: "is not an HDF5 file" },
-    Case { what: "HDF5 without a roster", args: "{v} --roster {t}/other.h5", message: "is not a rollcall roster: no /roster group" },
+    Case {
+        what: "HDF5 without a roster",
+        args: "{v} --roster {t}/other.h5",
+        message: "is not a rollcall roster: no /roster group",
+    },
     Case { what: "bad YAML", args: "{v} --roster {r} --config {t}/bad.yaml", message: "config file {t}/bad.yaml:" },
-    Case { what: "unknown config key", args: "{v} --roster {r} --config {t}/typo.yaml", message: "unknown field `tolerence`" },
+    Case {
+        what: "unknown config key",
+        args: "{v} --roster {r} --config {t}/typo.yaml",
+        message: "unknown field `tolerence`",
+    },
     Case { what: "tolerance 0", args: "{v} --roster {r} --tolerance 0", message: "tolerance must be in (0, 1]" },
-    Case { what: "tolerance above 1", args: "{v} --roster {r} --tolerance 1.5", message: "tolerance must be in (0, 1]" },
+    Case {
+        what: "tolerance above 1",
+        args: "{v} --roster {r} --tolerance 1.5",
+        message: "tolerance must be in (0, 1]",
+    },
     Case { what: "threshold above 1", args: "{v} --roster {r} --threshold 2", message: "threshold must be in [0, 1]" },
     Case { what: "every 0", args: "{v} --roster {r} --every 0", message: "every must be at least 1" },
     Case { what: "scale 0", args: "{v} --roster {r} --scale 0", message: "scale must be in (0, 4]" },
     Case { what: "negative scale", args: "{v} --roster {r} --scale=-1", message: "scale must be in (0, 4]" },
     Case { what: "models missing", args: "{v} --roster {r} --models {t}", message: "face models not found" },
-    Case { what: "output not writable", args: "{v} --roster {r} -o {t}/text.mp4/out", message: "cannot create output directory" },
+    Case {
+        what: "output not writable",
+        args: "{v} --roster {r} -o {t}/text.mp4/out",
+        message: "cannot create output directory",
+    },
 ];
 
 fn scratch(dir: &Path, roster: &Path) {
@@ -56,7 +76,9 @@ fn each_bad_input_gets_one_clear_line_and_writes_nothing() {
         std::fs::create_dir(&dir).unwrap();
         scratch(&dir, &roster);
         let t = dir.to_str().unwrap();
-        let expand = |s: &str| s.replace("{v}", video.to_str().unwrap()).replace("{r}", roster.to_str().unwrap()).replace("{t}", t);
+        let expand = |s: &str| {
+            s.replace("{v}", video.to_str().unwrap()).replace("{r}", roster.to_str().unwrap()).replace("{t}", t)
+        };
         let out = dir.join("out");
         let mut args = vec!["attend".to_string()];
         args.extend(expand(case.args).split(' ').map(String::from));
@@ -82,7 +104,16 @@ fn errors_under_mpirun_are_reported_once_and_every_rank_exits() {
     let out = tmp.path().join("out");
     let o = run(
         mpirun_command(3),
-        &["attend", lecture_video().to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap(), "--tolerance", "7"],
+        &[
+            "attend",
+            lecture_video().to_str().unwrap(),
+            "--roster",
+            roster.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--tolerance",
+            "7",
+        ],
     );
     assert!(!o.status.success());
     assert_eq!(stderr(&o).matches("tolerance must be in (0, 1]").count(), 1, "{}", stderr(&o));
@@ -96,7 +127,19 @@ fn a_video_without_faces_is_a_valid_run_with_everyone_absent() {
     let roster = enrol_lecture(tmp.path());
     let out = tmp.path().join("out");
     let video = setup_file("data/videos/vtest.avi");
-    let o = run(mpirun_command(2), &["attend", video.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap(), "--every", "100"]);
+    let o = run(
+        mpirun_command(2),
+        &[
+            "attend",
+            video.to_str().unwrap(),
+            "--roster",
+            roster.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--every",
+            "100",
+        ],
+    );
     assert_success(&o);
     let attendance = read(&out.join("attendance.csv"));
     assert_eq!(attendance.lines().count(), 5);
@@ -114,7 +157,10 @@ fn a_roster_with_duplicate_ids_is_refused() {
     let path = tmp.path().join("twice.h5");
     rollcall::enroll::write_roster(&twice, &path).unwrap();
     let out = tmp.path().join("out");
-    let o = run(rollcall_command(), &["attend", lecture_video().to_str().unwrap(), "--roster", path.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = run(
+        rollcall_command(),
+        &["attend", lecture_video().to_str().unwrap(), "--roster", path.to_str().unwrap(), "-o", out.to_str().unwrap()],
+    );
     assert!(!o.status.success());
     assert!(stderr(&o).contains(&format!("duplicate student id {:?}", good.ids[0])), "{}", stderr(&o));
     assert!(!out.exists());

@@ -98,9 +98,11 @@ fn a_small_face_is_enrolled_with_a_warning() {
     let tmp = tempfile::tempdir().unwrap();
     let photos = tmp.path().join("photos");
     std::fs::create_dir(&photos).unwrap();
-    let obama = imgcodecs::imread(setup_file("data/faces/obama.jpg").to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
+    let obama =
+        imgcodecs::imread(setup_file("data/faces/obama.jpg").to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
     let mut small = Mat::default();
-    opencv::imgproc::resize(&obama, &mut small, opencv::core::Size::default(), 0.22, 0.22, opencv::imgproc::INTER_AREA).unwrap();
+    opencv::imgproc::resize(&obama, &mut small, opencv::core::Size::default(), 0.22, 0.22, opencv::imgproc::INTER_AREA)
+        .unwrap();
     assert!(imgcodecs::imwrite(photos.join("obama.png").to_str().unwrap(), &small, &Vector::new()).unwrap());
     let o = enroll(&photos, &tmp.path().join("roster.h5"));
     assert_success(&o);

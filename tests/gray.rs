@@ -41,7 +41,19 @@ fn gray_is_identical_for_any_ranks_and_equals_the_formula() {
     for schedule in ["block", "cyclic", "dynamic"] {
         for ranks in 1..=3 {
             let out = tmp.path().join(format!("{schedule}{ranks}.png"));
-            let o = run(mpirun_command(ranks), &["gray", image.to_str().unwrap(), "-o", out.to_str().unwrap(), "--tile", "200", "--schedule", schedule]);
+            let o = run(
+                mpirun_command(ranks),
+                &[
+                    "gray",
+                    image.to_str().unwrap(),
+                    "-o",
+                    out.to_str().unwrap(),
+                    "--tile",
+                    "200",
+                    "--schedule",
+                    schedule,
+                ],
+            );
             assert_success(&o);
             let bytes = std::fs::read(&out).unwrap();
             match &first {

@@ -40,7 +40,16 @@ fn canvas(dir: &Path) -> PathBuf {
 
 /// Runs `rollcall photo`; returns how many detections were merged as seen by two tiles.
 fn photo(ranks: usize, image: &Path, roster: &Path, out: &Path, extra: &[&str]) -> usize {
-    let mut args = vec!["photo", image.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap(), "--upsample", "0"];
+    let mut args = vec![
+        "photo",
+        image.to_str().unwrap(),
+        "--roster",
+        roster.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--upsample",
+        "0",
+    ];
     args.extend(extra);
     let o = run(mpirun_command(ranks), &args);
     assert_success(&o);
@@ -78,7 +87,11 @@ fn tiles_find_the_same_faces_as_the_whole_photo() {
     let image = canvas(tmp.path());
 
     let whole = tmp.path().join("whole");
-    assert_eq!(photo(1, &image, &roster, &whole, &["--tile", "4096", "--overlap", "0"]), 0, "one tile, nothing to merge");
+    assert_eq!(
+        photo(1, &image, &roster, &whole, &["--tile", "4096", "--overlap", "0"]),
+        0,
+        "one tile, nothing to merge"
+    );
     let reference = faces(&whole);
     let known: Vec<&str> = reference.iter().map(|(id, _)| id.as_str()).filter(|id| !id.is_empty()).collect();
     let mut sorted = known.clone();
@@ -91,7 +104,13 @@ fn tiles_find_the_same_faces_as_the_whole_photo() {
     for schedule in ["block", "dynamic"] {
         for ranks in 1..=3 {
             let out = tmp.path().join(format!("{schedule}{ranks}"));
-            let merged = photo(ranks, &image, &roster, &out, &["--tile", &TILE.to_string(), "--overlap", &OVERLAP.to_string(), "--schedule", schedule]);
+            let merged = photo(
+                ranks,
+                &image,
+                &roster,
+                &out,
+                &["--tile", &TILE.to_string(), "--overlap", &OVERLAP.to_string(), "--schedule", schedule],
+            );
             let tiled = faces(&out);
             let case = format!("{schedule} on {ranks} ranks");
             assert!(merged >= 2, "{case}: faces in overlaps and across edges are seen twice, then merged ({merged})");

@@ -18,8 +18,24 @@ fn run_lecture(dir: &Path) -> std::path::PathBuf {
     let video = lecture_video();
     let o = run(
         mpirun_command(2),
-        &["attend", video.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap(),
-          "--every", "30", "--schedule", "dynamic", "--chunk", "2", "--title", "Week 1", "--date", "2026-10-05"],
+        &[
+            "attend",
+            video.to_str().unwrap(),
+            "--roster",
+            roster.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--every",
+            "30",
+            "--schedule",
+            "dynamic",
+            "--chunk",
+            "2",
+            "--title",
+            "Week 1",
+            "--date",
+            "2026-10-05",
+        ],
     );
     assert_success(&o);
     out
@@ -52,24 +68,28 @@ fn h5py_reads_every_dataset_and_format_md_matches_the_file() {
             assert!(doc.contains(&format!("`{name}`")), "{path}: `{name}` is written but not documented");
         }
     }
-    let documented: BTreeSet<&str> = doc
-        .lines()
-        .filter_map(|l| l.strip_prefix("| `/"))
-        .map(|l| l.split('`').next().unwrap())
-        .collect();
+    let documented: BTreeSet<&str> =
+        doc.lines().filter_map(|l| l.strip_prefix("| `/")).map(|l| l.split('`').next().unwrap()).collect();
     for path in documented {
         assert!(objects.contains_key(&format!("/{path}")), "docs/FORMAT.md lists /{path}, which the file lacks");
     }
     // h5py saw real content, not just names.
     assert_eq!(objects["/roster/encoding"]["shape"], serde_json::json!([4, 128]));
-    assert_eq!(objects["/detections"]["rows"], 26, "obama 10 + biden 5 + hanks 8 + stranger 3 faces at frames 0, 30, ..., 270");
+    assert_eq!(
+        objects["/detections"]["rows"], 26,
+        "obama 10 + biden 5 + hanks 8 + stranger 3 faces at frames 0, 30, ..., 270"
+    );
     let statuses: Vec<(String, String)> = found["h5_attendance"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| (r["student_id"].as_str().unwrap().to_owned(), r["status"].as_str().unwrap().to_owned()))
         .collect();
-    assert_eq!(statuses, [("ana", "Absent"), ("biden", "Absent"), ("hanks", "Present"), ("obama", "Present")].map(|(a, b)| (a.to_owned(), b.to_owned())));
+    assert_eq!(
+        statuses,
+        [("ana", "Absent"), ("biden", "Absent"), ("hanks", "Present"), ("obama", "Present")]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
     assert_eq!(objects["/settings"]["attrs"]["title"], "Week 1");
     assert_eq!(objects["/video"]["attrs"]["frame_count"], 300);
     assert!(objects["/software"]["attrs"]["opencv"].as_str().unwrap().starts_with('4'));
@@ -123,7 +143,10 @@ fn report_rebuilds_the_spreadsheets_from_hdf5_alone() {
     std::fs::create_dir(&alone).unwrap();
     std::fs::copy(out.join("attendance.h5"), alone.join("attendance.h5")).unwrap();
     let again = tmp.path().join("again");
-    let o = run(rollcall_command(), &["report", alone.join("attendance.h5").to_str().unwrap(), "-o", again.to_str().unwrap()]);
+    let o = run(
+        rollcall_command(),
+        &["report", alone.join("attendance.h5").to_str().unwrap(), "-o", again.to_str().unwrap()],
+    );
     assert_success(&o);
     for csv in ["attendance.csv", "detections.csv"] {
         assert_eq!(read(&again.join(csv)), read(&out.join(csv)), "{csv} differs");
@@ -132,7 +155,8 @@ fn report_rebuilds_the_spreadsheets_from_hdf5_alone() {
 
     // Not a result file: one clear line.
     let roster = tmp.path().join("roster.h5"); // from run_lecture
-    let o = run(rollcall_command(), &["report", roster.to_str().unwrap(), "-o", tmp.path().join("x").to_str().unwrap()]);
+    let o =
+        run(rollcall_command(), &["report", roster.to_str().unwrap(), "-o", tmp.path().join("x").to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("is not a rollcall result"), "{}", stderr(&o));
     assert!(!tmp.path().join("x").exists());

@@ -33,9 +33,22 @@ fn fixture() -> Fixture {
 impl Fixture {
     /// Every 3rd frame in units of 2: 50 units, long enough to be killed in the middle.
     fn args(&self, out: &Path, extra: &[&str]) -> Vec<String> {
-        let mut a: Vec<String> = ["attend", self.video.to_str().unwrap(), "--roster", self.roster.to_str().unwrap(), "-o", out.to_str().unwrap(), "--every", "3", "--chunk", "2", "--schedule", "dynamic"]
-            .map(String::from)
-            .into();
+        let mut a: Vec<String> = [
+            "attend",
+            self.video.to_str().unwrap(),
+            "--roster",
+            self.roster.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--every",
+            "3",
+            "--chunk",
+            "2",
+            "--schedule",
+            "dynamic",
+        ]
+        .map(String::from)
+        .into();
         a.extend(extra.iter().map(|s| s.to_string()));
         a
     }
@@ -152,7 +165,10 @@ fn resuming_with_other_settings_or_roster_is_refused() {
     let i = args.iter().position(|a| a == "--roster").unwrap();
     args[i + 1] = other_roster.to_str().unwrap().into();
     let photos = lecture_photos();
-    let o = run(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", other_roster.to_str().unwrap(), "--force", "--upsample", "0"]);
+    let o = run(
+        rollcall_command(),
+        &["enroll", photos.to_str().unwrap(), "-o", other_roster.to_str().unwrap(), "--force", "--upsample", "0"],
+    );
     assert_success(&o);
     let o = run(mpirun_command(2), &args);
     assert!(stderr(&o).contains("cannot resume: the roster file differs"), "{}", stderr(&o));

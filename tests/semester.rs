@@ -14,7 +14,8 @@ fn enrol_without(dir: &Path, skip: &str) -> PathBuf {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
         if name == "roster.csv" {
-            let kept: String = read(&path).lines().filter(|l| !l.starts_with(&format!("{skip},"))).map(|l| format!("{l}\n")).collect();
+            let kept: String =
+                read(&path).lines().filter(|l| !l.starts_with(&format!("{skip},"))).map(|l| format!("{l}\n")).collect();
             std::fs::write(photos.join(name), kept).unwrap();
         } else if !name.starts_with(skip) {
             std::fs::copy(&path, photos.join(name)).unwrap();
@@ -28,7 +29,16 @@ fn enrol_without(dir: &Path, skip: &str) -> PathBuf {
 /// Runs the lecture every 30th frame (t = 0, 3, ..., 27 s) into `out`.
 fn attend(roster: &Path, out: &Path, extra: &[&str]) {
     let video = lecture_video();
-    let mut args = vec!["attend", video.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap(), "--every", "30"];
+    let mut args = vec![
+        "attend",
+        video.to_str().unwrap(),
+        "--roster",
+        roster.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--every",
+        "30",
+    ];
     args.extend(extra);
     assert_success(&run(rollcall_command(), &args));
 }
@@ -45,7 +55,10 @@ fn lectures_merge_by_student_and_not_enrolled_is_not_absent() {
 
     let workbook = tmp.path().join("semester.xlsx");
     let result = |w: &str| runs.join(w).join("attendance.h5").to_str().unwrap().to_owned();
-    let o = run(rollcall_command(), &["semester", &result("w1"), &result("w2"), &result("w3"), "-o", workbook.to_str().unwrap()]);
+    let o = run(
+        rollcall_command(),
+        &["semester", &result("w1"), &result("w2"), &result("w3"), "-o", workbook.to_str().unwrap()],
+    );
     assert_success(&o);
     // By construction: sampled at t = 0, 3, ..., 27 s, Biden leaves at 15 s (5 of 10 frames),
     // Hanks arrives at 5 s (8 of 10), Ana never comes; Hanks is not on week 2's roster.
@@ -76,7 +89,10 @@ fn lectures_merge_by_student_and_not_enrolled_is_not_absent() {
         ),
     )
     .unwrap();
-    let o = run(rollcall_command(), &["semester", "--manifest", manifest.to_str().unwrap(), "-o", tmp.path().join("cs101.xlsx").to_str().unwrap()]);
+    let o = run(
+        rollcall_command(),
+        &["semester", "--manifest", manifest.to_str().unwrap(), "-o", tmp.path().join("cs101.xlsx").to_str().unwrap()],
+    );
     assert_success(&o);
     let csv = read(&tmp.path().join("cs101.csv"));
     assert!(csv.starts_with("student_id,name,2026-10-05 Intro,2026-10-12 Sorting,lectures_enrolled"), "{csv}");
@@ -88,13 +104,22 @@ fn lectures_merge_by_student_and_not_enrolled_is_not_absent() {
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 2);
     let o = run(rollcall_command(), &["attend", "--manifest", manifest.to_str().unwrap(), "--lecture", "2"]);
     assert!(stderr(&o).contains("the manifest has lectures 0..2, not 2"), "{}", stderr(&o));
-    std::fs::write(&manifest, read(&manifest).replace("name: w2", "name: w2, video: nowhere.avi").replace(&format!("{{video: {}, name: w2", video.display()), "{name: w2")).unwrap();
+    std::fs::write(
+        &manifest,
+        read(&manifest)
+            .replace("name: w2", "name: w2, video: nowhere.avi")
+            .replace(&format!("{{video: {}, name: w2", video.display()), "{name: w2"),
+    )
+    .unwrap();
     let o = run(rollcall_command(), &["lectures", manifest.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("nowhere.avi does not exist"), "{}", stderr(&o));
 
     // A file that is not a result: one line, nothing written.
-    let o = run(rollcall_command(), &["semester", full.to_str().unwrap(), "-o", tmp.path().join("bad.xlsx").to_str().unwrap()]);
+    let o = run(
+        rollcall_command(),
+        &["semester", full.to_str().unwrap(), "-o", tmp.path().join("bad.xlsx").to_str().unwrap()],
+    );
     assert!(!o.status.success());
     assert!(stderr(&o).contains("is not a rollcall result"), "{}", stderr(&o));
     assert!(!tmp.path().join("bad.xlsx").exists() && !tmp.path().join("bad.csv").exists());

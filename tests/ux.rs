@@ -30,7 +30,16 @@ fn a_batch_log_shows_progress_with_an_eta() {
     let video = lecture_video();
     let o = run(
         mpirun_command(2),
-        &["attend", video.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap(), "--every", "5"],
+        &[
+            "attend",
+            video.to_str().unwrap(),
+            "--roster",
+            roster.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--every",
+            "5",
+        ],
     );
     assert_success(&o);
     let log = stderr(&o);
@@ -47,7 +56,18 @@ fn a_batch_log_shows_progress_with_an_eta() {
     // -q: no progress, no summary.
     let o = run(
         mpirun_command(2),
-        &["attend", video.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap(), "--every", "30", "--force", "-q"],
+        &[
+            "attend",
+            video.to_str().unwrap(),
+            "--roster",
+            roster.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--every",
+            "30",
+            "--force",
+            "-q",
+        ],
     );
     assert_success(&o);
     assert!(o.stdout.is_empty() && !stderr(&o).contains("progress"), "{}", stderr(&o));
@@ -63,7 +83,10 @@ fn undecodable_frames_are_warned_about_and_summarised() {
     let cut = tmp.path().join("cut.avi");
     std::fs::write(&cut, &bytes[..bytes.len() * 6 / 10]).unwrap();
     let out = tmp.path().join("out");
-    let o = run(mpirun_command(2), &["attend", cut.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = run(
+        mpirun_command(2),
+        &["attend", cut.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap()],
+    );
     assert_success(&o);
     let log = stderr(&o);
     assert!(log.contains("WARN frame 290 could not be decoded"), "{log}");
@@ -85,14 +108,34 @@ fn the_html_report_renders_in_chromium() {
     let video = lecture_video();
     assert_success(&run(
         mpirun_command(2),
-        &["attend", video.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap(), "--schedule", "dynamic", "--title", "Week 1"],
+        &[
+            "attend",
+            video.to_str().unwrap(),
+            "--roster",
+            roster.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--schedule",
+            "dynamic",
+            "--title",
+            "Week 1",
+        ],
     ));
     let page = format!("file://{}", out.join("report.html").display());
     let chromium = |extra: &[&str]| {
         let profile = tempfile::tempdir().unwrap();
         let o = Command::new("chromium")
-            .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                   "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--window-size=1100,1000"])
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                "--window-size=1100,1000",
+            ])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .args(extra)
             .arg(&page)
@@ -103,11 +146,17 @@ fn the_html_report_renders_in_chromium() {
     };
     let dom = String::from_utf8_lossy(&chromium(&["--dump-dom"]).stdout).into_owned();
     for (student, status) in [("ana", "Absent"), ("biden", "Absent"), ("hanks", "Present"), ("obama", "Present")] {
-        let row = dom.split(&format!("<tr data-student=\"{student}\">")).nth(1).unwrap_or_else(|| panic!("no row for {student}"));
+        let row = dom
+            .split(&format!("<tr data-student=\"{student}\">"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no row for {student}"));
         let row = row.split("</tr>").next().unwrap();
         assert!(row.contains(&format!("class=\"status {status}\">{status}<")), "{student}: {row}");
     }
-    assert!(dom.contains("<b id=\"present\">2</b>") && dom.contains("<svg id=\"timeline\""), "summary cards and timeline");
+    assert!(
+        dom.contains("<b id=\"present\">2</b>") && dom.contains("<svg id=\"timeline\""),
+        "summary cards and timeline"
+    );
     assert!(!dom.contains("http://") && !dom.contains("https://"), "the page fetches nothing");
     let shot = tmp.path().join("report.png");
     chromium(&[&format!("--screenshot={}", shot.display())]);

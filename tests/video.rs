@@ -49,7 +49,14 @@ fn seeking_is_frame_exact_in_mpeg4_with_inter_frames() {
     let video = tmp.path().join("lecture.mp4");
     let o = common::run(
         common::rollcall_command(),
-        &["synth", "data/lecture/scenario.yaml", "--video", video.to_str().unwrap(), "--photos", tmp.path().join("p").to_str().unwrap()],
+        &[
+            "synth",
+            "data/lecture/scenario.yaml",
+            "--video",
+            video.to_str().unwrap(),
+            "--photos",
+            tmp.path().join("p").to_str().unwrap(),
+        ],
     );
     common::assert_success(&o);
     assert_seeks_are_exact(&video);

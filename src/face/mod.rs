@@ -17,8 +17,8 @@ use dlib_face_recognition::{
     LandmarkPredictor, LandmarkPredictorTrait, Rectangle,
 };
 use opencv::core::{Mat, Size};
-use opencv::prelude::*;
 use opencv::imgproc;
+use opencv::prelude::*;
 
 pub use models::find_model_dir;
 
@@ -87,8 +87,7 @@ impl FacePipeline {
         let rects = self.detect(bgr, &rgb, width, height)?;
         let t1 = Instant::now();
 
-        let landmarks: Vec<FaceLandmarks> =
-            rects.iter().map(|r| self.landmarks.face_landmarks(&rgb, r)).collect();
+        let landmarks: Vec<FaceLandmarks> = rects.iter().map(|r| self.landmarks.face_landmarks(&rgb, r)).collect();
         let encodings = self.encoder.get_face_encodings(&rgb, &landmarks, 0);
         let mut faces: Vec<Face> = rects
             .iter()

@@ -196,7 +196,11 @@ fn read_file(file: &hdf5::File) -> Result<RunResult> {
         warnings: Vec::new(),
         software: {
             let g = file.group("software")?;
-            g.attr_names()?.into_iter().map(|name| Ok((read_str_attr(&g, &name)?, name))).map(|r| r.map(|(v, n)| (n, v))).collect::<Result<_>>()?
+            g.attr_names()?
+                .into_iter()
+                .map(|name| Ok((read_str_attr(&g, &name)?, name)))
+                .map(|r| r.map(|(v, n)| (n, v)))
+                .collect::<Result<_>>()?
         },
         wall_time_s: file.attr("wall_time_s")?.read_scalar()?,
     })

@@ -10,7 +10,8 @@ use crate::output::{write_atomically, Access};
 use crate::result::RunResult;
 
 /// Colours of the ranks in the timeline, cycled.
-const RANK_COLOURS: [&str; 8] = ["#4472c4", "#ed7d31", "#70ad47", "#ffc000", "#5b9bd5", "#a5a5a5", "#9e480e", "#264478"];
+const RANK_COLOURS: [&str; 8] =
+    ["#4472c4", "#ed7d31", "#70ad47", "#ffc000", "#5b9bd5", "#a5a5a5", "#9e480e", "#264478"];
 
 const STYLE: &str = "
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; padding: 0 1rem; }
@@ -41,7 +42,8 @@ fn mmss(t: Option<f64>) -> String {
 
 pub fn render(r: &RunResult) -> String {
     let mut h = String::new();
-    let title = [r.settings.date.as_deref(), r.settings.title.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+    let title =
+        [r.settings.date.as_deref(), r.settings.title.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
     let title = if title.is_empty() { r.video.path.clone() } else { title };
     let present = r.attendance.iter().filter(|a| a.present).count();
     let _ = write!(
@@ -56,10 +58,10 @@ pub fn render(r: &RunResult) -> String {
         fps = r.video.fps,
         ver = env!("CARGO_PKG_VERSION"),
     );
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<div class=\"cards\"><div class=\"card\"><b id=\"present\">{present}</b>present</div><div class=\"card\"><b id=\"absent\">{}</b>absent</div>\
-         <div class=\"card\"><b>{}</b>faces found</div><div class=\"card\"><b>{:.1} s</b>on {} rank(s)</div><div class=\"card\"><b>{:.2}</b>frames/s</div></div>\n",
+         <div class=\"card\"><b>{}</b>faces found</div><div class=\"card\"><b>{:.1} s</b>on {} rank(s)</div><div class=\"card\"><b>{:.2}</b>frames/s</div></div>",
         r.attendance.len() - present,
         r.detections.len(),
         r.wall_time_s,
@@ -67,19 +69,27 @@ pub fn render(r: &RunResult) -> String {
         r.timings.iter().map(|t| t.frames).sum::<u64>() as f64 / r.wall_time_s.max(1e-9),
     );
     if !r.failed_frames.is_empty() {
-        let _ = write!(h, "<p class=\"warn\">{} sampled frame(s) could not be decoded and were left out of every count.</p>\n", r.failed_frames.len());
+        let _ = writeln!(
+            h,
+            "<p class=\"warn\">{} sampled frame(s) could not be decoded and were left out of every count.</p>",
+            r.failed_frames.len()
+        );
     }
     if !r.settings.slow_ranks.is_empty() {
-        let _ = write!(h, "<p class=\"warn\">Benchmark run: bench.slow_ranks = {} slowed ranks on purpose.</p>\n", esc(&r.settings.slow_ranks_text()));
+        let _ = writeln!(
+            h,
+            "<p class=\"warn\">Benchmark run: bench.slow_ranks = {} slowed ranks on purpose.</p>",
+            esc(&r.settings.slow_ranks_text())
+        );
     }
 
     h.push_str("<h2>Attendance</h2>\n<table id=\"attendance\"><thead><tr><th>Student ID</th><th>Name</th><th class=\"num\">Seen</th><th>Presence</th><th>First seen</th><th>Last seen</th><th>Status</th></tr></thead><tbody>\n");
     for a in &r.attendance {
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<tr data-student=\"{id}\"><td>{id}</td><td>{name}</td><td class=\"num\">{seen}/{n}</td>\
              <td><span class=\"bar\"><span style=\"width:{pct:.1}%\"></span></span> {pct:.1}%</td><td>{first}</td><td>{last}</td>\
-             <td><span class=\"status {status}\">{status}</span></td></tr>\n",
+             <td><span class=\"status {status}\">{status}</span></td></tr>",
             id = esc(&a.student_id),
             name = esc(&a.name),
             seen = a.frames_seen,
@@ -90,22 +100,26 @@ pub fn render(r: &RunResult) -> String {
             status = a.status(),
         );
     }
-    let _ = write!(h, "</tbody></table><p class=\"sub\">Present: seen in at least {:.0}% of the sampled frames.</p>\n", r.settings.threshold * 100.0);
+    let _ = writeln!(
+        h,
+        "</tbody></table><p class=\"sub\">Present: seen in at least {:.0}% of the sampled frames.</p>",
+        r.settings.threshold * 100.0
+    );
 
     h.push_str("<h2>Timeline</h2>\n");
     h.push_str(&timeline_svg(r));
 
     h.push_str("<h2>Where the time went</h2>\n<table id=\"ranks\"><thead><tr><th>Rank</th><th class=\"num\">Units</th><th class=\"num\">Frames</th><th class=\"num\">Decode s</th><th class=\"num\">Detect s</th><th class=\"num\">Encode s</th><th class=\"num\">Wait s</th><th class=\"num\">Busy s</th><th class=\"num\">Total s</th><th class=\"num\">Busy</th></tr></thead><tbody>\n");
     for t in &r.timings {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<tr><td>rank {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.0}%</td></tr>\n",
+            "<tr><td>rank {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.0}%</td></tr>",
             t.rank, t.units, t.frames, t.decode_s, t.detect_s, t.encode_s, t.wait_s, t.busy_s, t.total_s, 100.0 * t.busy_s / t.total_s.max(1e-9)
         );
     }
     h.push_str("</tbody></table>\n<h2>Settings</h2>\n<table id=\"settings\"><tbody>\n");
     for (k, v) in r.settings.describe().into_iter().filter(|(_, v)| !v.is_empty()) {
-        let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>\n", esc(k), esc(&v));
+        let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
     }
     h.push_str("</tbody></table>\n</body></html>\n");
     h
@@ -122,13 +136,13 @@ fn timeline_svg(r: &RunResult) -> String {
     let x = |t: f64| LEFT + (WIDTH - LEFT - 30.0) * t / end;
     let mut s = format!("<svg id=\"timeline\" viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" role=\"img\" aria-label=\"which rank ran each unit, when\">\n");
     for rank in 0..ranks {
-        let _ = write!(s, "<text x=\"4\" y=\"{:.1}\">rank {rank}</text>\n", ROW * rank as f64 + 17.0);
+        let _ = writeln!(s, "<text x=\"4\" y=\"{:.1}\">rank {rank}</text>", ROW * rank as f64 + 17.0);
     }
     for u in &r.units {
         let y = ROW * u.rank as f64 + 4.0;
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\" stroke=\"#fff\"><title>unit {}: {:.2}–{:.2} s, {} frames</title></rect>\n",
+            "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\" stroke=\"#fff\"><title>unit {}: {:.2}–{:.2} s, {} frames</title></rect>",
             x(u.start_s),
             (x(u.end_s) - x(u.start_s)).max(1.0),
             ROW - 8.0,
@@ -142,7 +156,7 @@ fn timeline_svg(r: &RunResult) -> String {
     let axis_y = ROW * ranks as f64 + 16.0;
     for k in 0..=5 {
         let t = end * k as f64 / 5.0;
-        let _ = write!(s, "<text x=\"{:.1}\" y=\"{axis_y:.1}\" text-anchor=\"middle\">{t:.1} s</text>\n", x(t));
+        let _ = writeln!(s, "<text x=\"{:.1}\" y=\"{axis_y:.1}\" text-anchor=\"middle\">{t:.1} s</text>", x(t));
     }
     s.push_str("</svg>\n");
     s

@@ -9,7 +9,8 @@ use rust_xlsxwriter::{Chart, ChartType, Format, Workbook};
 use crate::output::{write_atomically, Access};
 use crate::scaling::ScalingRow;
 
-const HEADER: [&str; 8] = ["schedule", "ranks", "frames", "wall_time_s", "frames_per_s", "speedup", "efficiency", "busy_share"];
+const HEADER: [&str; 8] =
+    ["schedule", "ranks", "frames", "wall_time_s", "frames_per_s", "speedup", "efficiency", "busy_share"];
 
 pub fn write_csv(rows: &[ScalingRow], path: &Path) -> Result<()> {
     write_atomically(path, Access::Shared, |tmp| {
@@ -62,7 +63,9 @@ pub fn write_xlsx(rows: &[ScalingRow], path: &Path) -> Result<()> {
         let row = i as u32 + 1;
         blocks.entry(&r.schedule).and_modify(|b| b.1 = row).or_insert((row, row));
     }
-    for (k, (column, title, axis)) in [(5u16, "Speedup", "speedup"), (6, "Parallel efficiency", "efficiency")].into_iter().enumerate() {
+    for (k, (column, title, axis)) in
+        [(5u16, "Speedup", "speedup"), (6, "Parallel efficiency", "efficiency")].into_iter().enumerate()
+    {
         let mut chart = Chart::new(ChartType::ScatterStraightWithMarkers);
         chart.title().set_name(title);
         chart.x_axis().set_name("ranks");

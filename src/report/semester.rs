@@ -38,7 +38,8 @@ pub fn write_xlsx(table: &SemesterTable, path: &Path) -> Result<()> {
     ws.set_name("Semester")?;
     let head = Format::new().set_bold().set_background_color("#DDEBF7").set_text_wrap();
     let percent = Format::new().set_num_format("0%");
-    let flagged = Format::new().set_num_format("0%").set_bold().set_font_color("#9C0006").set_background_color("#FFC7CE");
+    let flagged =
+        Format::new().set_num_format("0%").set_bold().set_font_color("#9C0006").set_background_color("#FFC7CE");
     let flagged_text = Format::new().set_bold().set_font_color("#9C0006").set_background_color("#FFC7CE");
     let missing = Format::new().set_italic().set_font_color("#808080");
 
@@ -79,7 +80,10 @@ pub fn write_xlsx(table: &SemesterTable, path: &Path) -> Result<()> {
     ws.write_string(
         note_row,
         0,
-        format!("Highlighted: mean presence below {:.0}% over the lectures the student was enrolled in.", table.threshold * 100.0),
+        format!(
+            "Highlighted: mean presence below {:.0}% over the lectures the student was enrolled in.",
+            table.threshold * 100.0
+        ),
     )?;
     write_atomically(path, Access::OwnerOnly, |tmp| Ok(wb.save(tmp)?))
 }

@@ -16,7 +16,8 @@ const SECONDS_PER_DAY: f64 = 86_400.0;
 /// Timeline rows drawn in the Units chart; the sheet itself lists every unit.
 const MAX_GANTT_UNITS: usize = 400;
 /// One colour per rank in the charts, cycled.
-const RANK_COLOURS: [&str; 8] = ["#4472C4", "#ED7D31", "#70AD47", "#FFC000", "#5B9BD5", "#A5A5A5", "#9E480E", "#264478"];
+const RANK_COLOURS: [&str; 8] =
+    ["#4472C4", "#ED7D31", "#70AD47", "#FFC000", "#5B9BD5", "#A5A5A5", "#9E480E", "#264478"];
 
 struct Formats {
     header: Format,
@@ -65,7 +66,12 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
 }
 
 /// A timing-only workbook (Ranks, Units, Settings), for jobs without attendance (`gray`).
-pub fn write_timings(timings: &[RankTiming], units: &[UnitRecord], settings: &[(&str, String)], path: &Path) -> Result<()> {
+pub fn write_timings(
+    timings: &[RankTiming],
+    units: &[UnitRecord],
+    settings: &[(&str, String)],
+    path: &Path,
+) -> Result<()> {
     let f = Formats::new();
     let mut wb = Workbook::new();
     ranks_sheet(wb.add_worksheet(), &f, timings)?;
@@ -79,8 +85,16 @@ fn attendance_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Resu
         ws,
         f,
         "Attendance",
-        &[("Student ID", 14.0), ("Name", 24.0), ("Sampled frames", 10.0), ("Frames seen", 10.0),
-          ("Presence", 10.0), ("First seen", 10.0), ("Last seen", 10.0), ("Status", 10.0)],
+        &[
+            ("Student ID", 14.0),
+            ("Name", 24.0),
+            ("Sampled frames", 10.0),
+            ("Frames seen", 10.0),
+            ("Presence", 10.0),
+            ("First seen", 10.0),
+            ("Last seen", 10.0),
+            ("Status", 10.0),
+        ],
     )?;
     for (i, a) in result.attendance.iter().enumerate() {
         let row = i as u32 + 1;
@@ -113,8 +127,17 @@ fn detections_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Resu
         ws,
         f,
         "Detections",
-        &[("Frame", 8.0), ("Time", 9.0), ("Rank", 6.0), ("x (px)", 7.0), ("y (px)", 7.0), ("w (px)", 7.0),
-          ("h (px)", 7.0), ("Student ID", 14.0), ("Distance", 9.0)],
+        &[
+            ("Frame", 8.0),
+            ("Time", 9.0),
+            ("Rank", 6.0),
+            ("x (px)", 7.0),
+            ("y (px)", 7.0),
+            ("w (px)", 7.0),
+            ("h (px)", 7.0),
+            ("Student ID", 14.0),
+            ("Distance", 9.0),
+        ],
     )?;
     for (i, d) in result.detections.iter().enumerate() {
         let row = i as u32 + 1;
@@ -135,7 +158,8 @@ fn detections_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Resu
 
 fn ranks_sheet(ws: &mut Worksheet, f: &Formats, timings: &[RankTiming]) -> Result<()> {
     // Stacked in the chart: the stages of busy time, then waiting and communication.
-    const STACKED: [&str; 7] = ["Decode (s)", "Detect (s)", "Encode (s)", "Match (s)", "Other busy (s)", "Wait (s)", "Comm (s)"];
+    const STACKED: [&str; 7] =
+        ["Decode (s)", "Detect (s)", "Encode (s)", "Match (s)", "Other busy (s)", "Wait (s)", "Comm (s)"];
     let mut columns = vec![("Rank", 6.0), ("Units", 7.0), ("Frames", 8.0), ("Decoded frames", 9.0), ("Faces", 7.0)];
     columns.extend(STACKED.iter().map(|s| (*s, 9.0)));
     columns.extend([("Busy (s)", 9.0), ("Total (s)", 9.0), ("Busy %", 8.0), ("Setup (s)", 9.0)]);
@@ -215,7 +239,10 @@ fn units_sheet(ws: &mut Worksheet, f: &Formats, units: &[UnitRecord], ranks: usi
             .set_name(("Units", 0, col))
             .set_categories(("Units", 1, 0, last, 0))
             .set_values(("Units", 1, col, last, col))
-            .set_format(ChartFormat::new().set_solid_fill(ChartSolidFill::new().set_color(RANK_COLOURS[r % RANK_COLOURS.len()])))
+            .set_format(
+                ChartFormat::new()
+                    .set_solid_fill(ChartSolidFill::new().set_color(RANK_COLOURS[r % RANK_COLOURS.len()])),
+            )
             .set_gap(20);
     }
     chart.x_axis().set_name("seconds since the common start");
