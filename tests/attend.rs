@@ -2,13 +2,7 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
-
-fn attend_args<'a>(video: &'a Path, roster: &'a Path, out: &'a Path) -> Vec<&'a str> {
-    vec!["attend", video.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap()]
-}
 
 /// Without a launcher, and on 1–4 ranks under every schedule, the attendance equals the
 /// scenario's ground truth and the detections are identical.
@@ -20,7 +14,7 @@ fn attendance_is_the_ground_truth_for_any_ranks_and_schedule() {
     let expected = read(&repo().join("data/lecture/expected_attendance.csv"));
 
     let single = tmp.path().join("single");
-    assert_success(&run(rollcall_command(), &attend_args(&video, &roster, &single)));
+    assert_success(&run(rollcall_command(), &attend_args(&video, &roster, &single, &[])));
     assert_eq!(read(&single.join("attendance.csv")), expected);
     let reference = detections_without_rank(&single);
     assert!(reference.lines().count() > 30, "too few detections:\n{reference}");
@@ -28,8 +22,8 @@ fn attendance_is_the_ground_truth_for_any_ranks_and_schedule() {
     for schedule in ["block", "cyclic", "dynamic", "guided"] {
         for ranks in 1..=4 {
             let out = tmp.path().join(format!("{schedule}{ranks}"));
-            let mut args = attend_args(&video, &roster, &out);
-            args.extend(["--schedule", schedule]);
+            let mut args = attend_args(&video, &roster, &out, &[]);
+            args.extend(["--schedule", schedule].map(String::from));
             let o = run(mpirun_command(ranks), &args);
             assert_success(&o);
             let case = format!("{schedule} on {ranks} ranks");
@@ -53,7 +47,7 @@ fn hdf5_and_xlsx_read_back() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = enrol_lecture(tmp.path());
     let out = tmp.path().join("out");
-    assert_success(&run(mpirun_command(2), &attend_args(&lecture_video(), &roster, &out)));
+    assert_success(&run(mpirun_command(2), &attend_args(&lecture_video(), &roster, &out, &[])));
 
     // h5dump, the HDF5 project's own reader, sees every table.
     let h5 = out.join("attendance.h5");
@@ -102,8 +96,8 @@ fn the_slow_rank_knob_is_announced_and_recorded() {
     std::fs::write(&config, "every: 30\nbench:\n  slow_ranks: {\"1\": 1.5}\n").unwrap();
     let out = tmp.path().join("out");
     let video = lecture_video();
-    let mut args = attend_args(&video, &roster, &out);
-    args.extend(["--config", config.to_str().unwrap(), "--schedule", "dynamic"]);
+    let mut args = attend_args(&video, &roster, &out, &[]);
+    args.extend(["--config", config.to_str().unwrap(), "--schedule", "dynamic"].map(String::from));
     let o = run(mpirun_command(2), &args);
     assert_success(&o);
     assert!(stderr(&o).contains("benchmark knob bench.slow_ranks is on (1:1.5)"), "{}", stderr(&o));
@@ -127,14 +121,14 @@ fn existing_outputs_are_not_overwritten_without_force() {
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("attendance.csv"), "precious").unwrap();
     let video = lecture_video();
-    let args = attend_args(&video, &roster, &out);
+    let args = attend_args(&video, &roster, &out, &[]);
     let o = run(rollcall_command(), &args);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("already exists: pass --force"), "{}", stderr(&o));
     assert_eq!(read(&out.join("attendance.csv")), "precious");
 
     let mut forced = args.clone();
-    forced.push("--force");
+    forced.push("--force".into());
     assert_success(&run(mpirun_command(2), &forced));
     assert!(read(&out.join("attendance.csv")).starts_with("student_id,"));
 }

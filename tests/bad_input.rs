@@ -127,19 +127,7 @@ fn a_video_without_faces_is_a_valid_run_with_everyone_absent() {
     let roster = enrol_lecture(tmp.path());
     let out = tmp.path().join("out");
     let video = setup_file("data/videos/vtest.avi");
-    let o = run(
-        mpirun_command(2),
-        &[
-            "attend",
-            video.to_str().unwrap(),
-            "--roster",
-            roster.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--every",
-            "100",
-        ],
-    );
+    let o = run(mpirun_command(2), &attend_args(&video, &roster, &out, &["--every", "100"]));
     assert_success(&o);
     let attendance = read(&out.join("attendance.csv"));
     assert_eq!(attendance.lines().count(), 5);

@@ -18,24 +18,12 @@ fn run_lecture(dir: &Path) -> std::path::PathBuf {
     let video = lecture_video();
     let o = run(
         mpirun_command(2),
-        &[
-            "attend",
-            video.to_str().unwrap(),
-            "--roster",
-            roster.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--every",
-            "30",
-            "--schedule",
-            "dynamic",
-            "--chunk",
-            "2",
-            "--title",
-            "Week 1",
-            "--date",
-            "2026-10-05",
-        ],
+        &attend_args(
+            &video,
+            &roster,
+            &out,
+            &["--every", "30", "--schedule", "dynamic", "--chunk", "2", "--title", "Week 1", "--date", "2026-10-05"],
+        ),
     );
     assert_success(&o);
     out

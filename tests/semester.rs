@@ -28,19 +28,8 @@ fn enrol_without(dir: &Path, skip: &str) -> PathBuf {
 
 /// Runs the lecture every 30th frame (t = 0, 3, ..., 27 s) into `out`.
 fn attend(roster: &Path, out: &Path, extra: &[&str]) {
-    let video = lecture_video();
-    let mut args = vec![
-        "attend",
-        video.to_str().unwrap(),
-        "--roster",
-        roster.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--every",
-        "30",
-    ];
-    args.extend(extra);
-    assert_success(&run(rollcall_command(), &args));
+    let every: Vec<&str> = ["--every", "30"].into_iter().chain(extra.iter().copied()).collect();
+    assert_success(&run(rollcall_command(), &attend_args(&lecture_video(), roster, out, &every)));
 }
 
 #[test]

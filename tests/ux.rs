@@ -28,19 +28,7 @@ fn a_batch_log_shows_progress_with_an_eta() {
     let roster = enrol_lecture(tmp.path());
     let out = tmp.path().join("out");
     let video = lecture_video();
-    let o = run(
-        mpirun_command(2),
-        &[
-            "attend",
-            video.to_str().unwrap(),
-            "--roster",
-            roster.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--every",
-            "5",
-        ],
-    );
+    let o = run(mpirun_command(2), &attend_args(&video, &roster, &out, &["--every", "5"]));
     assert_success(&o);
     let log = stderr(&o);
     let progress: Vec<&str> = log.lines().filter(|l| l.contains("progress: ")).collect();
@@ -54,21 +42,7 @@ fn a_batch_log_shows_progress_with_an_eta() {
     assert!(summary.contains("2 present / 2 absent") && summary.contains("report.html"), "{summary}");
 
     // -q: no progress, no summary.
-    let o = run(
-        mpirun_command(2),
-        &[
-            "attend",
-            video.to_str().unwrap(),
-            "--roster",
-            roster.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--every",
-            "30",
-            "--force",
-            "-q",
-        ],
-    );
+    let o = run(mpirun_command(2), &attend_args(&video, &roster, &out, &["--every", "30", "--force", "-q"]));
     assert_success(&o);
     assert!(o.stdout.is_empty() && !stderr(&o).contains("progress"), "{}", stderr(&o));
 }
@@ -108,18 +82,7 @@ fn the_html_report_renders_in_chromium() {
     let video = lecture_video();
     assert_success(&run(
         mpirun_command(2),
-        &[
-            "attend",
-            video.to_str().unwrap(),
-            "--roster",
-            roster.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--schedule",
-            "dynamic",
-            "--title",
-            "Week 1",
-        ],
+        &attend_args(&video, &roster, &out, &["--schedule", "dynamic", "--title", "Week 1"]),
     ));
     let page = format!("file://{}", out.join("report.html").display());
     let chromium = |extra: &[&str]| {

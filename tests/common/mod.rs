@@ -75,6 +75,15 @@ pub fn assert_success(o: &Output) {
     );
 }
 
+/// `attend VIDEO --roster ROSTER -o OUT EXTRA...`, ready for [`run`].
+pub fn attend_args(video: &Path, roster: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
+    let paths = [video, roster, out].map(|p| p.to_str().expect("UTF-8 test paths").to_owned());
+    let [video, roster, out] = paths;
+    let mut args = vec!["attend".to_owned(), video, "--roster".into(), roster, "-o".into(), out];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
 /// Enrols the ground-truth lecture's photos into `dir/roster.h5`.
 pub fn enrol_lecture(dir: &Path) -> PathBuf {
     let roster = dir.join("roster.h5");
