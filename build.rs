@@ -11,10 +11,18 @@ fn output_of(cmd: &str, args: &[&str]) -> Option<String> {
 
 fn main() {
     let commit = output_of("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
-    let dirty = output_of("git", &["status", "--porcelain", "--untracked-files=no"]).is_some();
-    println!("cargo:rustc-env=ROLLCALL_GIT_COMMIT={commit}{}", if dirty { "-dirty" } else { "" });
+    println!("cargo:rustc-env=ROLLCALL_GIT_COMMIT={commit}");
     let dlib = output_of("pkg-config", &["--modversion", "dlib-1"]).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=ROLLCALL_DLIB_VERSION={dlib}");
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/index");
+    // Rebuild when the commit changes: HEAD, the branch it points at, packed refs. (Not the
+    // index: `git` rewrites it on many read-only commands, which would rebuild every time.)
+    // Only files that exist: cargo treats a missing one as always changed.
+    let branch = std::fs::read_to_string(".git/HEAD")
+        .ok()
+        .and_then(|h| h.strip_prefix("ref: ").map(|r| format!(".git/{}", r.trim())));
+    for path in [Some(".git/HEAD".to_owned()), Some(".git/packed-refs".to_owned()), branch].into_iter().flatten() {
+        if std::path::Path::new(&path).exists() {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
 }
