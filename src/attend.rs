@@ -228,7 +228,7 @@ fn prepare(settings: Settings, ranks: usize, existing: Existing) -> Result<(JobS
 /// A photo as a one-frame "video": its size, so that tiles can be planned.
 fn probe_photo(path: &std::path::Path) -> Result<VideoInfo> {
     let meta = std::fs::metadata(path).map_err(|_| anyhow!("photo {} does not exist", path.display()))?;
-    let image = read_photo(path)?;
+    let image = video::read_image(path)?;
     Ok(VideoInfo {
         path: path.display().to_string(),
         file_size: meta.len(),
@@ -237,14 +237,6 @@ fn probe_photo(path: &std::path::Path) -> Result<VideoInfo> {
         width: image.cols() as u32,
         height: image.rows() as u32,
     })
-}
-
-fn read_photo(path: &std::path::Path) -> Result<Mat> {
-    let image = opencv::imgcodecs::imread(path.to_str().context("non-UTF-8 path")?, opencv::imgcodecs::IMREAD_COLOR)?;
-    if image.empty() {
-        bail!("photo {} is not a readable image", path.display());
-    }
-    Ok(image)
 }
 
 /// Prepares the output directory and its journal: a new one, or the interrupted run's to
@@ -380,7 +372,7 @@ impl<'a> FrameWorker<'a> {
         let pipeline = FacePipeline::load(&setup.model_dir, setup.settings.upsample)?;
         let media = match setup.plan {
             Plan::Frames(_) => Media::Video(VideoReader::open(&setup.settings.video)?),
-            Plan::Tiles(_) => Media::Photo(read_photo(&setup.settings.video)?),
+            Plan::Tiles(_) => Media::Photo(video::read_image(&setup.settings.video)?),
         };
         let timing = RankTiming { rank, setup_s: started.elapsed().as_secs_f64(), ..Default::default() };
         Ok(FrameWorker { setup, pipeline, media, rank, frame: Mat::default(), scaled: Mat::default(), timing })

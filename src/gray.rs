@@ -87,14 +87,6 @@ impl GrayRun {
     }
 }
 
-fn read_bgr(path: &Path) -> Result<Mat> {
-    let image = imgcodecs::imread(path.to_str().context("non-UTF-8 path")?, imgcodecs::IMREAD_COLOR)?;
-    if image.empty() {
-        bail!("{} is not a readable image", path.display());
-    }
-    Ok(image)
-}
-
 /// Runs the job; rank 0 writes `output` (PNG) and, beside it, `.h5` and `.xlsx` timing reports.
 pub fn run(
     comm: &Comm,
@@ -117,7 +109,7 @@ pub fn run(
                     bail!("{} already exists: pass --force to overwrite it", path.display());
                 }
             }
-            let bgr = read_bgr(image)?;
+            let bgr = crate::video::read_image(image)?;
             Ok(GraySetup {
                 image: image.to_path_buf(),
                 width: bgr.cols() as u32,
@@ -133,7 +125,7 @@ pub fn run(
     let setup = setup.map_err(|e| anyhow!(e))?;
 
     let started = Instant::now();
-    let bgr = read_bgr(&setup.image);
+    let bgr = crate::video::read_image(&setup.image);
     let setup_s = started.elapsed().as_secs_f64();
     let todo: Vec<usize> = (0..setup.n_units()).collect();
     let assignment = if schedule.is_dynamic() {

@@ -119,14 +119,20 @@ pub fn attendance(
     sampled_frames: u64,
     threshold: f64,
 ) -> Vec<AttendanceRow> {
+    // One pass over the detections, not one per student: a 3000-student roster meets a
+    // semester's worth of detections.
+    let mut seen: Vec<Vec<(u64, f64)>> = vec![Vec::new(); roster.ids.len()];
+    for d in detections {
+        if let Some(student) = d.student {
+            seen[student as usize].push((d.frame, d.time_s));
+        }
+    }
     roster
         .ids
         .iter()
         .zip(&roster.names)
-        .enumerate()
-        .map(|(student, (id, name))| {
-            let mut frames: Vec<(u64, f64)> =
-                detections.iter().filter(|d| d.student == Some(student as u32)).map(|d| (d.frame, d.time_s)).collect();
+        .zip(seen)
+        .map(|((id, name), mut frames)| {
             frames.sort_by_key(|&(f, _)| f);
             frames.dedup_by_key(|&mut (f, _)| f);
             let frames_seen = frames.len() as u64;

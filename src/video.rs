@@ -94,6 +94,15 @@ pub fn probe(path: &Path) -> Result<VideoInfo> {
     })
 }
 
+/// Decodes an image file as BGR (OpenCV's order), or says it is not one.
+pub fn read_image(path: &Path) -> Result<Mat> {
+    let image = opencv::imgcodecs::imread(path.to_str().context("non-UTF-8 path")?, opencv::imgcodecs::IMREAD_COLOR)?;
+    if image.empty() {
+        bail!("{} is not a readable image", path.display());
+    }
+    Ok(image)
+}
+
 /// A video opened by one rank, read at increasing or arbitrary frame indices.
 pub struct VideoReader {
     cap: VideoCapture,

@@ -6,12 +6,9 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use super::RANK_COLOURS;
 use crate::output::{write_atomically, Access};
 use crate::result::RunResult;
-
-/// Colours of the ranks in the timeline, cycled.
-const RANK_COLOURS: [&str; 8] =
-    ["#4472c4", "#ed7d31", "#70ad47", "#ffc000", "#5b9bd5", "#a5a5a5", "#9e480e", "#264478"];
 
 const STYLE: &str = "
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; padding: 0 1rem; }

@@ -28,6 +28,11 @@ pub fn prepare_output_dir(dir: &Path, outputs: &[&str], force: bool) -> Result<(
     Ok(())
 }
 
+/// Colours of the ranks in every chart and timeline, cycled, so rank 3 looks the same in the
+/// workbook and the HTML page.
+pub const RANK_COLOURS: [&str; 8] =
+    ["#4472C4", "#ED7D31", "#70AD47", "#FFC000", "#5B9BD5", "#A5A5A5", "#9E480E", "#264478"];
+
 /// The file that holds everything a run knows.
 pub const RESULT_FILE: &str = "attendance.h5";
 /// The reports `rollcall report` can rebuild from [`RESULT_FILE`] alone.

@@ -9,15 +9,13 @@ use rust_xlsxwriter::{
     Worksheet,
 };
 
+use super::RANK_COLOURS;
 use crate::output::{write_atomically, Access};
 use crate::result::{RankTiming, RunResult, UnitRecord};
 
 const SECONDS_PER_DAY: f64 = 86_400.0;
 /// Timeline rows drawn in the Units chart; the sheet itself lists every unit.
 const MAX_GANTT_UNITS: usize = 400;
-/// One colour per rank in the charts, cycled.
-const RANK_COLOURS: [&str; 8] =
-    ["#4472C4", "#ED7D31", "#70AD47", "#FFC000", "#5B9BD5", "#A5A5A5", "#9E480E", "#264478"];
 
 struct Formats {
     header: Format,
