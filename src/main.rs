@@ -265,8 +265,7 @@ fn semester(args: SemesterArgs) -> Result<()> {
             .lectures
             .iter()
             .map(|l| {
-                let heading =
-                    [l.date.as_deref(), l.title.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+                let heading = semester::heading_of(l.date.as_deref(), l.title.as_deref());
                 (m.output_of(l).join(report::RESULT_FILE), Some(heading))
             })
             .collect(),

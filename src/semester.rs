@@ -113,15 +113,16 @@ pub struct Lecture {
     pub presence: BTreeMap<String, (String, f64)>,
 }
 
+/// A lecture's column heading: `date title`, either part optional (empty when neither is set).
+pub fn heading_of(date: Option<&str>, title: Option<&str>) -> String {
+    [date, title].into_iter().flatten().collect::<Vec<_>>().join(" ")
+}
+
 impl Lecture {
     /// From a run, headed by `date title` (from `heading` if given, else the run's settings,
     /// else `fallback`).
     pub fn from_run(run: &RunResult, heading: Option<String>, fallback: &str) -> Self {
-        let from_settings = [run.settings.date.as_deref(), run.settings.title.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let from_settings = heading_of(run.settings.date.as_deref(), run.settings.title.as_deref());
         let heading = heading.filter(|h| !h.is_empty()).unwrap_or(if from_settings.is_empty() {
             fallback.to_owned()
         } else {
