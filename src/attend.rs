@@ -5,27 +5,24 @@
 //! sends its detections and timings back; rank 0 sorts, aggregates and writes the reports.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
-use ndarray::ArrayView1;
-use opencv::core::{Mat, Size};
-use opencv::imgproc;
+use anyhow::{anyhow, bail, Result};
 use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::comm::Assignment;
 use crate::comm::Comm;
 use crate::config::Settings;
-use crate::face::{self, matching, FacePipeline};
+use crate::face;
 use crate::journal::{self, Journal};
-use crate::plan::{FramePlan, Plan, TilePlan, TileRect};
+use crate::plan::{FramePlan, Plan, TilePlan};
 use crate::progress::Progress;
 use crate::report;
 use crate::result::{self, Detection, RankTiming, RunResult, UnitRecord};
 use crate::roster::Roster;
 use crate::schedule::{self, Finished, Schedule};
-use crate::video::{self, VideoInfo, VideoReader};
+use crate::video::{self, VideoInfo};
+use crate::worker::{Job, RankWorkers, UnitOutput};
 
 /// Everything rank 0 decides before work starts; every rank receives the same copy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,16 +51,6 @@ pub enum Existing {
     Replace,
     /// Continue the unfinished run recorded in the journal.
     Resume,
-}
-
-/// The result of one unit, sent to rank 0 as soon as it is done.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct UnitOutput {
-    detections: Vec<Detection>,
-    /// Sampled frames of the unit the decoder could not produce.
-    failed_frames: Vec<u64>,
-    /// Sampled frames analysed.
-    frames: u64,
 }
 
 /// What a rank sends back at the end: its timings and warnings (results went unit by unit).
@@ -167,7 +154,8 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
         progress: Progress::new(total, 0, quiet || !comm.is_root()),
         journal: None,
     };
-    let mut worker = FrameWorker::new(&setup, comm.rank() as u32);
+    let job = Job { settings: &setup.settings, video: &setup.video, roster: &setup.roster, plan: &setup.plan };
+    let mut worker = RankWorkers::new(job, &setup.model_dir, comm.rank() as u32);
     if let Some(state) = root.take() {
         // A failure here must not leave the others waiting: rank 0 then only drains its units.
         worker = worker.and_then(|w| collector.restore(state, &setup.settings.output, total, quiet).map(|()| w));
@@ -216,6 +204,9 @@ fn prepare(settings: Settings, ranks: usize, existing: Existing) -> Result<(JobS
         (None, Schedule::Guided) => Plan::Frames(FramePlan::guided(video.frame_count, stride, settings.chunk, ranks)),
         (None, _) => Plan::Frames(FramePlan::uniform(video.frame_count, stride, settings.chunk)),
     };
+    if settings.tiling.is_some() && settings.threads > 1 {
+        tracing::warn!("threads ({}) applies to videos; a photo's tiles are spread over ranks", settings.threads);
+    }
     if !settings.slow_ranks.is_empty() {
         tracing::warn!("benchmark knob bench.slow_ranks is on ({}): timings are not real", settings.slow_ranks_text());
     }
@@ -293,7 +284,7 @@ fn open_journal(settings: &Settings, plan: &Plan, existing: Existing) -> Result<
 fn run_rank(
     comm: &Comm,
     setup: &JobSetup,
-    worker: Result<FrameWorker>,
+    worker: Result<RankWorkers>,
     start: f64,
     todo: Vec<usize>,
     collector: &mut Collector,
@@ -318,147 +309,21 @@ fn run_rank(
         }
     };
     let run = schedule::run_units(source.as_mut(), rank as u32, &clock, slowdown, |unit, source| {
-        let mut output = UnitOutput { detections: Vec::new(), failed_frames: Vec::new(), frames: 0 };
         crate::interrupt::check()?;
-        match &setup.plan {
-            Plan::Frames(plan) => {
-                for frame in plan.unit_frames(unit) {
-                    worker.analyze_frame(frame, &mut output)?;
-                    source.serve()?;
-                    crate::interrupt::check()?;
-                }
-            }
-            Plan::Tiles(tiles) => worker.analyze_tile(tiles.rect(unit), &mut output)?,
-        }
-        Ok(output)
+        worker.run_unit(unit, source)
     });
     if let Some(e) = run.error {
         return Err(e);
     }
-    let mut timing = worker.timing;
-    timing.units = run.stats.units;
-    timing.busy_s = run.stats.busy_s;
-    timing.wait_s = run.stats.wait_s;
-    timing.comm_s = run.stats.comm_s;
-    timing.total_s = clock();
-    timing.decoded_frames = match &worker.media {
-        Media::Video(reader) => reader.decoded_frames() as u64,
-        Media::Photo(_) => 1,
+    let timing = RankTiming {
+        units: run.stats.units,
+        busy_s: run.stats.busy_s,
+        wait_s: run.stats.wait_s,
+        comm_s: run.stats.comm_s,
+        total_s: clock(),
+        ..worker.timing()
     };
     Ok(RankReport { timing, warnings: crate::log::take_warnings() })
-}
-
-/// Where a rank's pixels come from.
-enum Media {
-    Video(VideoReader),
-    /// The whole photo, decoded once per rank; tiles are views into it.
-    Photo(Mat),
-}
-
-/// The per-unit work of one rank: its models, its media, its buffers and its timings.
-struct FrameWorker<'a> {
-    setup: &'a JobSetup,
-    pipeline: FacePipeline,
-    media: Media,
-    rank: u32,
-    frame: Mat,
-    scaled: Mat,
-    timing: RankTiming,
-}
-
-impl<'a> FrameWorker<'a> {
-    fn new(setup: &'a JobSetup, rank: u32) -> Result<Self> {
-        let started = Instant::now();
-        let pipeline = FacePipeline::load(&setup.model_dir, setup.settings.upsample)?;
-        let media = match setup.plan {
-            Plan::Frames(_) => Media::Video(VideoReader::open(&setup.settings.video)?),
-            Plan::Tiles(_) => Media::Photo(video::read_image(&setup.settings.video)?),
-        };
-        let timing = RankTiming { rank, setup_s: started.elapsed().as_secs_f64(), ..Default::default() };
-        Ok(FrameWorker { setup, pipeline, media, rank, frame: Mat::default(), scaled: Mat::default(), timing })
-    }
-
-    /// Decodes, analyses and matches one sampled frame into `out`; a frame that cannot be
-    /// decoded is recorded as failed, with a warning.
-    fn analyze_frame(&mut self, index: usize, out: &mut UnitOutput) -> Result<()> {
-        let t0 = Instant::now();
-        let Media::Video(reader) = &mut self.media else { bail!("frames asked of a photo") };
-        if !reader.read(index, &mut self.frame)? {
-            tracing::warn!("frame {index} could not be decoded; it is left out of the counts");
-            out.failed_frames.push(index as u64);
-            return Ok(());
-        }
-        self.timing.decode_s += t0.elapsed().as_secs_f64();
-        let frame = std::mem::take(&mut self.frame);
-        let found = self.find_faces(&frame, index, (0, 0), out);
-        self.frame = frame;
-        found?;
-        self.timing.frames += 1;
-        out.frames += 1;
-        Ok(())
-    }
-
-    /// Analyses one tile of the photo into `out`, boxes in photo pixels.
-    fn analyze_tile(&mut self, tile: TileRect, out: &mut UnitOutput) -> Result<()> {
-        let t0 = Instant::now();
-        let Media::Photo(photo) = &self.media else { bail!("a tile asked of a video") };
-        let rect = opencv::core::Rect::new(tile.x as i32, tile.y as i32, tile.w as i32, tile.h as i32);
-        // A continuous copy: the face pipeline hands dlib packed rows.
-        let pixels = Mat::roi(photo, rect)?.try_clone()?;
-        self.timing.decode_s += t0.elapsed().as_secs_f64();
-        self.find_faces(&pixels, 0, (rect.x, rect.y), out)?;
-        out.frames = 1; // a photo is one sampled frame, whichever tile reports it
-        self.timing.frames += 1;
-        Ok(())
-    }
-
-    /// Scales `image`, finds and matches its faces, and records them as detections in frame
-    /// `index`, boxes moved by `origin` (in original pixels).
-    fn find_faces(&mut self, image: &Mat, index: usize, origin: (i32, i32), out: &mut UnitOutput) -> Result<()> {
-        let settings = &self.setup.settings;
-        let t0 = Instant::now();
-        let image = if settings.scale == 1.0 {
-            image
-        } else {
-            imgproc::resize(
-                image,
-                &mut self.scaled,
-                Size::default(),
-                settings.scale,
-                settings.scale,
-                imgproc::INTER_AREA,
-            )
-            .context("scaling a frame")?;
-            &self.scaled
-        };
-        self.timing.decode_s += t0.elapsed().as_secs_f64();
-
-        let (faces, stages) = self.pipeline.analyze(image)?;
-        self.timing.detect_s += stages.detect.as_secs_f64();
-        self.timing.encode_s += stages.encode.as_secs_f64();
-
-        let t1 = Instant::now();
-        let roster = &self.setup.roster;
-        for face in &faces {
-            let best = matching::nearest(&roster.encodings, ArrayView1::from(&face.encoding[..]))
-                .context("the roster has no encodings")?;
-            let student = (best.distance <= settings.tolerance).then(|| roster.student_of(best.encoding_row) as u32);
-            let mut bbox = face.bbox.unscaled(settings.scale);
-            bbox.x += origin.0;
-            bbox.y += origin.1;
-            out.detections.push(Detection {
-                frame: index as u64,
-                time_s: self.setup.video.time_of(index),
-                rank: self.rank,
-                bbox,
-                student,
-                distance: best.distance,
-            });
-        }
-        self.timing.match_s += t1.elapsed().as_secs_f64();
-        self.timing.faces += faces.len() as u64;
-        Ok(())
-    }
 }
 
 /// Rank 0: the collected results and the ranks' reports as one result, independent of who

@@ -219,9 +219,14 @@ pub struct AttendArgs {
     /// Analyse about F frames per second of video [default: 1].
     #[arg(long, value_name = "F")]
     pub fps: Option<f64>,
-    /// Sampled frames per unit of work [default: 4].
+    /// Sampled frames per unit of work [default: 4 per thread].
     #[arg(long, value_name = "K")]
     pub chunk: Option<usize>,
+    /// Worker threads per rank, each with its own copy of the models and its own video
+    /// handle; the frames of a unit are split between them. One rank per node with
+    /// --threads = its cores loads the models once per node [default: 1].
+    #[arg(long, value_name = "T")]
+    pub threads: Option<usize>,
     /// Take video, roster, output, title and date of lecture --lecture from this semester
     /// manifest (and its `config:` unless --config is given).
     #[arg(long, value_name = "FILE.yaml", requires = "lecture")]
@@ -239,6 +244,7 @@ impl AttendArgs {
             every: self.every,
             fps: self.fps,
             chunk: self.chunk,
+            threads: self.threads,
             ..self.job.as_overrides()
         }
     }

@@ -45,7 +45,9 @@ pub struct Comm {
 
 impl Comm {
     pub fn init() -> Result<Self> {
-        let universe = mpi::initialize().ok_or_else(|| anyhow!("MPI was already initialised"))?;
+        // Worker threads run dlib and OpenCV; only this thread calls MPI.
+        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Funneled)
+            .ok_or_else(|| anyhow!("MPI was already initialised"))?;
         Ok(Comm { world: universe.world(), _universe: universe })
     }
 

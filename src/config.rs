@@ -18,6 +18,9 @@ use crate::schedule::Schedule;
 /// on a short clip.
 pub const DEFAULT_CHUNK: usize = 4;
 
+/// More threads than any node has cores is a typo.
+pub const MAX_THREADS: usize = 1024;
+
 /// What the file may say. Every field is optional so that "absent" and "default" stay apart
 /// until flags have been merged in.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -52,6 +55,8 @@ pub struct ConfigFile {
     pub schedule: Option<Schedule>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chunk: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
     /// `rollcall photo` only: tile side and overlap in pixels.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tile: Option<u32>,
@@ -117,6 +122,7 @@ impl ConfigFile {
             threshold: overrides.threshold.or(self.threshold),
             schedule: overrides.schedule.or(self.schedule),
             chunk: overrides.chunk.or(self.chunk),
+            threads: overrides.threads.or(self.threads),
             tile: overrides.tile.or(self.tile),
             overlap: overrides.overlap.or(self.overlap),
             bench: overrides.bench.or(self.bench),
@@ -159,6 +165,9 @@ pub struct Settings {
     pub threshold: f64,
     pub schedule: Schedule,
     pub chunk: usize,
+    /// Worker threads per rank, each with its own models and video handle; a unit's frames
+    /// are split between them.
+    pub threads: usize,
     /// Benchmark knob `bench.slow_ranks` (empty in a normal run).
     pub slow_ranks: BTreeMap<u32, f64>,
     /// How a photo is cut into tiles; `None` for a video.
@@ -210,7 +219,13 @@ impl Settings {
         if !(0.0..=1.0).contains(&threshold) {
             bail!("threshold must be in [0, 1], got {threshold}");
         }
-        let chunk = c.chunk.unwrap_or(DEFAULT_CHUNK);
+        let threads = c.threads.unwrap_or(1);
+        if !(1..=MAX_THREADS).contains(&threads) {
+            bail!("threads must be between 1 and {MAX_THREADS}, got {threads}");
+        }
+        // A unit's frames are shared by the rank's threads: by default each thread gets
+        // DEFAULT_CHUNK of them, so that threads are not left idle.
+        let chunk = c.chunk.unwrap_or(DEFAULT_CHUNK * threads);
         if chunk == 0 {
             bail!("chunk must be at least 1 sampled frame per unit");
         }
@@ -256,6 +271,7 @@ impl Settings {
             threshold,
             schedule: c.schedule.unwrap_or_default(),
             chunk,
+            threads,
             slow_ranks,
         })
     }
@@ -284,6 +300,7 @@ impl Settings {
             threshold: Some(self.threshold),
             schedule: Some(self.schedule),
             chunk: Some(self.chunk),
+            threads: Some(self.threads),
             tile: self.tiling.map(|t| t.tile),
             overlap: self.tiling.map(|t| t.overlap),
             bench,
@@ -321,6 +338,7 @@ impl Settings {
             ("threshold", self.threshold.to_string()),
             ("schedule", self.schedule.to_string()),
             ("chunk", self.chunk.to_string()),
+            ("threads", self.threads.to_string()),
             ("tile", self.tiling.map(|t| t.tile.to_string()).unwrap_or_default()),
             ("overlap", self.tiling.map(|t| t.overlap.to_string()).unwrap_or_default()),
             ("bench.slow_ranks", self.slow_ranks_text()),

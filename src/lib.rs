@@ -27,3 +27,4 @@ pub mod schedule;
 pub mod semester;
 pub mod synth;
 pub mod video;
+pub mod worker;

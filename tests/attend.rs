@@ -42,6 +42,29 @@ fn attendance_is_the_ground_truth_for_any_ranks_and_schedule() {
     }
 }
 
+/// Threads split a rank's units further: any ranks × threads split gives the same detections,
+/// including more threads than a unit has frames (some then idle).
+#[test]
+fn the_same_detections_for_any_split_into_ranks_and_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let video = lecture_video();
+    let single = tmp.path().join("single");
+    assert_success(&run(rollcall_command(), &attend_args(&video, &roster, &single, &[])));
+    let reference = detections_without_rank(&single);
+
+    for (ranks, threads, extra) in [(1, 2, vec![]), (2, 2, vec!["--schedule", "dynamic"]), (1, 3, vec!["--chunk", "2"])] {
+        let out = tmp.path().join(format!("r{ranks}t{threads}"));
+        let threads_flag = threads.to_string();
+        let flags = [vec!["--threads", threads_flag.as_str()], extra.clone()].concat();
+        let o = run(mpirun_command(ranks), &attend_args(&video, &roster, &out, &flags));
+        assert_success(&o);
+        let case = format!("{ranks} rank(s) x {threads} threads {extra:?}");
+        assert_eq!(detections_without_rank(&out), reference, "{case}");
+        assert_eq!(read(&out.join("attendance.csv")), read(&single.join("attendance.csv")), "{case}");
+    }
+}
+
 #[test]
 fn hdf5_and_xlsx_read_back() {
     let tmp = tempfile::tempdir().unwrap();
