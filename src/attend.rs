@@ -20,7 +20,7 @@ use crate::progress::Progress;
 use crate::report;
 use crate::result::{self, Detection, RankTiming, RunResult, UnitRecord};
 use crate::roster::Roster;
-use crate::schedule::{self, Finished, Schedule};
+use crate::schedule::{self, Finished};
 use crate::video::{self, VideoInfo};
 use crate::worker::{Job, RankWorkers, UnitOutput};
 
@@ -199,10 +199,11 @@ fn prepare(settings: Settings, ranks: usize, existing: Existing) -> Result<(JobS
         bail!("bench.slow_ranks names rank {rank}, but the job has {ranks} rank(s)");
     }
     let stride = settings.sampling.stride(video.fps);
-    let plan = match (settings.tiling, settings.schedule) {
-        (Some(t), _) => Plan::Tiles(TilePlan::new(video.width, video.height, t.tile, t.overlap)),
-        (None, Schedule::Guided) => Plan::Frames(FramePlan::guided(video.frame_count, stride, settings.chunk, ranks)),
-        (None, _) => Plan::Frames(FramePlan::uniform(video.frame_count, stride, settings.chunk)),
+    let plan = match settings.tiling {
+        Some(t) => Plan::Tiles(TilePlan::new(video.width, video.height, t.tile, t.overlap)),
+        None => {
+            Plan::Frames(FramePlan::for_schedule(video.frame_count, stride, settings.chunk, settings.schedule, ranks))
+        }
     };
     if settings.tiling.is_some() && settings.threads > 1 {
         tracing::warn!("threads ({}) applies to videos; a photo's tiles are spread over ranks", settings.threads);

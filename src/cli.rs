@@ -98,6 +98,19 @@ run of the same schedule. Writes FILE.xlsx (table and charts) and FILE.csv.
 Example:
   rollcall scaling out/scaling/*/attendance.h5 -o out/scaling/scaling.xlsx")]
     Scaling(ScalingArgs),
+    /// Predict how a run would scale to more ranks, before spending allocation hours on it.
+    #[command(after_help = "\
+A discrete-event simulation of the schedulers (the same protocol as a real job: prefetching
+workers, the master handling one message at a time, network latency, decoding to reach a unit),
+driven by the per-frame costs in RUN.h5's own timeline. Writes OUT_DIR/simulation.csv and
+OUT_DIR/simulation.xlsx (table, speedup and efficiency charts) and prints the table.
+Calibrate on small runs first: predict the 2-rank run from the 1-rank run and compare.
+
+Examples:
+  rollcall simulate out/one-rank/attendance.h5 -o out/sim
+  rollcall simulate RUN.h5 -o out/sim --schedule dynamic --chunk 16 --minutes 90 --latency-us 2
+  rollcall simulate RUN.h5 -o out/sim --ranks 1,2 --slow 1:2")]
+    Simulate(SimulateArgs),
     /// List the lectures of a semester manifest (what a Slurm job array will run).
     #[command(after_help = "\
 Prints one line per lecture: index, name, video, date, title. Checks that every video and
@@ -329,6 +342,47 @@ pub struct ScalingArgs {
     /// Workbook to write; the csv goes next to it with the same stem.
     #[arg(short, long, value_name = "FILE.xlsx")]
     pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// A finished `rollcall attend` run (attendance.h5): its timeline gives the costs.
+    pub run: PathBuf,
+    /// Folder for simulation.csv and simulation.xlsx.
+    #[arg(short, long, value_name = "OUT_DIR")]
+    pub output: PathBuf,
+    /// Numbers of ranks to predict.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32,64,128,256,512,1024")]
+    pub ranks: Vec<usize>,
+    /// Schedules to predict.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "block,cyclic,dynamic,guided")]
+    pub schedule: Vec<Schedule>,
+    /// Sampled frames per unit [default: the run's].
+    #[arg(long, value_name = "K")]
+    pub chunk: Option<usize>,
+    /// Slower ranks, as RANK:FACTOR pairs (1:2 = rank 1 takes twice as long).
+    #[arg(long, value_delimiter = ',', value_parser = parse_slow_rank, value_name = "RANK:FACTOR")]
+    pub slow: Vec<(u32, f64)>,
+    /// One-way message latency in microseconds (InfiniBand ~2, Ethernet ~30).
+    #[arg(long, default_value_t = 5.0, value_name = "US")]
+    pub latency_us: f64,
+    /// Rank 0's time per message it handles, microseconds [default: measured in the run when
+    /// it had several ranks, else 200].
+    #[arg(long, value_name = "US")]
+    pub master_us: Option<f64>,
+    /// Predict a lecture of this many minutes (the run's cost profile, repeated).
+    #[arg(long, value_name = "M")]
+    pub minutes: Option<f64>,
+}
+
+fn parse_slow_rank(text: &str) -> Result<(u32, f64), String> {
+    let (rank, factor) = text.split_once(':').ok_or_else(|| format!("{text:?} is not RANK:FACTOR"))?;
+    let rank = rank.trim().parse().map_err(|_| format!("{rank:?} is not a rank number"))?;
+    let factor: f64 = factor.trim().parse().map_err(|_| format!("{factor:?} is not a number"))?;
+    if !(factor >= 1.0 && factor.is_finite()) {
+        return Err(format!("factor {factor} must be ≥ 1"));
+    }
+    Ok((rank, factor))
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,7 @@ pub mod roster;
 pub mod scaling;
 pub mod schedule;
 pub mod semester;
+pub mod simulate;
 pub mod synth;
 pub mod video;
 pub mod worker;

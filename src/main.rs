@@ -3,12 +3,12 @@
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Parser;
 
 use rollcall::cli::{
     AttendArgs, Cli, Command, EnrollArgs, GrayArgs, LecturesArgs, PhotoArgs, ReportArgs, ScalingArgs, SemesterArgs,
-    SynthArgs,
+    SimulateArgs, SynthArgs,
 };
 use rollcall::config::Tiling;
 use rollcall::config::{ConfigFile, Settings};
@@ -58,6 +58,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Semester(args) => semester(args),
         Command::Lectures(args) => lectures(args),
         Command::Scaling(args) => scaling(args),
+        Command::Simulate(args) => simulate(args),
         Command::Synth(args) => synth(args),
     }
 }
@@ -154,8 +155,9 @@ fn scaling(args: ScalingArgs) -> Result<()> {
     let runs = args.runs.iter().map(|p| report::hdf5::read(p)).collect::<Result<Vec<_>>>()?;
     let rows = rollcall::scaling::table(&runs);
     let csv_path = args.output.with_extension("csv");
-    report::scaling::write_xlsx(&rows, &args.output)?;
-    report::scaling::write_csv(&rows, &csv_path)?;
+    let study = report::scaling::study(&rows);
+    study.write_xlsx(&args.output)?;
+    study.write_csv(&csv_path)?;
     println!("{:<9} {:>5} {:>10} {:>8} {:>10}", "schedule", "ranks", "wall (s)", "speedup", "efficiency");
     for r in &rows {
         println!(
@@ -168,6 +170,72 @@ fn scaling(args: ScalingArgs) -> Result<()> {
         );
     }
     println!("table and charts in {} and {}", args.output.display(), csv_path.display());
+    Ok(())
+}
+
+fn simulate(args: SimulateArgs) -> Result<()> {
+    use rollcall::simulate::{self, CostModel, StudySpec};
+    if let Some(rank) = args.slow.iter().map(|s| s.0).find(|&r| !args.ranks.iter().any(|&n| r < n as u32)) {
+        bail!("--slow names rank {rank}, but no simulated run has that many ranks");
+    }
+    if let Some(&bad) = args.ranks.iter().find(|&&n| n == 0 || n > 1 << 20) {
+        bail!("--ranks: {bad} is not a number of ranks (1 to 1048576)");
+    }
+    if !(args.latency_us >= 0.0 && args.latency_us.is_finite()) {
+        bail!("--latency-us must be ≥ 0");
+    }
+    let run = report::hdf5::read(&args.run)?;
+    let mut model = CostModel::from_run(&run)?;
+    if let Some(minutes) = args.minutes {
+        if !(minutes > 0.0 && minutes.is_finite()) {
+            bail!("--minutes must be > 0");
+        }
+        model = model.repeated_to(minutes * 60.0);
+    }
+    let chunk = args.chunk.unwrap_or(model.chunk);
+    if chunk == 0 {
+        bail!("--chunk must be at least 1");
+    }
+    let spec = StudySpec {
+        ranks: args.ranks,
+        schedules: args.schedule,
+        chunk,
+        slow: args.slow.into_iter().collect(),
+        latency_s: args.latency_us * 1e-6,
+        master_s: args.master_us.map(|us| us * 1e-6).or(model.master_s).unwrap_or(simulate::DEFAULT_MASTER_S),
+    };
+    let rows = simulate::study(&model, &spec);
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("cannot create output directory {}", args.output.display()))?;
+    let study = report::simulation::study(&rows);
+    study.write_csv(&args.output.join("simulation.csv"))?;
+    study.write_xlsx(&args.output.join("simulation.xlsx"))?;
+    println!(
+        "{:.0} s of video, {} sampled frames, {:.1} ms/frame measured, chunk {chunk}, master {:.0} us/message, latency {} us",
+        model.video_seconds(),
+        model.frame_s.len(),
+        1e3 * model.frame_s.iter().sum::<f64>() / model.frame_s.len() as f64,
+        spec.master_s * 1e6,
+        spec.latency_s * 1e6
+    );
+    println!(
+        "{:<9} {:>6} {:>7} {:>12} {:>8} {:>10} {:>8} {:>9}",
+        "schedule", "ranks", "units", "makespan (s)", "speedup", "efficiency", "master", "decoded"
+    );
+    for r in &rows {
+        println!(
+            "{:<9} {:>6} {:>7} {:>12.2} {:>8.1} {:>9.0}% {:>7.2}% {:>8.2}x",
+            r.schedule.to_string(),
+            r.ranks,
+            r.units,
+            r.outcome.makespan_s,
+            r.speedup,
+            r.efficiency * 100.0,
+            r.master_share() * 100.0,
+            r.decoded_per_sample()
+        );
+    }
+    println!("table and charts in {}", args.output.join("simulation.xlsx").display());
     Ok(())
 }
 

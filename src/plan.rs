@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::schedule::Schedule;
+
 /// A video cut into units of consecutive sampled frames.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FramePlan {
@@ -47,6 +49,14 @@ impl FramePlan {
         FramePlan { frame_count, stride, bounds }
     }
 
+    /// The plan a video job runs under `schedule` on `ranks` ranks.
+    pub fn for_schedule(frame_count: usize, stride: usize, chunk: usize, schedule: Schedule, ranks: usize) -> Self {
+        match schedule {
+            Schedule::Guided => FramePlan::guided(frame_count, stride, chunk, ranks),
+            Schedule::Block | Schedule::Cyclic | Schedule::Dynamic => FramePlan::uniform(frame_count, stride, chunk),
+        }
+    }
+
     /// Number of frames that will be analysed.
     pub fn sampled_frames(&self) -> usize {
         *self.bounds.last().expect("bounds are never empty")
@@ -62,7 +72,12 @@ impl FramePlan {
 
     /// The sampled frame indices of unit `unit`, in increasing order.
     pub fn unit_frames(&self, unit: usize) -> impl Iterator<Item = usize> + '_ {
-        (self.bounds[unit]..self.bounds[unit + 1]).map(move |i| i * self.stride)
+        self.unit_samples(unit).map(move |i| i * self.stride)
+    }
+
+    /// Unit `unit` as positions among the sampled frames (frame = position × stride).
+    pub fn unit_samples(&self, unit: usize) -> std::ops::Range<usize> {
+        self.bounds[unit]..self.bounds[unit + 1]
     }
 }
 

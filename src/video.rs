@@ -12,7 +12,11 @@ use serde::{Deserialize, Serialize};
 /// Frames between the reader's position and the wanted frame above which seeking is cheaper
 /// than decoding forward. Codecs decode from the previous keyframe on a seek anyway, so a short
 /// gap is best walked with `grab` (decode, no colour conversion).
-const MAX_GRAB_GAP: usize = 48;
+pub const MAX_GRAB_GAP: usize = 48;
+
+/// Frames a seek decodes: OpenCV's FFmpeg backend seeks to 16 frames before the target (to
+/// the keyframe before that, for codecs with inter frames) and decodes forward to it.
+pub const SEEK_DECODES: usize = 16;
 
 /// What rank 0 learns about a video before planning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

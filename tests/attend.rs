@@ -53,7 +53,8 @@ fn the_same_detections_for_any_split_into_ranks_and_threads() {
     assert_success(&run(rollcall_command(), &attend_args(&video, &roster, &single, &[])));
     let reference = detections_without_rank(&single);
 
-    for (ranks, threads, extra) in [(1, 2, vec![]), (2, 2, vec!["--schedule", "dynamic"]), (1, 3, vec!["--chunk", "2"])] {
+    for (ranks, threads, extra) in [(1, 2, vec![]), (2, 2, vec!["--schedule", "dynamic"]), (1, 3, vec!["--chunk", "2"])]
+    {
         let out = tmp.path().join(format!("r{ranks}t{threads}"));
         let threads_flag = threads.to_string();
         let flags = [vec!["--threads", threads_flag.as_str()], extra.clone()].concat();

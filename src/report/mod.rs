@@ -5,6 +5,8 @@ pub mod hdf5;
 pub mod html;
 pub mod scaling;
 pub mod semester;
+pub mod simulation;
+pub mod study;
 pub mod xlsx;
 
 use std::path::Path;

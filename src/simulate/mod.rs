@@ -1,0 +1,196 @@
+//! `rollcall simulate`: how a measured run would scale, before allocation hours are spent.
+//!
+//! The cost of every sampled frame is read off the run's timeline (each unit's time spread
+//! over its frames, the benchmark slow-down taken out, the decoding spent reaching the unit
+//! taken out), so the busy and the quiet stretches of the lecture are where they were. Any
+//! plan (chunk, schedule, ranks, a longer lecture) is then cut from that profile and played
+//! through [`des::simulate`].
+
+pub mod des;
+
+use std::collections::BTreeMap;
+
+use anyhow::{ensure, Result};
+
+use crate::plan::FramePlan;
+use crate::result::RunResult;
+use crate::schedule::Schedule;
+use des::{decodes_to_reach, Scenario, SimUnit};
+
+/// How often rank 0's serving thread looks for messages while it works (worker::SERVE_EVERY).
+pub const POLL_S: f64 = 0.002;
+
+/// Per-message cost of the master when the run cannot tell (a single-rank run has no
+/// messages): a result's decoding plus its journal record with `fdatasync`, as measured on a
+/// local disk; a parallel file system's sync is slower, so pass `--master-us` there.
+pub const DEFAULT_MASTER_S: f64 = 200e-6;
+
+/// What the simulations draw on, from one measured run.
+#[derive(Debug, Clone)]
+pub struct CostModel {
+    /// Seconds of one rank's work per sampled frame, along the video.
+    pub frame_s: Vec<f64>,
+    pub stride: usize,
+    /// Seconds to decode one frame.
+    pub decode_s: f64,
+    /// Seconds of rank 0's time per message, measured when the run had workers.
+    pub master_s: Option<f64>,
+    pub chunk: usize,
+    /// Sampled frames per second of video.
+    pub samples_per_s: f64,
+}
+
+impl CostModel {
+    pub fn from_run(run: &RunResult) -> Result<Self> {
+        ensure!(run.settings.tiling.is_none(), "simulate models video runs; this is a photo's");
+        let s = &run.settings;
+        let plan = FramePlan::for_schedule(run.video.frame_count, run.stride, s.chunk, s.schedule, run.ranks);
+        ensure!(
+            run.units.len() == plan.n_units() && plan.n_units() > 0,
+            "the run's timeline has {} units where its plan has {}: simulate needs a complete run",
+            run.units.len(),
+            plan.n_units()
+        );
+        let decoded: u64 = run.timings.iter().map(|t| t.decoded_frames).sum();
+        let decode_s = run.timings.iter().map(|t| t.decode_s).sum::<f64>() / decoded.max(1) as f64;
+
+        // Replay each rank's reader to take out what reaching each unit cost it.
+        let mut units = run.units.clone();
+        units.sort_by(|a, b| (a.rank, a.start_s).partial_cmp(&(b.rank, b.start_s)).expect("finite times"));
+        let mut position: BTreeMap<u32, usize> = BTreeMap::new();
+        let mut frame_s = vec![0.0; plan.sampled_frames()];
+        let continuing = decodes_to_reach(run.stride as i64 - 1) as f64;
+        for u in &units {
+            let samples = plan.unit_samples(u.unit as usize);
+            let first = samples.start * run.stride;
+            let at = position.entry(u.rank).or_insert(0);
+            let walk = decodes_to_reach(first as i64 - *at as i64) as f64 - continuing;
+            *at = (samples.end - 1) * run.stride + 1;
+            let work = ((u.end_s - u.start_s) / s.slowdown_of(u.rank as usize) - walk * decode_s).max(0.0);
+            let per_frame = work / samples.len() as f64;
+            frame_s[samples].fill(per_frame);
+        }
+        let master_s = master_cost(run);
+        Ok(CostModel {
+            frame_s,
+            stride: run.stride,
+            decode_s,
+            master_s,
+            chunk: s.chunk,
+            samples_per_s: run.video.fps / run.stride as f64,
+        })
+    }
+
+    /// The profile stretched (repeated) to a video of `seconds`.
+    pub fn repeated_to(&self, seconds: f64) -> CostModel {
+        let samples = (seconds * self.samples_per_s).round().max(1.0) as usize;
+        let frame_s = self.frame_s.iter().copied().cycle().take(samples).collect();
+        CostModel { frame_s, ..self.clone() }
+    }
+
+    pub fn video_seconds(&self) -> f64 {
+        self.frame_s.len() as f64 / self.samples_per_s
+    }
+
+    /// The units of `plan`, their work summed from the profile.
+    fn units(&self, plan: &FramePlan) -> Vec<SimUnit> {
+        (0..plan.n_units())
+            .map(|u| {
+                let samples = plan.unit_samples(u);
+                SimUnit {
+                    first_frame: samples.start * self.stride,
+                    frames: samples.len(),
+                    work_s: self.frame_s[samples].iter().sum(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Rank 0's time per message it handled, when the run had other ranks to send it any.
+fn master_cost(run: &RunResult) -> Option<f64> {
+    let root = run.timings.iter().find(|t| t.rank == 0)?;
+    let others: u64 = run.timings.iter().filter(|t| t.rank != 0).map(|t| t.units).sum();
+    let workers = run.ranks as u64 - 1;
+    // Results, and the done messages; under a queue also a request per unit and a last one.
+    let requests = if run.settings.schedule.is_dynamic() { others + workers } else { 0 };
+    let messages = others + workers + requests;
+    (messages > 0 && root.comm_s > 0.0).then(|| root.comm_s / messages as f64)
+}
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct StudySpec {
+    pub ranks: Vec<usize>,
+    pub schedules: Vec<Schedule>,
+    pub chunk: usize,
+    pub slow: BTreeMap<u32, f64>,
+    pub latency_s: f64,
+    pub master_s: f64,
+}
+
+/// One predicted run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimRow {
+    pub schedule: Schedule,
+    pub ranks: usize,
+    pub chunk: usize,
+    pub units: usize,
+    pub frames: usize,
+    pub outcome: des::Outcome,
+    /// The 1-rank prediction of the same schedule over this one.
+    pub speedup: f64,
+    pub efficiency: f64,
+}
+
+impl SimRow {
+    /// Share of the makespan rank 0 spends handling messages.
+    pub fn master_share(&self) -> f64 {
+        self.outcome.master_busy_s / self.outcome.makespan_s
+    }
+
+    /// Frames decoded per sampled frame.
+    pub fn decoded_per_sample(&self) -> f64 {
+        self.outcome.decoded_frames as f64 / self.frames as f64
+    }
+}
+
+/// Every schedule on every number of ranks, sorted by (schedule, ranks).
+pub fn study(model: &CostModel, spec: &StudySpec) -> Vec<SimRow> {
+    let mut rows = Vec::new();
+    for &schedule in &spec.schedules {
+        let run = |ranks: usize| {
+            let frame_count = model.frame_s.len() * model.stride;
+            let plan = FramePlan::for_schedule(frame_count, model.stride, spec.chunk, schedule, ranks);
+            let units = model.units(&plan);
+            let outcome = des::simulate(&Scenario {
+                schedule,
+                ranks,
+                units: &units,
+                stride: model.stride,
+                decode_s: model.decode_s,
+                slow: &spec.slow,
+                master_s: spec.master_s,
+                latency_s: spec.latency_s,
+                poll_s: POLL_S,
+            });
+            (units.len(), plan.sampled_frames(), outcome)
+        };
+        let baseline = run(1).2.makespan_s;
+        for &ranks in &spec.ranks {
+            let (units, frames, outcome) = run(ranks);
+            let speedup = baseline / outcome.makespan_s;
+            rows.push(SimRow {
+                schedule,
+                ranks,
+                chunk: spec.chunk,
+                units,
+                frames,
+                speedup,
+                efficiency: speedup / ranks as f64,
+                outcome,
+            });
+        }
+    }
+    rows
+}
