@@ -9,7 +9,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_mpi_yield_when_idle := 1
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: setup build demo test slurm-test bench-balance bench-gray clean
+.PHONY: setup build demo test slurm-test bench-balance bench-gray scaling-tables clean
 
 setup:
 	@scripts/setup.sh
@@ -39,6 +39,10 @@ bench-balance: setup
 ## Grayscale of an 8K image on 1 and 2 ranks, against this machine's memory bandwidth.
 bench-gray: setup
 	cargo bench --locked --bench gray
+
+## The simulated tables of docs/SCALING.md, from two measured runs on this machine.
+scaling-tables: setup
+	benches/scaling-tables.sh
 
 clean:
 	rm -rf out target
