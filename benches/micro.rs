@@ -1,0 +1,140 @@
+//! `make bench` (micro part): the hot pure-Rust paths, with criterion.
+//!
+//! - matching a face against rosters of 30, 300 and 3000 students (one encoding each);
+//! - merging the duplicate detections of an 8K photo's overlapping tiles;
+//! - the scheduler's own cost per unit (`run_units` with no work: result encoding and hand-off);
+//! - the simulator on 1024 ranks (what `rollcall simulate` costs per prediction).
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::Instant;
+
+use anyhow::Result;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ndarray::{Array1, Array2};
+use rollcall::face::{matching, FaceBox, ENCODING_LEN};
+use rollcall::plan::{TilePlan, TileRect};
+use rollcall::result::{merge_overlapping, Detection};
+use rollcall::schedule::{run_units, Finished, Schedule, UnitSource};
+use rollcall::simulate::des::{simulate, Scenario, SimUnit};
+
+/// Deterministic pseudo-random numbers in [-0.25, 0.25) (the range of dlib encodings' values).
+fn values(seed: u64, n: usize) -> Vec<f64> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.5
+        })
+        .collect()
+}
+
+fn matching(c: &mut Criterion) {
+    let mut group = c.benchmark_group("match one face");
+    let face = Array1::from(values(7, ENCODING_LEN));
+    for students in [30, 300, 3000] {
+        let roster = Array2::from_shape_vec((students, ENCODING_LEN), values(students as u64, students * ENCODING_LEN))
+            .expect("shape");
+        group.throughput(Throughput::Elements(students as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(students), &roster, |b, roster| {
+            b.iter(|| matching::nearest(black_box(roster), face.view()))
+        });
+    }
+    group.finish();
+}
+
+/// The detections of an 8K photo (7680×4320) cut into the default 2048-px tiles overlapping
+/// by 384 px: a 90-px face every 150 px, found by every tile that holds it whole.
+fn tile_detections() -> Vec<Detection> {
+    let tiles = TilePlan::new(7680, 4320, 2048, 384);
+    let face = 90;
+    let mut out = Vec::new();
+    for y in (0..4320 - face).step_by(150) {
+        for x in (0..7680 - face).step_by(150) {
+            let holds = |t: &TileRect| x >= t.x && y >= t.y && x + face <= t.x + t.w && y + face <= t.y + t.h;
+            for _ in (0..tiles.n_units()).map(|u| tiles.rect(u)).filter(holds) {
+                out.push(Detection {
+                    frame: 0,
+                    time_s: 0.0,
+                    rank: 0,
+                    bbox: FaceBox { x: x as i32, y: y as i32, w: face as i32, h: face as i32 },
+                    student: Some((x + y) % 300),
+                    distance: 0.4,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn tile_merging(c: &mut Criterion) {
+    let detections = tile_detections();
+    let mut group = c.benchmark_group("merge tile detections (8K photo)");
+    group.throughput(Throughput::Elements(detections.len() as u64));
+    group.bench_function(format!("{} detections", detections.len()), |b| {
+        b.iter_batched(|| detections.clone(), merge_overlapping, criterion::BatchSize::SmallInput)
+    });
+    group.finish();
+}
+
+/// A rank's units from memory: the scheduler's bookkeeping with no MPI underneath.
+struct InMemory {
+    next: usize,
+    units: usize,
+    results: usize,
+}
+
+impl UnitSource for InMemory {
+    fn next_unit(&mut self) -> Result<Option<usize>> {
+        self.next += 1;
+        Ok((self.next <= self.units).then_some(self.next - 1))
+    }
+    fn finished(&mut self, done: Finished) -> Result<()> {
+        self.results += done.payload.len();
+        Ok(())
+    }
+    fn close(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+fn scheduling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("scheduler overhead");
+    const UNITS: usize = 1000;
+    group.throughput(Throughput::Elements(UNITS as u64));
+    group.bench_function("run_units, 1000 empty units", |b| {
+        let start = Instant::now();
+        let clock = move || start.elapsed().as_secs_f64();
+        b.iter(|| {
+            let mut source = InMemory { next: 0, units: UNITS, results: 0 };
+            let run = run_units(&mut source, 0, &clock, 1.0, |unit, _| Ok(vec![unit as u64; 8]));
+            black_box((run.stats.units, source.results))
+        })
+    });
+    group.finish();
+
+    let units: Vec<SimUnit> =
+        (0..13_500).map(|i| SimUnit { first_frame: 4 * i, frames: 4, work_s: 0.56 + 0.01 * (i % 7) as f64 }).collect();
+    let none = BTreeMap::new();
+    let mut group = c.benchmark_group("simulate");
+    group.sample_size(10);
+    group.bench_function("dynamic, 1024 ranks, 13500 units", |b| {
+        b.iter(|| {
+            simulate(&Scenario {
+                schedule: Schedule::Dynamic,
+                ranks: 1024,
+                units: &units,
+                stride: 1,
+                decode_s: 0.001,
+                slow: &none,
+                master_s: 100e-6,
+                latency_s: 5e-6,
+                poll_s: 0.002,
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, matching, tile_merging, scheduling);
+criterion_main!(benches);
