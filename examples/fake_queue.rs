@@ -26,11 +26,8 @@ fn main() -> Result<()> {
     };
 
     let comm = Comm::init()?;
-    let assignment = if schedule.is_dynamic() {
-        Assignment::Queue((0..n_units).collect())
-    } else {
-        Assignment::Static(schedule::static_units(schedule, n_units, comm.rank(), comm.size()))
-    };
+    let todo: Vec<usize> = (0..n_units).collect();
+    let assignment = Assignment::of(schedule, &todo, comm.rank(), comm.size());
     // Rank 0 collects (unit, rank) as results stream in.
     let mut ran: Vec<(u64, u32)> = Vec::new();
     let fail_rank: Option<usize> = std::env::var("FAKE_QUEUE_FAIL_RANK").ok().and_then(|r| r.parse().ok());

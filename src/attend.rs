@@ -291,12 +291,7 @@ fn run_rank(
     collector: &mut Collector,
 ) -> Result<RankReport> {
     let rank = comm.rank();
-    let assignment = if setup.settings.schedule.is_dynamic() {
-        Assignment::Queue(todo.into())
-    } else {
-        let mine = schedule::static_units(setup.settings.schedule, todo.len(), rank, comm.size());
-        Assignment::Static(mine.into_iter().map(|i| todo[i]).collect())
-    };
+    let assignment = Assignment::of(setup.settings.schedule, &todo, rank, comm.size());
     let mut source = comm.unit_source(assignment, Box::new(|done| collector.take(done)));
     let clock = || comm.time() - start;
     let slowdown = setup.settings.slowdown_of(rank);

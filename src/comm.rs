@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use std::collections::VecDeque;
 
-use crate::schedule::{Finished, UnitSource};
+use crate::schedule::{static_units, Finished, Schedule, UnitQueue, UnitSource};
 
 /// The master: plans, hands out work, gathers and writes the reports.
 pub const ROOT: usize = 0;
@@ -125,7 +125,18 @@ pub enum Assignment {
     /// Each rank knows its units up front (block, cyclic): only results travel.
     Static(Vec<usize>),
     /// The master holds the queue and hands units out on request (dynamic, guided).
-    Queue(VecDeque<usize>),
+    Queue(UnitQueue),
+}
+
+impl Assignment {
+    /// This rank's assignment of the units `todo` under `schedule`, on `size` ranks.
+    pub fn of(schedule: Schedule, todo: &[usize], rank: usize, size: usize) -> Self {
+        if schedule.is_dynamic() {
+            Assignment::Queue(UnitQueue::new(schedule, todo, size))
+        } else {
+            Assignment::Static(static_units(schedule, todo.len(), rank, size).into_iter().map(|i| todo[i]).collect())
+        }
+    }
 }
 
 impl Comm {
@@ -139,24 +150,17 @@ impl Comm {
         collect: Box<dyn FnMut(Finished) -> Result<()> + 'a>,
     ) -> Box<dyn UnitSource + 'a> {
         let (rank, size) = (self.rank(), self.size());
-        let seeds = match &assignment {
-            Assignment::Queue(todo) => todo.len().min(size),
-            Assignment::Static(_) => 0,
-        };
-        let (units, queue) = match assignment {
-            Assignment::Static(units) => (VecDeque::from(units), false),
-            // Every rank starts with one unit it knows without asking (rank r takes the r-th),
-            // so nobody spends the first round trip idle; the queue holds the rest.
-            Assignment::Queue(mut todo) if rank == ROOT => {
-                let first = todo.pop_front();
-                todo.drain(..(size - 1).min(todo.len()));
-                (first.into_iter().chain(todo).collect(), true)
+        let (units, queue, in_flight) = match assignment {
+            Assignment::Static(units) => (VecDeque::from(units), None, vec![0; size]),
+            // Every rank starts with one unit it knows without asking (the same on every
+            // rank), so nobody spends the first round trip idle; the master keeps the rest.
+            Assignment::Queue(mut queue) => {
+                let seeds = queue.seed(size);
+                let in_flight = seeds.iter().enumerate().map(|(r, s)| usize::from(r != ROOT && s.is_some())).collect();
+                (seeds[rank].into_iter().collect(), Some(queue), in_flight)
             }
-            Assignment::Queue(todo) => (todo.get(rank).copied().into_iter().collect(), true),
         };
         if self.is_root() {
-            // Each worker starts with one unit in hand (its seed), if there is one for it.
-            let in_flight = (0..size).map(|r| usize::from(r != ROOT && queue && r < seeds)).collect();
             Box::new(Coordinator {
                 comm: self,
                 units,
@@ -169,7 +173,8 @@ impl Comm {
                 talking: Duration::ZERO,
             })
         } else {
-            Box::new(Participant { comm: self, units, dynamic: queue, requested: false, talking: Duration::ZERO })
+            let dynamic = queue.is_some();
+            Box::new(Participant { comm: self, units, dynamic, requested: false, talking: Duration::ZERO })
         }
     }
 
@@ -182,9 +187,10 @@ impl Comm {
 /// from the queue, collects results and counts workers that are done.
 struct Coordinator<'a> {
     comm: &'a Comm,
-    /// Its own static share, or (when `queue`) the queue it hands out to everyone.
+    /// Its own static share, or its first unit under a queue.
     units: VecDeque<usize>,
-    queue: bool,
+    /// The dynamic schedules' queue, for everyone including itself.
+    queue: Option<UnitQueue>,
     collect: Box<dyn FnMut(Finished) -> Result<()> + 'a>,
     /// Workers that have not yet said they are done.
     workers_open: usize,
@@ -204,14 +210,15 @@ impl Coordinator<'_> {
     /// the last units while faster ones run dry. Ranks of equal speed are never held back.
     fn answer(&mut self, from: mpi::Rank) {
         let rank = from as usize;
-        let near_the_end = self.queue && !self.units.is_empty() && self.units.len() < 2 * self.comm.size();
+        let left = self.queue.as_ref().map_or(0, UnitQueue::len);
+        let near_the_end = left > 0 && left < 2 * self.comm.size();
         let fastest = self.pace.iter().flatten().copied().reduce(f64::min);
         let slow = matches!((self.pace[rank], fastest), (Some(mine), Some(best)) if mine > 1.25 * best);
         if near_the_end && slow && self.in_flight[rank] > 0 {
             self.deferred.push(from);
             return;
         }
-        let next = if self.queue { self.units.pop_front() } else { None };
+        let next = self.queue.as_mut().and_then(|q| q.next_for(rank));
         if next.is_some() {
             self.in_flight[rank] += 1;
         }
@@ -270,7 +277,7 @@ impl Coordinator<'_> {
 impl UnitSource for Coordinator<'_> {
     fn next_unit(&mut self) -> Result<Option<usize>> {
         self.serve()?;
-        Ok(self.units.pop_front())
+        Ok(self.units.pop_front().or_else(|| self.queue.as_mut().and_then(|q| q.next_for(ROOT))))
     }
 
     fn finished(&mut self, done: Finished) -> Result<()> {

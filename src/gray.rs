@@ -128,11 +128,7 @@ pub fn run(
     let bgr = crate::video::read_image(&setup.image);
     let setup_s = started.elapsed().as_secs_f64();
     let todo: Vec<usize> = (0..setup.n_units()).collect();
-    let assignment = if schedule.is_dynamic() {
-        Assignment::Queue(todo.into())
-    } else {
-        Assignment::Static(schedule::static_units(schedule, setup.n_units(), comm.rank(), comm.size()))
-    };
+    let assignment = Assignment::of(schedule, &todo, comm.rank(), comm.size());
     let mut gray_image = if comm.is_root() { vec![0u8; (setup.width * setup.height) as usize] } else { Vec::new() };
     let mut units = Vec::new();
     comm.barrier();

@@ -6,6 +6,7 @@
 //! `(n_units, rank, size)`: no message is needed once the plan is known. Dynamic schedules get
 //! their indices from a [`UnitSource`] that talks to the master (see `comm::QueueMaster`).
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -65,6 +66,64 @@ pub fn static_units(schedule: Schedule, n_units: usize, rank: usize, size: usize
             (start..start + len).collect()
         }
         Schedule::Cyclic => (rank..n_units).step_by(size).collect(),
+    }
+}
+
+/// The queue a dynamic master hands units out from.
+///
+/// Under `dynamic` each rank starts on its own contiguous stretch of units (block's split), so
+/// it reads the video forward instead of seeking past units other ranks take; a rank whose
+/// stretch is done takes the second half of the largest stretch left, which becomes its own
+/// (affinity scheduling: balance of a shared queue, locality of block). Under `guided` units
+/// shrink along the video and must go out in order, largest first: one shared stretch.
+#[derive(Debug, Clone)]
+pub struct UnitQueue {
+    /// Per rank (one shared stretch under guided), its units in order.
+    stretches: Vec<VecDeque<usize>>,
+}
+
+impl UnitQueue {
+    pub fn new(schedule: Schedule, todo: &[usize], ranks: usize) -> Self {
+        let stretches = match schedule {
+            Schedule::Guided => vec![todo.iter().copied().collect()],
+            Schedule::Dynamic => (0..ranks)
+                .map(|r| static_units(Schedule::Block, todo.len(), r, ranks).into_iter().map(|i| todo[i]).collect())
+                .collect(),
+            Schedule::Block | Schedule::Cyclic => unreachable!("{schedule} units are split up front"),
+        };
+        UnitQueue { stretches }
+    }
+
+    /// The unit each rank starts with, without asking (taken out of the queue): the same
+    /// answer on every rank, so workers need no message to begin.
+    pub fn seed(&mut self, ranks: usize) -> Vec<Option<usize>> {
+        (0..ranks).map(|r| self.next_for(r)).collect()
+    }
+
+    /// The next unit for `rank`: its own stretch first, else half of the largest one left.
+    pub fn next_for(&mut self, rank: usize) -> Option<usize> {
+        let own = rank.min(self.stretches.len() - 1);
+        if let Some(unit) = self.stretches[own].pop_front() {
+            return Some(unit);
+        }
+        let victim = (0..self.stretches.len()).max_by_key(|&r| (self.stretches[r].len(), std::cmp::Reverse(r)))?;
+        let left = self.stretches[victim].len();
+        if left == 0 {
+            return None;
+        }
+        // The victim keeps the first half, which it is reading towards.
+        let stolen = self.stretches[victim].split_off(left / 2);
+        self.stretches[own] = stolen;
+        self.stretches[own].pop_front()
+    }
+
+    /// Units not yet handed out.
+    pub fn len(&self) -> usize {
+        self.stretches.iter().map(VecDeque::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -222,6 +281,46 @@ mod tests {
     fn block_runs_are_contiguous_and_balanced() {
         let runs: Vec<Vec<usize>> = (0..3).map(|r| static_units(Schedule::Block, 10, r, 3)).collect();
         assert_eq!(runs, vec![vec![0, 1, 2, 3], vec![4, 5, 6], vec![7, 8, 9]]);
+    }
+
+    #[test]
+    fn the_dynamic_queue_keeps_ranks_on_their_stretch_then_splits_the_largest() {
+        let todo: Vec<usize> = (0..10).collect();
+        let mut q = UnitQueue::new(Schedule::Dynamic, &todo, 2);
+        assert_eq!(q.seed(2), vec![Some(0), Some(5)]);
+        // Rank 1 runs through its stretch forward...
+        assert_eq!([q.next_for(1), q.next_for(1), q.next_for(1), q.next_for(1)], [Some(6), Some(7), Some(8), Some(9)]);
+        // ...then takes the second half of rank 0's remainder (1..=4), and reads it forward.
+        assert_eq!(q.next_for(1), Some(3));
+        assert_eq!(q.next_for(0), Some(1));
+        assert_eq!(q.next_for(1), Some(4));
+        assert_eq!(q.next_for(0), Some(2));
+        assert_eq!((q.next_for(0), q.next_for(1), q.len()), (None, None, 0));
+    }
+
+    #[test]
+    fn the_queues_hand_out_every_unit_once() {
+        for schedule in [Schedule::Dynamic, Schedule::Guided] {
+            for (units, ranks) in [(0, 1), (1, 3), (7, 3), (30, 4)] {
+                let todo: Vec<usize> = (0..units).map(|u| u * 2).collect();
+                let mut q = UnitQueue::new(schedule, &todo, ranks);
+                let mut got: Vec<usize> = q.seed(ranks).into_iter().flatten().collect();
+                let mut rank = 0;
+                while let Some(u) = q.next_for(rank) {
+                    got.push(u);
+                    rank = (rank * 7 + 3) % ranks;
+                }
+                got.sort_unstable();
+                assert_eq!(got, todo, "{schedule} {units} units {ranks} ranks");
+            }
+        }
+    }
+
+    #[test]
+    fn guided_goes_out_in_order() {
+        let mut q = UnitQueue::new(Schedule::Guided, &[0, 1, 2, 3], 2);
+        assert_eq!(q.seed(2), vec![Some(0), Some(1)]);
+        assert_eq!((q.next_for(1), q.next_for(0)), (Some(2), Some(3)));
     }
 
     #[test]

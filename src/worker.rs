@@ -1,13 +1,15 @@
-//! The work of one rank: its threads, each with its own models and media, running the units
-//! the schedule gives the rank.
+//! The work of one rank: its units, decoded on the rank's own thread and analysed by its
+//! worker threads, each with its own copy of the models.
 //!
-//! A unit's frames are split into contiguous runs, one per thread, so each thread's video
-//! handle decodes forward; the models are loaded from disk once per rank and copied to the
-//! other threads (deserialising dlib's ResNet costs ~1 s, copying it a few ms). The rank's
-//! own thread stays free meanwhile: it only talks MPI (a dynamic master answers requests
-//! within milliseconds, not after a frame).
+//! One reader per rank walks the video forward (no thread seeks past frames another decodes)
+//! and hands each sampled frame to whichever thread is free; decoding the next frame overlaps
+//! with analysing the last. The models are loaded from disk once per rank and copied to the
+//! other threads (deserialising dlib's ResNet costs ~1 s, copying it a few ms). Between frames
+//! the rank's own thread also answers MPI messages, so a dynamic master replies within
+//! milliseconds, not after a frame.
 
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -19,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
 use crate::face::{matching, FacePipeline};
-use crate::plan::{Plan, TileRect};
+use crate::plan::Plan;
 use crate::result::{Detection, RankTiming};
 use crate::roster::Roster;
 use crate::schedule::UnitSource;
@@ -54,61 +56,76 @@ impl UnitOutput {
     }
 }
 
-/// One thread's share of a unit.
-enum Task {
-    Frames(Vec<usize>),
-    Tile(TileRect),
+/// A decoded image on its way to a worker thread: a sampled frame, or a tile of the photo.
+struct Image {
+    /// Frame index (0 for a photo).
+    index: usize,
+    /// Where the image's top-left pixel is in the frame (a tile's corner).
+    origin: (i32, i32),
+    pixels: Mat,
 }
 
-/// A rank's threads and their workers.
+/// Where a rank's pixels come from.
+enum Media {
+    Video(VideoReader),
+    /// The whole photo, decoded once per rank; tiles are copied out of it.
+    Photo(Mat),
+}
+
+/// A rank's media, threads and workers.
 pub struct RankWorkers<'a> {
     job: Job<'a>,
+    media: Media,
     pool: rayon::ThreadPool,
-    workers: Vec<FrameWorker<'a>>,
+    workers: Vec<FaceWorker<'a>>,
     rank: u32,
     setup_s: f64,
+    decode_s: f64,
 }
 
 impl<'a> RankWorkers<'a> {
-    /// Loads the models and opens the media for `settings.threads` workers (one for a photo,
-    /// whose single-tile units cannot be shared).
+    /// Loads the models, opens the media and starts `settings.threads` worker threads.
     pub fn new(job: Job<'a>, model_dir: &std::path::Path, rank: u32) -> Result<Self> {
         let started = Instant::now();
-        let threads = match job.plan {
-            Plan::Frames(_) => job.settings.threads,
-            Plan::Tiles(_) => 1,
-        };
+        let threads = job.settings.threads;
         let pipeline = FacePipeline::load(model_dir, job.settings.upsample)?;
-        let mut workers = Vec::with_capacity(threads);
-        for _ in 1..threads {
-            workers.push(FrameWorker::new(&job, rank, pipeline.clone())?);
-        }
-        workers.push(FrameWorker::new(&job, rank, pipeline)?);
+        let mut workers: Vec<FaceWorker> =
+            (1..threads).map(|_| FaceWorker::new(&job, rank, pipeline.clone())).collect();
+        workers.push(FaceWorker::new(&job, rank, pipeline));
+        let media = match job.plan {
+            Plan::Frames(_) => Media::Video(VideoReader::open(&job.settings.video)?),
+            Plan::Tiles(_) => Media::Photo(video::read_image(&job.settings.video)?),
+        };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(move |i| format!("rank{rank}-worker{i}"))
             .build()
             .context("cannot start the worker threads")?;
-        Ok(RankWorkers { job, pool, workers, rank, setup_s: started.elapsed().as_secs_f64() })
+        let setup_s = started.elapsed().as_secs_f64();
+        Ok(RankWorkers { job, media, pool, workers, rank, setup_s, decode_s: 0.0 })
     }
 
-    /// Runs `unit` on the threads; meanwhile this thread keeps `source` served.
+    /// Runs `unit`: this thread decodes its images and hands them to the worker threads,
+    /// keeping `source` served meanwhile.
     pub fn run_unit(&mut self, unit: usize, source: &mut dyn UnitSource) -> Result<UnitOutput> {
-        let tasks = self.tasks(unit);
-        let (tx, rx) = mpsc::channel();
+        let (image_tx, image_rx) = mpsc::sync_channel::<Image>(self.workers.len());
+        let image_rx = Mutex::new(image_rx);
+        let (done_tx, done_rx) = mpsc::channel();
         let job = &self.job;
+        let (media, decode_s) = (&mut self.media, &mut self.decode_s);
         self.pool.in_place_scope(|scope| {
-            for (worker, task) in self.workers.iter_mut().zip(tasks) {
-                let tx = tx.clone();
+            for worker in self.workers.iter_mut() {
+                let (images, done) = (&image_rx, done_tx.clone());
                 scope.spawn(move |_| {
-                    let _ = tx.send(worker.run(job, task));
+                    let _ = done.send(worker.consume(job, images));
                 });
             }
-            drop(tx);
+            drop(done_tx);
             let mut output = UnitOutput::default();
-            let mut error = None;
+            let mut error = produce(job, unit, media, decode_s, &image_tx, source, &mut output.failed_frames).err();
+            drop(image_tx); // the threads finish what is queued, then report
             loop {
-                match rx.recv_timeout(SERVE_EVERY) {
+                match done_rx.recv_timeout(SERVE_EVERY) {
                     Ok(Ok(part)) => output.absorb(part),
                     Ok(Err(e)) => {
                         error.get_or_insert(e);
@@ -132,30 +149,18 @@ impl<'a> RankWorkers<'a> {
         })
     }
 
-    /// Unit `unit` cut into one task per thread: contiguous runs of its frames (the first
-    /// threads take one more when they do not divide evenly), or the whole tile.
-    fn tasks(&self, unit: usize) -> Vec<Task> {
-        match self.job.plan {
-            Plan::Frames(plan) => {
-                let frames: Vec<usize> = plan.unit_frames(unit).collect();
-                let threads = self.workers.len();
-                let (base, extra) = (frames.len() / threads, frames.len() % threads);
-                let mut rest = frames.as_slice();
-                (0..threads)
-                    .map(|i| {
-                        let (part, tail) = rest.split_at(base + usize::from(i < extra));
-                        rest = tail;
-                        Task::Frames(part.to_vec())
-                    })
-                    .collect()
-            }
-            Plan::Tiles(tiles) => vec![Task::Tile(tiles.rect(unit))],
-        }
-    }
-
-    /// The rank's timings summed over its threads (stage times are thread-seconds).
+    /// The rank's timings; the stage times are summed over its threads (thread-seconds).
     pub fn timing(&self) -> RankTiming {
-        let mut total = RankTiming { rank: self.rank, setup_s: self.setup_s, ..Default::default() };
+        let mut total = RankTiming {
+            rank: self.rank,
+            setup_s: self.setup_s,
+            decode_s: self.decode_s,
+            decoded_frames: match &self.media {
+                Media::Video(reader) => reader.decoded_frames() as u64,
+                Media::Photo(_) => 1,
+            },
+            ..Default::default()
+        };
         for w in &self.workers {
             total.frames += w.timing.frames;
             total.faces += w.timing.faces;
@@ -163,96 +168,93 @@ impl<'a> RankWorkers<'a> {
             total.detect_s += w.timing.detect_s;
             total.encode_s += w.timing.encode_s;
             total.match_s += w.timing.match_s;
-            total.decoded_frames += match &w.media {
-                Media::Video(reader) => reader.decoded_frames() as u64,
-                Media::Photo(_) => 1,
-            };
         }
         total
     }
 }
 
-/// Where a worker's pixels come from.
-enum Media {
-    Video(VideoReader),
-    /// The whole photo, decoded once per rank; tiles are views into it.
-    Photo(Mat),
+/// Decodes unit `unit`'s images in order and hands each to the worker threads; a frame that
+/// cannot be decoded goes to `failed`, with a warning.
+fn produce(
+    job: &Job,
+    unit: usize,
+    media: &mut Media,
+    decode_s: &mut f64,
+    images: &SyncSender<Image>,
+    source: &mut dyn UnitSource,
+    failed: &mut Vec<u64>,
+) -> Result<()> {
+    match (job.plan, media) {
+        (Plan::Frames(plan), Media::Video(reader)) => {
+            for index in plan.unit_frames(unit) {
+                crate::interrupt::check()?;
+                let started = Instant::now();
+                let mut pixels = Mat::default();
+                if !reader.read(index, &mut pixels)? {
+                    tracing::warn!("frame {index} could not be decoded; it is left out of the counts");
+                    failed.push(index as u64);
+                    continue;
+                }
+                *decode_s += started.elapsed().as_secs_f64();
+                hand_over(images, Image { index, origin: (0, 0), pixels }, source)?;
+            }
+        }
+        (Plan::Tiles(tiles), Media::Photo(photo)) => {
+            let tile = tiles.rect(unit);
+            let rect = Rect::new(tile.x as i32, tile.y as i32, tile.w as i32, tile.h as i32);
+            // A continuous copy: the face pipeline hands dlib packed rows.
+            let pixels = Mat::roi(photo, rect)?.try_clone()?;
+            hand_over(images, Image { index: 0, origin: (rect.x, rect.y), pixels }, source)?;
+        }
+        _ => bail!("the plan and the media disagree (a video's frames asked of a photo, or tiles of a video)"),
+    }
+    Ok(())
 }
 
-/// One thread's models, media, buffers and timings.
-struct FrameWorker<'a> {
+/// Queues `image` for the next free thread, answering messages while all are busy.
+fn hand_over(images: &SyncSender<Image>, mut image: Image, source: &mut dyn UnitSource) -> Result<()> {
+    loop {
+        match images.try_send(image) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Full(back)) => {
+                image = back;
+                source.serve()?;
+                std::thread::sleep(SERVE_EVERY / 4);
+            }
+            Err(TrySendError::Disconnected(_)) => bail!("the worker threads stopped"),
+        }
+    }
+}
+
+/// One thread's models, buffers and timings.
+struct FaceWorker<'a> {
     pipeline: FacePipeline,
-    media: Media,
     roster: &'a Roster,
     rank: u32,
-    frame: Mat,
     scaled: Mat,
     timing: RankTiming,
 }
 
-impl<'a> FrameWorker<'a> {
-    fn new(job: &Job<'a>, rank: u32, pipeline: FacePipeline) -> Result<Self> {
-        let media = match job.plan {
-            Plan::Frames(_) => Media::Video(VideoReader::open(&job.settings.video)?),
-            Plan::Tiles(_) => Media::Photo(video::read_image(&job.settings.video)?),
-        };
-        Ok(FrameWorker {
-            pipeline,
-            media,
-            roster: job.roster,
-            rank,
-            frame: Mat::default(),
-            scaled: Mat::default(),
-            timing: RankTiming::default(),
-        })
+impl<'a> FaceWorker<'a> {
+    fn new(job: &Job<'a>, rank: u32, pipeline: FacePipeline) -> Self {
+        FaceWorker { pipeline, roster: job.roster, rank, scaled: Mat::default(), timing: RankTiming::default() }
     }
 
-    fn run(&mut self, job: &Job, task: Task) -> Result<UnitOutput> {
+    /// Analyses images from `images` until the channel closes. After an error it keeps taking
+    /// images without working, so the decoding thread is never left waiting, and returns it.
+    fn consume(&mut self, job: &Job, images: &Mutex<Receiver<Image>>) -> Result<UnitOutput> {
         let mut out = UnitOutput::default();
-        match task {
-            Task::Frames(frames) => {
-                for frame in frames {
-                    crate::interrupt::check()?;
-                    self.analyze_frame(job, frame, &mut out)?;
-                }
+        let mut error = None;
+        loop {
+            let next = images.lock().expect("a worker thread panicked").recv();
+            let Ok(image) = next else { break };
+            if error.is_none() {
+                error = self.find_faces(job, &image.pixels, image.index, image.origin, &mut out).err();
+                out.frames += 1;
+                self.timing.frames += 1;
             }
-            Task::Tile(rect) => self.analyze_tile(job, rect, &mut out)?,
         }
-        Ok(out)
-    }
-
-    /// Decodes, analyses and matches one sampled frame into `out`; a frame that cannot be
-    /// decoded is recorded as failed, with a warning.
-    fn analyze_frame(&mut self, job: &Job, index: usize, out: &mut UnitOutput) -> Result<()> {
-        let t0 = Instant::now();
-        let Media::Video(reader) = &mut self.media else { bail!("frames asked of a photo") };
-        if !reader.read(index, &mut self.frame)? {
-            tracing::warn!("frame {index} could not be decoded; it is left out of the counts");
-            out.failed_frames.push(index as u64);
-            return Ok(());
-        }
-        self.timing.decode_s += t0.elapsed().as_secs_f64();
-        let frame = std::mem::take(&mut self.frame);
-        let found = self.find_faces(job, &frame, index, (0, 0), out);
-        self.frame = frame;
-        found?;
-        self.timing.frames += 1;
-        out.frames += 1;
-        Ok(())
-    }
-
-    /// Analyses one tile of the photo into `out`, boxes in photo pixels.
-    fn analyze_tile(&mut self, job: &Job, tile: TileRect, out: &mut UnitOutput) -> Result<()> {
-        let t0 = Instant::now();
-        let Media::Photo(photo) = &self.media else { bail!("a tile asked of a video") };
-        let rect = Rect::new(tile.x as i32, tile.y as i32, tile.w as i32, tile.h as i32);
-        // A continuous copy: the face pipeline hands dlib packed rows.
-        let pixels = Mat::roi(photo, rect)?.try_clone()?;
-        self.timing.decode_s += t0.elapsed().as_secs_f64();
-        self.find_faces(job, &pixels, 0, (rect.x, rect.y), out)?;
-        out.frames = 1; // a photo is one sampled frame, whichever tile reports it
-        self.timing.frames += 1;
-        Ok(())
+        error.map_or(Ok(out), Err)
     }
 
     /// Scales `image`, finds and matches its faces, and records them as detections in frame

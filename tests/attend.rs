@@ -63,7 +63,15 @@ fn the_same_detections_for_any_split_into_ranks_and_threads() {
         let case = format!("{ranks} rank(s) x {threads} threads {extra:?}");
         assert_eq!(detections_without_rank(&out), reference, "{case}");
         assert_eq!(read(&out.join("attendance.csv")), read(&single.join("attendance.csv")), "{case}");
+        // One reader per rank hands frames to its threads: nothing is decoded twice.
+        assert!(decoded_frames(&out) <= decoded_frames(&single) * 105 / 100, "{case}: frames decoded more than once");
     }
+}
+
+/// Frames the decoders produced, over all ranks.
+fn decoded_frames(out: &std::path::Path) -> u64 {
+    let run = rollcall::report::hdf5::read(&out.join("attendance.h5")).unwrap();
+    run.timings.iter().map(|t| t.decoded_frames).sum()
 }
 
 #[test]

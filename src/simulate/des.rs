@@ -13,7 +13,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
-use crate::schedule::{static_units, Schedule};
+use crate::schedule::{static_units, Schedule, UnitQueue};
 use crate::video::{MAX_GRAB_GAP, SEEK_DECODES};
 
 /// One unit of the simulated plan.
@@ -128,7 +128,8 @@ struct Sim<'a> {
     events: BinaryHeap<Event>,
     seq: u64,
     ranks: Vec<RankState>,
-    queue: VecDeque<usize>,
+    /// The dynamic schedules' queue.
+    queue: Option<UnitQueue>,
     in_flight: Vec<usize>,
     deferred: Vec<usize>,
     pace: Vec<Option<f64>>,
@@ -145,7 +146,7 @@ pub fn simulate(scenario: &Scenario) -> Outcome {
         events: BinaryHeap::new(),
         seq: 0,
         ranks: (0..n).map(|_| RankState::default()).collect(),
-        queue: VecDeque::new(),
+        queue: None,
         in_flight: vec![0; n],
         deferred: Vec::new(),
         pace: vec![None; n],
@@ -182,14 +183,18 @@ impl Sim<'_> {
     fn start(&mut self) {
         let (n, units) = (self.s.ranks, self.s.units.len());
         if self.dynamic() {
-            // Rank r starts with unit r unasked; the queue holds the rest (as comm::unit_source).
-            self.queue = (n.min(units)..units).collect();
-            for rank in 0..n {
-                if rank < units {
-                    self.in_flight[rank] = usize::from(rank != 0);
-                    self.start_unit(rank, rank, 0.0);
-                } else {
-                    self.next_unit(rank, 0.0);
+            // Every rank starts with its seed unasked; the master keeps the rest (comm::unit_source).
+            let todo: Vec<usize> = (0..units).collect();
+            let mut queue = UnitQueue::new(self.s.schedule, &todo, n);
+            let seeds = queue.seed(n);
+            self.queue = Some(queue);
+            for (rank, seed) in seeds.into_iter().enumerate() {
+                match seed {
+                    Some(unit) => {
+                        self.in_flight[rank] = usize::from(rank != 0);
+                        self.start_unit(rank, unit, 0.0);
+                    }
+                    None => self.next_unit(rank, 0.0),
                 }
             }
         } else {
@@ -253,7 +258,7 @@ impl Sim<'_> {
                 None => self.finish(rank, t),
             }
         } else if rank == 0 {
-            match self.queue.pop_front() {
+            match self.queue.as_mut().and_then(|q| q.next_for(0)) {
                 Some(unit) => self.start_unit(0, unit, t),
                 None => self.finish(0, t),
             }
@@ -333,14 +338,15 @@ impl Sim<'_> {
 
     /// As `comm::Coordinator::answer`: near the end, a slow rank's prefetch waits.
     fn answer(&mut self, rank: usize, t: f64) {
-        let near_the_end = !self.queue.is_empty() && self.queue.len() < 2 * self.s.ranks;
+        let left = self.queue.as_ref().map_or(0, UnitQueue::len);
+        let near_the_end = left > 0 && left < 2 * self.s.ranks;
         let fastest = self.pace.iter().flatten().copied().reduce(f64::min);
         let slow = matches!((self.pace[rank], fastest), (Some(mine), Some(best)) if mine > 1.25 * best);
         if near_the_end && slow && self.in_flight[rank] > 0 {
             self.deferred.push(rank);
             return;
         }
-        let unit = self.queue.pop_front();
+        let unit = self.queue.as_mut().and_then(|q| q.next_for(rank));
         if unit.is_some() {
             self.in_flight[rank] += 1;
         }
