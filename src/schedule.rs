@@ -26,7 +26,8 @@ pub enum Schedule {
     /// slowly along the video (a lecture hall filling up).
     Cyclic,
     /// Rank 0 hands out units on request as ranks become free: all finish together even when
-    /// ranks or frames differ in speed.
+    /// ranks or frames differ in speed. Each rank starts on its own stretch of the video and
+    /// reads it forward; one that runs out takes half of the largest stretch left.
     Dynamic,
     /// Dynamic, with units that shrink as the queue drains (big units early for little
     /// traffic, small ones at the end so nobody is left with a long tail).
