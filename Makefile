@@ -9,7 +9,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_mpi_yield_when_idle := 1
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: setup build demo test slurm-test bench-balance bench-gray scaling-tables clean
+.PHONY: setup build demo test slurm-test bench bench-balance bench-gray scaling-tables clean
 
 setup:
 	@scripts/setup.sh
@@ -31,6 +31,11 @@ test: setup
 ## The semester flow of slurm/ on a real single-node Slurm (stood up and torn down here).
 slurm-test: setup
 	tests/slurm/run.sh
+
+## rollcall against Python face_recognition (two dlib builds) on one core, scaling on 1-8 ranks,
+## criterion micro-benchmarks (benches/speed.sh). The first run builds dlib from source: ~20 min.
+bench: setup
+	benches/speed.sh
 
 ## Load balance: block vs dynamic with one of two ranks slowed 2x (benches/balance.rs).
 bench-balance: setup

@@ -83,9 +83,10 @@ impl FacePipeline {
     /// Boxes are in the pixels of `bgr`, sorted by (x, y).
     pub fn analyze(&self, bgr: &Mat) -> Result<(Vec<Face>, StageTimes)> {
         let t0 = Instant::now();
-        let rgb = to_rgb_matrix(bgr)?;
-        let (width, height) = (bgr.cols(), bgr.rows());
-        let rects = self.detect(bgr, &rgb, width, height)?;
+        let mut rgb_mat = Mat::default();
+        imgproc::cvt_color(bgr, &mut rgb_mat, imgproc::COLOR_BGR2RGB, 0).context("BGR to RGB conversion")?;
+        let rgb = dlib_matrix(&rgb_mat)?;
+        let rects = self.detect(&rgb_mat, &rgb)?;
         let t1 = Instant::now();
 
         let landmarks: Vec<FaceLandmarks> = rects.iter().map(|r| self.landmarks.face_landmarks(&rgb, r)).collect();
@@ -112,15 +113,18 @@ impl FacePipeline {
 
     /// HOG detection on the image enlarged `2^upsample` times, boxes mapped back and trimmed to
     /// the image as `face_recognition` trims them (landmarks then run on the trimmed box).
-    fn detect(&self, bgr: &Mat, rgb: &ImageMatrix, width: i32, height: i32) -> Result<Vec<Rectangle>> {
+    /// `rgb_mat` and `rgb` are the same image as an OpenCV and a dlib matrix.
+    fn detect(&self, rgb_mat: &Mat, rgb: &ImageMatrix) -> Result<Vec<Rectangle>> {
+        let (width, height) = (rgb_mat.cols(), rgb_mat.rows());
         let factor = 1i64 << self.upsample;
         let found = if factor == 1 {
             self.detector.face_locations(rgb)
         } else {
+            // Enlarged in RGB already: one colour conversion per frame, not two.
             let mut big = Mat::default();
             let size = Size::new(width * factor as i32, height * factor as i32);
-            imgproc::resize(bgr, &mut big, size, 0.0, 0.0, imgproc::INTER_LINEAR)?;
-            self.detector.face_locations(&to_rgb_matrix(&big)?)
+            imgproc::resize(rgb_mat, &mut big, size, 0.0, 0.0, imgproc::INTER_LINEAR)?;
+            self.detector.face_locations(&dlib_matrix(&big)?)
         };
         Ok(found
             .iter()
@@ -135,12 +139,10 @@ impl FacePipeline {
     }
 }
 
-/// Copies a BGR `Mat` into dlib's RGB matrix. dlib's constructor reads a packed RGB buffer
-/// without row strides, so the conversion goes through a fresh, continuous `Mat`.
-fn to_rgb_matrix(bgr: &Mat) -> Result<ImageMatrix> {
-    ensure!(bgr.channels() == 3, "expected a 3-channel image, got {} channels", bgr.channels());
-    let mut rgb = Mat::default();
-    imgproc::cvt_color(bgr, &mut rgb, imgproc::COLOR_BGR2RGB, 0).context("BGR to RGB conversion")?;
+/// Copies a 3-channel `Mat` (already in RGB order) into dlib's matrix. dlib's constructor reads
+/// a packed buffer without row strides, hence the continuity check.
+fn dlib_matrix(rgb: &Mat) -> Result<ImageMatrix> {
+    ensure!(rgb.channels() == 3, "expected a 3-channel image, got {} channels", rgb.channels());
     ensure!(rgb.is_continuous(), "OpenCV returned a non-continuous image");
     let bytes = rgb.data_bytes()?;
     ensure!(bytes.len() == rgb.cols() as usize * rgb.rows() as usize * 3, "unexpected image layout");
