@@ -42,6 +42,27 @@ fn attendance_is_the_ground_truth_for_any_ranks_and_schedule() {
     }
 }
 
+/// The boxes and identities are Python face_recognition's, to the pixel: the fixture holds
+/// what face_recognition 1.3 with dlib 19.24.6 found in the same frames (made by
+/// benches/reference/face_recognition_ref.py --every 10, see benches/reference/README.md).
+#[test]
+fn boxes_and_identities_are_face_recognitions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let out = tmp.path().join("out");
+    assert_success(&run(rollcall_command(), &attend_args(&lecture_video(), &roster, &out, &["--every", "10"])));
+    let ours: Vec<String> = read(&out.join("detections.csv"))
+        .lines()
+        .map(|line| {
+            let c: Vec<&str> = line.split(',').collect();
+            [c[0], c[3], c[4], c[5], c[6], c[7]].join(",")
+        })
+        .collect();
+    let reference: Vec<String> =
+        read(&repo().join("data/lecture/face_recognition_boxes.csv")).lines().map(str::to_owned).collect();
+    assert_eq!(ours, reference);
+}
+
 /// Threads split a rank's units further: any ranks × threads split gives the same detections,
 /// including more threads than a unit has frames (some then idle).
 #[test]

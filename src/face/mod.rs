@@ -1,12 +1,14 @@
 //! The face pipeline as a library: detect → 5-point landmarks → 128-d encoding, on OpenCV
 //! images, with no MPI in sight.
 //!
-//! It follows what Python's `face_recognition` does with its defaults (HOG detector, one
-//! upsampling step, boxes trimmed to the image, the 5-point landmark model, one jitter), so that
-//! encodings enrolled by either tool are interchangeable.
+//! It does what Python's `face_recognition` does with its defaults (HOG detector, one
+//! upsampling step by dlib's own image pyramid, boxes trimmed to the image, the 5-point
+//! landmark model, one jitter): same boxes to the pixel, and encodings that agree (see
+//! benches/reference/README.md for the one known exception).
 
 pub mod matching;
 pub mod models;
+pub mod upsample;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -16,7 +18,7 @@ use dlib_face_recognition::{
     FaceDetector, FaceDetectorTrait, FaceEncoderNetwork, FaceEncoderTrait, FaceLandmarks, ImageMatrix,
     LandmarkPredictor, LandmarkPredictorTrait, Rectangle,
 };
-use opencv::core::{Mat, Size};
+use opencv::core::Mat;
 use opencv::imgproc;
 use opencv::prelude::*;
 
@@ -111,28 +113,34 @@ impl FacePipeline {
         Ok((faces, StageTimes { detect: t1 - t0, encode: t2 - t1 }))
     }
 
-    /// HOG detection on the image enlarged `2^upsample` times, boxes mapped back and trimmed to
-    /// the image as `face_recognition` trims them (landmarks then run on the trimmed box).
-    /// `rgb_mat` and `rgb` are the same image as an OpenCV and a dlib matrix.
+    /// HOG detection on the image enlarged `upsample` times by dlib's `pyramid_up`, boxes
+    /// mapped back by its `rect_down` and trimmed to the image: exactly what
+    /// `face_recognition.face_locations` does (see [`upsample`]). `rgb_mat` and `rgb` are the
+    /// same image as an OpenCV and a dlib matrix.
     fn detect(&self, rgb_mat: &Mat, rgb: &ImageMatrix) -> Result<Vec<Rectangle>> {
-        let (width, height) = (rgb_mat.cols(), rgb_mat.rows());
-        let factor = 1i64 << self.upsample;
-        let found = if factor == 1 {
+        let (width, height) = (rgb_mat.cols() as usize, rgb_mat.rows() as usize);
+        let found = if self.upsample == 0 {
             self.detector.face_locations(rgb)
         } else {
-            // Enlarged in RGB already: one colour conversion per frame, not two.
-            let mut big = Mat::default();
-            let size = Size::new(width * factor as i32, height * factor as i32);
-            imgproc::resize(rgb_mat, &mut big, size, 0.0, 0.0, imgproc::INTER_LINEAR)?;
-            self.detector.face_locations(&dlib_matrix(&big)?)
+            let mut big = upsample::pyramid_up(rgb_mat.data_bytes()?, width, height);
+            for _ in 1..self.upsample {
+                big = upsample::pyramid_up(&big.pixels, big.width, big.height);
+            }
+            // SAFETY: `big.pixels` is a live, packed width×height×3 buffer (pyramid_up's output).
+            let matrix = unsafe { ImageMatrix::new(big.width, big.height, big.pixels.as_ptr()) };
+            self.detector.face_locations(&matrix)
         };
+        let (width, height) = (width as i64, height as i64);
         Ok(found
             .iter()
-            .map(|r| Rectangle {
-                left: (r.left / factor).max(0),
-                top: (r.top / factor).max(0),
-                right: (r.right / factor).min(i64::from(width)),
-                bottom: (r.bottom / factor).min(i64::from(height)),
+            .map(|r| {
+                let r = upsample::rect_down(r, self.upsample);
+                Rectangle {
+                    left: r.left.max(0),
+                    top: r.top.max(0),
+                    right: r.right.min(width),
+                    bottom: r.bottom.min(height),
+                }
             })
             .filter(|r| r.right > r.left && r.bottom > r.top)
             .collect())
