@@ -43,6 +43,8 @@ done
 echo; echo "## 2. static vs dynamic: equal ranks, one rank 2x slower (90-minute lecture)"
 sim one --minutes 90 --ranks 16,64,256 --schedule block,dynamic --master-us "$master_us"
 sim one --minutes 90 --ranks 16,64,256 --schedule block,dynamic --master-us "$master_us" --slow 1:2
+echo; echo "## 2b. a saturated master: chunk 1, 200 us a message, Ethernet latency"
+sim one --minutes 90 --ranks 64,256,1024 --schedule block,dynamic --chunk 1 --master-us 200 --latency-us 50
 
 echo; echo "## 3. one 90-minute lecture on 1..1024 ranks (for a semester's array tasks x ranks)"
 sim one --minutes 90 --schedule block,dynamic --master-us "$master_us"
