@@ -45,6 +45,11 @@ const CASES: &[Case] = &[
     Case { what: "every 0", args: "{v} --roster {r} --every 0", message: "every must be at least 1" },
     Case { what: "scale 0", args: "{v} --roster {r} --scale 0", message: "scale must be in (0, 4]" },
     Case { what: "negative scale", args: "{v} --roster {r} --scale=-1", message: "scale must be in (0, 4]" },
+    Case {
+        what: "threads 0",
+        args: "{v} --roster {r} --threads 0",
+        message: "threads must be between 1 and 1024, got 0",
+    },
     Case { what: "models missing", args: "{v} --roster {r} --models {t}", message: "face models not found" },
     Case {
         what: "output not writable",
@@ -94,6 +99,31 @@ fn each_bad_input_gets_one_clear_line_and_writes_nothing() {
         assert!(err.starts_with("rollcall: error: "), "{}: {err}", case.what);
         assert!(!out.exists(), "{}: output written", case.what);
     }
+}
+
+/// `rollcall simulate` refuses what it cannot model, in one line.
+#[test]
+fn simulate_refuses_what_is_not_a_finished_video_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let out = tmp.path().join("sim");
+    let run_dir = tmp.path().join("run");
+    assert_success(&run(rollcall_command(), &attend_args(&lecture_video(), &roster, &run_dir, &["--every", "30"])));
+    let h5 = run_dir.join("attendance.h5");
+    let cases: [(&[&str], String); 3] = [
+        (&[roster.to_str().unwrap()], format!("{} is not a rollcall result", roster.display())),
+        (&[h5.to_str().unwrap(), "--ranks", "2", "--slow", "3:2"], "--slow names rank 3".to_owned()),
+        (&[h5.to_str().unwrap(), "--minutes", "0"], "--minutes must be > 0".to_owned()),
+    ];
+    for (args, message) in cases {
+        let mut all = vec!["simulate", "-o", out.to_str().unwrap()];
+        all.extend(args);
+        let o = run(rollcall_command(), &all);
+        let err = stderr(&o);
+        assert!(!o.status.success() && err.contains(&message), "{args:?}: expected {message:?} in:\n{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got:\n{err}");
+    }
+    assert!(!out.exists(), "nothing written");
 }
 
 /// The same refusal under a launcher: reported once (by rank 0), and every rank exits.
