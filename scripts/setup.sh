@@ -35,9 +35,13 @@ scripts/fetch-data.sh
 
 cargo build --release --locked
 
+# The lecture is made again whenever its recipe changes: the scenario, or the code that
+# composes it (synth crops the source photos around the faces it detects).
 lecture=data/lecture
-if [ ! -s $lecture/lecture.avi ] || [ $lecture/scenario.yaml -nt $lecture/lecture.avi ]; then
+recipe=$(cat $lecture/scenario.yaml src/synth.rs src/face/*.rs | sha256sum | cut -d' ' -f1)
+if [ ! -s $lecture/lecture.avi ] || [ "$(cat $lecture/.recipe 2>/dev/null)" != "$recipe" ]; then
   target/release/rollcall synth $lecture/scenario.yaml --video $lecture/lecture.avi --photos $lecture/photos
+  echo "$recipe" > $lecture/.recipe
 fi
 
 if ! .venv/bin/python -c "import h5py, openpyxl" 2>/dev/null; then
