@@ -33,7 +33,7 @@ slurm-test: setup
 	tests/slurm/run.sh
 
 ## rollcall against Python face_recognition (two dlib builds) on one core, scaling on 1-8 ranks,
-## criterion micro-benchmarks (benches/speed.sh). The first run builds dlib from source: ~20 min.
+## criterion micro-benchmarks (benches/speed.sh). The first run builds dlib from source: 10-15 min.
 bench: setup
 	benches/speed.sh
 

@@ -235,9 +235,9 @@ pub struct AttendArgs {
     /// Sampled frames per unit of work [default: 4 per thread].
     #[arg(long, value_name = "K")]
     pub chunk: Option<usize>,
-    /// Worker threads per rank, each with its own copy of the models and its own video
-    /// handle; the frames of a unit are split between them. One rank per node with
-    /// --threads = its cores loads the models once per node [default: 1].
+    /// Worker threads per rank, each with its own copy of the models; the rank decodes each
+    /// frame once and hands it to a free thread. One rank per node with --threads = its cores
+    /// loads the models once per node [default: 1].
     #[arg(long, value_name = "T")]
     pub threads: Option<usize>,
     /// Take video, roster, output, title and date of lecture --lecture from this semester
@@ -367,7 +367,7 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 5.0, value_name = "US")]
     pub latency_us: f64,
     /// Rank 0's time per message it handles, microseconds [default: measured in the run when
-    /// it had several ranks, else 200].
+    /// it had several ranks, else 40].
     #[arg(long, value_name = "US")]
     pub master_us: Option<f64>,
     /// Predict a lecture of this many minutes (the run's cost profile, repeated).

@@ -46,8 +46,11 @@ pub struct Comm {
 impl Comm {
     pub fn init() -> Result<Self> {
         // Worker threads run dlib and OpenCV; only this thread calls MPI.
-        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Funneled)
+        let (universe, provided) = mpi::initialize_with_threading(mpi::Threading::Funneled)
             .ok_or_else(|| anyhow!("MPI was already initialised"))?;
+        if provided < mpi::Threading::Funneled {
+            tracing::warn!("this MPI library offers no thread support ({provided:?}); use --threads 1 with it");
+        }
         Ok(Comm { world: universe.world(), _universe: universe })
     }
 

@@ -165,8 +165,8 @@ pub struct Settings {
     pub threshold: f64,
     pub schedule: Schedule,
     pub chunk: usize,
-    /// Worker threads per rank, each with its own models and video handle; a unit's frames
-    /// are split between them.
+    /// Worker threads per rank, each with its own copy of the models; the rank's own thread
+    /// decodes the frames of a unit and hands them to whichever is free.
     pub threads: usize,
     /// Benchmark knob `bench.slow_ranks` (empty in a normal run).
     pub slow_ranks: BTreeMap<u32, f64>,

@@ -3,14 +3,10 @@
 //! --resume` reads it back, skips those units and finishes.
 //!
 //! Each record is written before the master goes on (a killed process loses nothing: the
-//! kernel holds the write); it is forced to disk at most every [`SYNC_EVERY`], so a node that
-//! loses power loses at most that much work, and the master does not pay a disk sync per
-//! result (at 1024 ranks a sync per result alone would keep it busy; see docs/SCALING.md).
-//!
-//! Layout: a sequence of records, each `[length: u32 LE][crc32 of payload: u32 LE][payload]`,
-//! the payload a postcard-encoded [`Record`]. The first record is the [`Header`] saying which
-//! job the journal belongs to. A record cut short or failing its checksum (the process died
-//! mid-write) ends the journal: it and anything after it are dropped, never trusted.
+//! kernel holds the write); the file is forced to disk with the first record that arrives
+//! [`SYNC_EVERY`] or more after the last sync. Only a node losing power can lose records, those
+//! since the last sync, and the master does not pay a disk sync per result (at 1024 ranks a
+//! sync per result alone would keep it busy; see docs/SCALING.md).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -23,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::schedule::Finished;
 
-/// Longest time a written record waits before it is forced to disk.
+/// Least time between two syncs of the journal to disk.
 pub const SYNC_EVERY: Duration = Duration::from_secs(1);
 
 /// File name of the journal inside the output directory.
@@ -136,7 +132,7 @@ impl Journal {
         Ok((journal, done))
     }
 
-    /// Appends a finished unit (forced to disk within [`SYNC_EVERY`]).
+    /// Appends a finished unit (forced to disk when the last sync is [`SYNC_EVERY`] old).
     pub fn record(&mut self, done: &Finished) -> Result<()> {
         self.append(&Record::Unit(done.clone()))
     }

@@ -184,6 +184,15 @@ fn simulate(args: SimulateArgs) -> Result<()> {
     if !(args.latency_us >= 0.0 && args.latency_us.is_finite()) {
         bail!("--latency-us must be ≥ 0");
     }
+    if args.master_us.is_some_and(|us| !(us >= 0.0 && us.is_finite())) {
+        bail!("--master-us must be ≥ 0");
+    }
+    // Sorted and once each: the table and its charts run along ranks, a line per schedule.
+    let (mut ranks, mut schedules) = (args.ranks, args.schedule);
+    ranks.sort_unstable();
+    ranks.dedup();
+    schedules.sort_by_key(|s| s.to_string());
+    schedules.dedup();
     let run = report::hdf5::read(&args.run)?;
     let mut model = CostModel::from_run(&run)?;
     if let Some(minutes) = args.minutes {
@@ -197,8 +206,8 @@ fn simulate(args: SimulateArgs) -> Result<()> {
         bail!("--chunk must be at least 1");
     }
     let spec = StudySpec {
-        ranks: args.ranks,
-        schedules: args.schedule,
+        ranks,
+        schedules,
         chunk,
         slow: args.slow.into_iter().collect(),
         latency_s: args.latency_us * 1e-6,

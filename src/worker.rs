@@ -4,9 +4,9 @@
 //! One reader per rank walks the video forward (no thread seeks past frames another decodes)
 //! and hands each sampled frame to whichever thread is free; decoding the next frame overlaps
 //! with analysing the last. The models are loaded from disk once per rank and copied to the
-//! other threads (deserialising dlib's ResNet costs ~1 s, copying it a few ms). Between frames
-//! the rank's own thread also answers MPI messages, so a dynamic master replies within
-//! milliseconds, not after a frame.
+//! other threads (deserialising dlib's ResNet costs ~1 s, copying it a few ms). After each
+//! frame it hands over, and every 2 ms while the threads are busy, the rank's own thread also
+//! answers MPI messages, so a dynamic master replies within milliseconds, not after a unit.
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Mutex;
@@ -211,17 +211,19 @@ fn produce(
     Ok(())
 }
 
-/// Queues `image` for the next free thread, answering messages while all are busy.
+/// Queues `image` for the next free thread, answering messages meanwhile (and once after, so
+/// that a fast decoder does not leave them waiting for a whole unit).
 fn hand_over(images: &SyncSender<Image>, mut image: Image, source: &mut dyn UnitSource) -> Result<()> {
     loop {
         match images.try_send(image) {
-            Ok(()) => return Ok(()),
+            Ok(()) => return source.serve(),
             Err(TrySendError::Full(back)) => {
                 image = back;
                 source.serve()?;
                 std::thread::sleep(SERVE_EVERY / 4);
             }
-            Err(TrySendError::Disconnected(_)) => bail!("the worker threads stopped"),
+            // The receiver lives as long as the unit: never, unless that changes.
+            Err(TrySendError::Disconnected(_)) => bail!("internal error: the worker threads' queue closed early"),
         }
     }
 }
@@ -240,16 +242,23 @@ impl<'a> FaceWorker<'a> {
         FaceWorker { pipeline, roster: job.roster, rank, scaled: Mat::default(), timing: RankTiming::default() }
     }
 
-    /// Analyses images from `images` until the channel closes. After an error it keeps taking
-    /// images without working, so the decoding thread is never left waiting, and returns it.
+    /// Analyses images from `images` until the channel closes. After an error (or a panic in
+    /// the native libraries) it keeps taking images without working, so the decoding thread is
+    /// never left waiting, and returns the error.
     fn consume(&mut self, job: &Job, images: &Mutex<Receiver<Image>>) -> Result<UnitOutput> {
         let mut out = UnitOutput::default();
         let mut error = None;
         loop {
-            let next = images.lock().expect("a worker thread panicked").recv();
+            let next = images.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
             let Ok(image) = next else { break };
             if error.is_none() {
-                error = self.find_faces(job, &image.pixels, image.index, image.origin, &mut out).err();
+                let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.find_faces(job, &image.pixels, image.index, image.origin, &mut out)
+                }));
+                error = match analysed {
+                    Ok(result) => result.err(),
+                    Err(_) => Some(anyhow::anyhow!("frame {}: the face analysis crashed", image.index)),
+                };
                 out.frames += 1;
                 self.timing.frames += 1;
             }

@@ -85,6 +85,7 @@ impl FacePipeline {
     /// Boxes are in the pixels of `bgr`, sorted by (x, y).
     pub fn analyze(&self, bgr: &Mat) -> Result<(Vec<Face>, StageTimes)> {
         let t0 = Instant::now();
+        ensure!(bgr.channels() == 3, "expected a 3-channel image, got {} channels", bgr.channels());
         let mut rgb_mat = Mat::default();
         imgproc::cvt_color(bgr, &mut rgb_mat, imgproc::COLOR_BGR2RGB, 0).context("BGR to RGB conversion")?;
         let rgb = dlib_matrix(&rgb_mat)?;
@@ -150,7 +151,6 @@ impl FacePipeline {
 /// Copies a 3-channel `Mat` (already in RGB order) into dlib's matrix. dlib's constructor reads
 /// a packed buffer without row strides, hence the continuity check.
 fn dlib_matrix(rgb: &Mat) -> Result<ImageMatrix> {
-    ensure!(rgb.channels() == 3, "expected a 3-channel image, got {} channels", rgb.channels());
     ensure!(rgb.is_continuous(), "OpenCV returned a non-continuous image");
     let bytes = rgb.data_bytes()?;
     ensure!(bytes.len() == rgb.cols() as usize * rgb.rows() as usize * 3, "unexpected image layout");

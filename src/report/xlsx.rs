@@ -57,7 +57,7 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
     let mut wb = Workbook::new();
     attendance_sheet(wb.add_worksheet(), &f, result)?;
     detections_sheet(wb.add_worksheet(), &f, result)?;
-    ranks_sheet(wb.add_worksheet(), &f, &result.timings)?;
+    ranks_sheet(wb.add_worksheet(), &f, &result.timings, result.settings.threads)?;
     units_sheet(wb.add_worksheet(), &f, &result.units, result.ranks)?;
     settings_sheet(wb.add_worksheet(), &f, &settings_rows(result))?;
     write_atomically(path, Access::OwnerOnly, |tmp| Ok(wb.save(tmp)?))
@@ -72,7 +72,7 @@ pub fn write_timings(
 ) -> Result<()> {
     let f = Formats::new();
     let mut wb = Workbook::new();
-    ranks_sheet(wb.add_worksheet(), &f, timings)?;
+    ranks_sheet(wb.add_worksheet(), &f, timings, 1)?;
     units_sheet(wb.add_worksheet(), &f, units, timings.len())?;
     settings_sheet(wb.add_worksheet(), &f, settings)?;
     write_atomically(path, Access::Shared, |tmp| Ok(wb.save(tmp)?))
@@ -154,7 +154,9 @@ fn detections_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Resu
     Ok(())
 }
 
-fn ranks_sheet(ws: &mut Worksheet, f: &Formats, timings: &[RankTiming]) -> Result<()> {
+/// With `threads` > 1 the stage times (thread-seconds in the HDF5 file) are shown per thread,
+/// so that a rank's stacked bar adds up to its time.
+fn ranks_sheet(ws: &mut Worksheet, f: &Formats, timings: &[RankTiming], threads: usize) -> Result<()> {
     // Stacked in the chart: the stages of busy time, then waiting and communication.
     const STACKED: [&str; 7] =
         ["Decode (s)", "Detect (s)", "Encode (s)", "Match (s)", "Other busy (s)", "Wait (s)", "Comm (s)"];
@@ -168,8 +170,11 @@ fn ranks_sheet(ws: &mut Worksheet, f: &Formats, timings: &[RankTiming]) -> Resul
         for (col, v) in [t.units, t.frames, t.decoded_frames, t.faces].into_iter().enumerate() {
             ws.write_number(row, 1 + col as u16, v as f64)?;
         }
-        let other = (t.busy_s - t.decode_s - t.detect_s - t.encode_s - t.match_s).max(0.0);
-        let seconds = [t.decode_s, t.detect_s, t.encode_s, t.match_s, other, t.wait_s, t.comm_s, t.busy_s, t.total_s];
+        let per_thread = |v: f64| v / threads as f64;
+        let stages = [t.decode_s, t.detect_s, t.encode_s, t.match_s].map(per_thread);
+        let other = (t.busy_s - stages.iter().sum::<f64>()).max(0.0);
+        let [decode, detect, encode, matching] = stages;
+        let seconds = [decode, detect, encode, matching, other, t.wait_s, t.comm_s, t.busy_s, t.total_s];
         for (col, v) in seconds.into_iter().enumerate() {
             ws.write_number_with_format(row, 5 + col as u16, v, &f.seconds)?;
         }

@@ -6,7 +6,7 @@
 //! reach a unit that does not follow its previous one (a grab walk or a seek), a slow-down per
 //! rank, the network latency of every message, and the master: one message at a time, each
 //! costing `master_s` of rank 0's time, looked at every `poll_s` while rank 0 works (as its
-//! serving thread does) and at once when it has nothing else to do. Not modelled: bandwidth
+//! own thread does while its workers analyse) and at once when it has nothing else to do. Not modelled: bandwidth
 //! (messages are a few hundred bytes), contention between ranks on a node, and the threads of
 //! a rank (a unit's cost is what the measured run's ranks took, with its threads).
 
@@ -240,10 +240,12 @@ impl Sim<'_> {
         let seconds = t - started;
         let mut t = t;
         if rank == 0 {
-            // Rank 0 collects (and journals) its own result itself.
+            // Rank 0 first answers what is waiting, then collects (and journals) its own
+            // result, before it starts another unit.
             self.observe(0, seconds);
+            t = t.max(self.master_free) + self.s.master_s;
+            self.master_free = t;
             self.out.master_busy_s += self.s.master_s;
-            t += self.s.master_s;
         } else {
             self.send(Message::Result { rank, seconds }, t);
         }
