@@ -9,7 +9,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_mpi_yield_when_idle := 1
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: setup build demo test slurm-test bench bench-balance bench-gray scaling-tables clean
+.PHONY: setup build demo test slurm-test bench bench-accuracy bench-balance bench-gray scaling-tables clean
 
 setup:
 	@scripts/setup.sh
@@ -36,6 +36,12 @@ slurm-test: setup
 ## criterion micro-benchmarks (benches/speed.sh). The first run builds dlib from source: 10-15 min.
 bench: setup
 	benches/speed.sh
+
+## Attendance against the truth of a long 1080p lecture hall, at defaults and with --upsample 2
+## (benches/accuracy.sh): students right, arrival/departure error, detection recall, identity
+## precision. Composes the hall the first time (~30 min); each run then takes 20-60 min.
+bench-accuracy: setup
+	benches/accuracy.sh
 
 ## Load balance: block vs dynamic with one of two ranks slowed 2x (benches/balance.rs).
 bench-balance: setup

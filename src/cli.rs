@@ -120,11 +120,29 @@ Example:
   rollcall lectures jobs/demo-semester.yaml
   rollcall lectures --count jobs/demo-semester.yaml")]
     Lectures(LecturesArgs),
-    /// Compose a test lecture with known attendance from face photos.
+    /// Compose a test recording with known attendance from face photos.
     #[command(after_help = "\
-Example:
-  rollcall synth data/lecture/scenario.yaml --video data/lecture/lecture.avi --photos data/lecture/photos")]
+Writes the video, the enrolment photos (+ roster.csv) of everyone marked `enrolled`, and the
+ground truth next to the video: truth.csv (student_id,status,arrive_s,leave_s) and
+visibility.csv (every face in the room, frame by frame, with its box and whether it shows).
+A scenario places faces by position (data/lecture/scenario.yaml) or by seat in a lecture hall
+seen in perspective, with arrivals, departures and looking down (data/hall/scenario.yaml).
+.avi is MJPEG (every frame a keyframe); .mp4 is H.264 at a lecture-capture bitrate (needs ffmpeg).
+
+Examples:
+  rollcall synth data/lecture/scenario.yaml --video data/lecture/lecture.avi --photos data/lecture/photos
+  rollcall synth data/hall/scenario.yaml --video data/hall/hall.mp4 --photos data/hall/photos")]
     Synth(SynthArgs),
+    /// Score a finished run against the ground truth of its recording.
+    #[command(after_help = "\
+Prints, per student, the true and the found status with arrival and departure; then detection
+recall by face width and identity precision (with --visibility), false identities (faces given
+to a student who was not in the room) and, last, `students right: K/N`. Exits 0 whatever the
+score: it is a measurement. `rollcall synth` writes truth.csv and visibility.csv.
+
+Example:
+  rollcall eval out/hall --truth data/hall/truth.csv --visibility data/hall/visibility.csv")]
+    Eval(EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -167,9 +185,27 @@ pub struct JobArgs {
     /// Largest face distance that counts as a match (dlib's usual 0.6) [default: 0.6].
     #[arg(long, value_name = "D")]
     pub tolerance: Option<f64>,
-    /// Share of sampled frames a student must be seen in to be Present [default: 0.75].
+    /// Presence (time windows or sampled frames seen) at which a student is Present [default: 0.75].
     #[arg(long, value_name = "P")]
     pub threshold: Option<f64>,
+    /// How presence is judged: `windows` = share of time windows with the student's face,
+    /// `frames` = share of sampled frames [default: windows].
+    #[arg(long, value_enum)]
+    pub rule: Option<crate::config::Rule>,
+    /// Length of a presence window in seconds, or `auto` (the recording / 12, 10 s to 300 s)
+    /// [default: auto].
+    #[arg(long, value_name = "SECONDS|auto")]
+    pub window: Option<String>,
+    /// Longest gap (seconds) a face track bridges where the face was not found [default: 30].
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub track_gap: Option<f64>,
+    /// Keep the face encodings of unenrolled people (to follow them across lectures with
+    /// `rollcall semester`); without it they are counted but no encoding is written.
+    #[arg(long)]
+    pub keep_unknown: bool,
+    /// Leave every face image (each student's best crop) out of the reports.
+    #[arg(long)]
+    pub no_crops: bool,
     /// How units are spread over ranks: block and cyclic split them up front;
     /// dynamic and guided hand them out from rank 0 as ranks become free [default: block].
     #[arg(long, value_enum)]
@@ -214,6 +250,11 @@ impl JobArgs {
             upsample: self.upsample,
             tolerance: self.tolerance,
             threshold: self.threshold,
+            rule: self.rule,
+            window: self.window.clone(),
+            track_gap: self.track_gap,
+            keep_unknown: self.keep_unknown.then_some(true),
+            crops: self.no_crops.then_some(false),
             schedule: self.schedule,
             ..Default::default()
         }
@@ -395,10 +436,26 @@ pub struct LecturesArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Output folder of a finished `rollcall attend` run (or its attendance.h5).
+    pub run: PathBuf,
+    /// The truth: one row per enrolled student, header `student_id,status,arrive_s,leave_s`.
+    #[arg(long, value_name = "TRUTH.csv")]
+    pub truth: PathBuf,
+    /// Every face in the room frame by frame, for detection recall and identity precision
+    /// [default: visibility.csv next to TRUTH.csv, when there is one].
+    #[arg(long, value_name = "FILE.csv")]
+    pub visibility: Option<PathBuf>,
+    /// Also write the figures as `metric,value` rows to this CSV file.
+    #[arg(long, value_name = "FILE.csv")]
+    pub csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct SynthArgs {
     /// Scenario file (see data/lecture/scenario.yaml).
     pub scenario: PathBuf,
-    /// Video to write (.avi for MJPEG, .mp4 for MPEG-4).
+    /// Video to write (.avi for MJPEG, .mp4 for H.264).
     #[arg(long, value_name = "FILE")]
     pub video: PathBuf,
     /// Folder to write the enrolment photos and roster.csv into.

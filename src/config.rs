@@ -52,6 +52,16 @@ pub struct ConfigFile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Rule>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "window_yaml")]
+    pub window: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub track_gap: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_unknown: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crops: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chunk: Option<usize>,
@@ -120,6 +130,11 @@ impl ConfigFile {
             upsample: overrides.upsample.or(self.upsample),
             tolerance: overrides.tolerance.or(self.tolerance),
             threshold: overrides.threshold.or(self.threshold),
+            rule: overrides.rule.or(self.rule),
+            window: overrides.window.or(self.window),
+            track_gap: overrides.track_gap.or(self.track_gap),
+            keep_unknown: overrides.keep_unknown.or(self.keep_unknown),
+            crops: overrides.crops.or(self.crops),
             schedule: overrides.schedule.or(self.schedule),
             chunk: overrides.chunk.or(self.chunk),
             threads: overrides.threads.or(self.threads),
@@ -127,6 +142,98 @@ impl ConfigFile {
             overlap: overrides.overlap.or(self.overlap),
             bench: overrides.bench.or(self.bench),
         }
+    }
+}
+
+/// How presence is judged from the faces found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Rule {
+    /// Share of time windows in which the student was seen (a teacher's "in the room").
+    #[default]
+    Windows,
+    /// Share of sampled frames in which the student was seen.
+    Frames,
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(match self {
+            Rule::Windows => "windows",
+            Rule::Frames => "frames",
+        })
+    }
+}
+
+/// Length of the presence windows: `auto` or a number of seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub enum WindowLength {
+    /// The recording's length / 12, at least 10 s and at most 300 s.
+    #[default]
+    Auto,
+    Seconds(f64),
+}
+
+impl WindowLength {
+    /// Windows per recording under `auto`, and the bounds of an automatic window.
+    const AUTO_WINDOWS: f64 = 12.0;
+    const AUTO_RANGE_S: (f64, f64) = (10.0, 300.0);
+
+    /// Seconds of one window for a recording of `duration_s`.
+    pub fn seconds(self, duration_s: f64) -> f64 {
+        match self {
+            WindowLength::Auto => (duration_s / Self::AUTO_WINDOWS).clamp(Self::AUTO_RANGE_S.0, Self::AUTO_RANGE_S.1),
+            WindowLength::Seconds(s) => s,
+        }
+    }
+}
+
+impl std::str::FromStr for WindowLength {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "auto" => Ok(WindowLength::Auto),
+            other => match other.parse::<f64>() {
+                Ok(s) if s > 0.0 && s.is_finite() => Ok(WindowLength::Seconds(s)),
+                _ => Err(format!("window must be `auto` or a number of seconds > 0, got {other:?}")),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for WindowLength {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            WindowLength::Auto => f.write_str("auto"),
+            WindowLength::Seconds(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// `window:` as written: `auto` or a number, kept as text until [`Settings::from_config`]
+/// checks it (so that a flag and a file key give the same one-line error).
+mod window_yaml {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(w: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+        match w.as_deref().map(|t| (t, t.parse::<f64>())) {
+            Some((_, Ok(v))) => s.serialize_f64(v),
+            Some((t, Err(_))) => s.serialize_str(t),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(f64),
+            Text(String),
+        }
+        Ok(Some(match Raw::deserialize(d)? {
+            Raw::Number(s) => s.to_string(),
+            Raw::Text(t) => t,
+        }))
     }
 }
 
@@ -163,6 +270,16 @@ pub struct Settings {
     pub upsample: u32,
     pub tolerance: f64,
     pub threshold: f64,
+    /// How presence is judged: by time windows or by sampled frames.
+    pub rule: Rule,
+    pub window: WindowLength,
+    /// Longest gap, seconds, a face track bridges where the face was not found.
+    pub track_gap: f64,
+    /// Keep the mean encodings of unenrolled people in the result (to follow them across
+    /// lectures); off by default: they did not consent to enrolment.
+    pub keep_unknown: bool,
+    /// Put each student's best face crop into the reports.
+    pub crops: bool,
     pub schedule: Schedule,
     pub chunk: usize,
     /// Worker threads per rank, each with its own copy of the models; the rank's own thread
@@ -219,6 +336,12 @@ impl Settings {
         if !(0.0..=1.0).contains(&threshold) {
             bail!("threshold must be in [0, 1], got {threshold}");
         }
+        let window = c.window.as_deref().map(str::parse::<WindowLength>).transpose().map_err(anyhow::Error::msg)?;
+        let window = window.unwrap_or_default();
+        let track_gap = c.track_gap.unwrap_or(30.0);
+        if !(track_gap >= 0.0 && track_gap.is_finite()) {
+            bail!("track_gap must be a number of seconds ≥ 0, got {track_gap}");
+        }
         let threads = c.threads.unwrap_or(1);
         if !(1..=MAX_THREADS).contains(&threads) {
             bail!("threads must be between 1 and {MAX_THREADS}, got {threads}");
@@ -269,6 +392,11 @@ impl Settings {
             upsample,
             tolerance,
             threshold,
+            rule: c.rule.unwrap_or_default(),
+            window,
+            track_gap,
+            keep_unknown: c.keep_unknown.unwrap_or(false),
+            crops: c.crops.unwrap_or(true),
             schedule: c.schedule.unwrap_or_default(),
             chunk,
             threads,
@@ -298,6 +426,11 @@ impl Settings {
             upsample: Some(self.upsample),
             tolerance: Some(self.tolerance),
             threshold: Some(self.threshold),
+            rule: Some(self.rule),
+            window: Some(self.window.to_string()),
+            track_gap: Some(self.track_gap),
+            keep_unknown: Some(self.keep_unknown),
+            crops: Some(self.crops),
             schedule: Some(self.schedule),
             chunk: Some(self.chunk),
             threads: Some(self.threads),
@@ -336,6 +469,11 @@ impl Settings {
             ("upsample", self.upsample.to_string()),
             ("tolerance", self.tolerance.to_string()),
             ("threshold", self.threshold.to_string()),
+            ("rule", self.rule.to_string()),
+            ("window", self.window.to_string()),
+            ("track_gap", self.track_gap.to_string()),
+            ("keep_unknown", self.keep_unknown.to_string()),
+            ("crops", self.crops.to_string()),
             ("schedule", self.schedule.to_string()),
             ("chunk", self.chunk.to_string()),
             ("threads", self.threads.to_string()),
@@ -432,6 +570,24 @@ mod tests {
         assert_eq!(Settings::from_yaml(&settings.to_yaml().unwrap()).unwrap(), settings);
         let plain = Settings::from_config(minimal()).unwrap();
         assert_eq!(Settings::from_yaml(&plain.to_yaml().unwrap()).unwrap(), plain);
+    }
+
+    #[test]
+    fn windows_are_auto_or_seconds_in_the_file_and_on_the_command_line() {
+        let auto = Settings::from_config(minimal()).unwrap();
+        assert_eq!(auto.window, WindowLength::Auto);
+        assert_eq!(auto.window.seconds(90.0 * 60.0), 300.0, "90 minutes: 18 windows of 5 minutes");
+        assert_eq!(auto.window.seconds(120.0), 10.0);
+        assert_eq!(auto.window.seconds(30.0), 10.0, "never under 10 s");
+        let file: ConfigFile = serde_norway::from_str("window: 45\nrule: frames\ntrack_gap: 0\n").unwrap();
+        let s = Settings::from_config(file.overridden_by(minimal())).unwrap();
+        assert_eq!((s.window, s.rule, s.track_gap), (WindowLength::Seconds(45.0), Rule::Frames, 0.0));
+        assert_eq!(Settings::from_yaml(&s.to_yaml().unwrap()).unwrap(), s);
+        for bad in ["window: soon", "window: 0", "window: -3", "track_gap: -1"] {
+            let file: ConfigFile = serde_norway::from_str(bad).unwrap();
+            assert!(Settings::from_config(file.overridden_by(minimal())).is_err(), "{bad}");
+        }
+        assert!(serde_norway::from_str::<ConfigFile>("rule: majority").is_err());
     }
 
     #[test]

@@ -11,6 +11,14 @@ fn to_h5(s: &str) -> Result<VarLenUnicode> {
     VarLenUnicode::from_str(s).with_context(|| format!("string {s:?} cannot be stored in HDF5"))
 }
 
+/// Opens an HDF5 file for reading. The error names `what` the file should be and keeps the
+/// cause: a missing or unreadable file says so ("Permission denied"), a file of another kind
+/// is "not an HDF5 file".
+pub fn open(path: &std::path::Path, what: &str) -> Result<hdf5::File> {
+    std::fs::File::open(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
+    hdf5::File::open(path).map_err(|e| anyhow::anyhow!("{what} {} is not an HDF5 file ({e})", path.display()))
+}
+
 pub fn write_strings(group: &Group, name: &str, values: &[String]) -> Result<()> {
     let data = values.iter().map(|s| to_h5(s)).collect::<Result<Vec<_>>>()?;
     group.new_dataset_builder().with_data(&data).create(name)?;

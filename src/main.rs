@@ -7,8 +7,8 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 
 use rollcall::cli::{
-    AttendArgs, Cli, Command, EnrollArgs, GrayArgs, LecturesArgs, PhotoArgs, ReportArgs, ScalingArgs, SemesterArgs,
-    SimulateArgs, SynthArgs,
+    AttendArgs, Cli, Command, EnrollArgs, EvalArgs, GrayArgs, LecturesArgs, PhotoArgs, ReportArgs, ScalingArgs,
+    SemesterArgs, SimulateArgs, SynthArgs,
 };
 use rollcall::config::Tiling;
 use rollcall::config::{ConfigFile, Settings};
@@ -27,7 +27,11 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if is_launched_worker() => return ExitCode::from(e.exit_code() as u8),
-        Err(e) => e.exit(),
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            eprintln!("rollcall: error: {}", one_line(&e));
+            return ExitCode::from(e.exit_code() as u8);
+        }
     };
     rollcall::log::init(cli.verbosity());
     let outcome =
@@ -47,6 +51,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// A command-line error as one line, like every other error: clap's message with its hints
+/// (possible values, a similar flag) on the same line, without the "try --help" footer.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect();
+    parts.join(" ")
+}
+
 fn run(cli: Cli) -> Result<()> {
     let quiet = cli.quiet;
     match cli.command {
@@ -60,6 +77,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Scaling(args) => scaling(args),
         Command::Simulate(args) => simulate(args),
         Command::Synth(args) => synth(args),
+        Command::Eval(args) => eval(args),
     }
 }
 
@@ -272,15 +290,24 @@ fn lectures(args: LecturesArgs) -> Result<()> {
 /// The end of a run, on stdout: the attendance table, the warnings, the figures, and where the
 /// reports are.
 fn print_summary(result: &RunResult) {
-    println!("{:<14} {:<24} {:>9} {:>8}  status", "student_id", "name", "presence", "seen");
+    println!(
+        "{:<14} {:<24} {:>9} {:>8} {:>8} {:>6} {:>6}  status",
+        "student_id", "name", "presence", "windows", "frames", "first", "last"
+    );
+    let clock = |t: Option<f64>| t.map_or("-".to_owned(), |t| format!("{}:{:02}", (t / 60.0) as u64, t as u64 % 60));
     for a in &result.attendance {
+        let flags = a.flags();
         println!(
-            "{:<14} {:<24} {:>8.1}% {:>8}  {}",
+            "{:<14} {:<24} {:>8.1}% {:>8} {:>8} {:>6} {:>6}  {}{}",
             a.student_id,
             a.name,
             a.presence * 100.0,
+            format!("{}/{}", a.windows_seen, a.windows),
             format!("{}/{}", a.frames_seen, a.sampled_frames),
-            a.status()
+            clock(a.first_seen_s),
+            clock(a.last_seen_s),
+            a.status(),
+            if flags.is_empty() { String::new() } else { format!(" ({flags})") }
         );
     }
     if !result.warnings.is_empty() {
@@ -299,11 +326,12 @@ fn print_summary(result: &RunResult) {
     let busy: Vec<String> =
         result.timings.iter().map(|t| format!("{:.0}%", 100.0 * t.busy_s / t.total_s.max(1e-9))).collect();
     println!(
-        "{} sampled frames, {} faces, {} present / {} absent; {:.1} s on {} rank(s), {:.2} frames/s; busy per rank: {}",
+        "{} sampled frames, {} faces, {} present / {} absent, {} unenrolled attended; {:.1} s on {} rank(s), {:.2} frames/s; busy per rank: {}",
         result.sampled_frames,
         result.detections.len(),
         present,
         result.attendance.len() - present,
+        result.unknown.len(),
         result.wall_time_s,
         result.ranks,
         analysed as f64 / result.wall_time_s.max(1e-9),
@@ -358,6 +386,18 @@ fn semester(args: SemesterArgs) -> Result<()> {
     let table = semester::table(&lectures, args.threshold);
     report::semester::write_xlsx(&table, &output)?;
     report::semester::write_csv(&table, &csv_path)?;
+    let kept = lectures.iter().filter(|l| !l.unknown.is_empty()).count();
+    if kept > 0 {
+        for (person, seen) in semester::recurring_unknown(&lectures).iter().enumerate() {
+            println!("unenrolled person #{}: seen in {seen} of {kept} lectures", person + 1);
+        }
+        if kept < lectures.len() {
+            println!(
+                "({} lecture(s) were run without --keep-unknown: their unenrolled people are not followed)",
+                lectures.len() - kept
+            );
+        }
+    }
     let flagged = table.rows.iter().filter(|r| r.below_threshold).count();
     println!(
         "{} students × {} lectures ({} under {:.0}%) in {} and {}",
@@ -375,5 +415,22 @@ fn synth(args: SynthArgs) -> Result<()> {
     let pipeline = FacePipeline::load(&face::find_model_dir(args.models.as_deref())?, 1)?;
     synth::run(&args.scenario, &args.video, &args.photos, &pipeline)?;
     println!("wrote {} and enrolment photos in {}", args.video.display(), args.photos.display());
+    Ok(())
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    use rollcall::eval;
+    let run = report::hdf5::read(&eval::result_file(&args.run)?)?;
+    let truth = eval::read_truth(&args.truth)?;
+    let visibility_path = args.visibility.clone().or_else(|| {
+        let sibling = args.truth.with_file_name("visibility.csv");
+        sibling.is_file().then_some(sibling)
+    });
+    let visibility = visibility_path.as_deref().map(eval::read_visibility).transpose()?;
+    let evaluation = eval::evaluate(&run, &truth, visibility.as_deref())?;
+    if let Some(path) = &args.csv {
+        evaluation.write_csv(path)?;
+    }
+    println!("{}", evaluation.table());
     Ok(())
 }

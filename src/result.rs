@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Settings;
+use crate::config::{Rule, Settings};
 use crate::face::FaceBox;
 use crate::roster::Roster;
+use crate::track::Track;
 use crate::video::VideoInfo;
 
 /// One face found in one sampled frame, in original-frame pixels.
@@ -19,8 +20,14 @@ pub struct Detection {
     pub bbox: FaceBox,
     /// Index into the roster's students; `None` for a face nobody on the roster matches.
     pub student: Option<u32>,
-    /// Distance to the nearest enrolled encoding, matched or not.
+    /// Distance to the nearest enrolled encoding, matched or not; once tracks are made, the
+    /// distance to the track's student.
     pub distance: f64,
+    /// The face track this face belongs to (set on rank 0 once every result is in).
+    pub track: Option<u32>,
+    /// The face's 128-d encoding, for linking tracks and grouping the unenrolled on rank 0;
+    /// emptied before anything is written (encodings are biometric data).
+    pub encoding: Vec<f32>,
 }
 
 /// Where one rank's time went. Seconds throughout. Stored as-is as an HDF5 compound row.
@@ -62,29 +69,6 @@ pub struct UnitRecord {
     pub frames: u64,
 }
 
-/// One student's attendance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttendanceRow {
-    pub student_id: String,
-    pub name: String,
-    pub sampled_frames: u64,
-    pub frames_seen: u64,
-    pub presence: f64,
-    pub first_seen_s: Option<f64>,
-    pub last_seen_s: Option<f64>,
-    pub present: bool,
-}
-
-impl AttendanceRow {
-    pub fn status(&self) -> &'static str {
-        if self.present {
-            "Present"
-        } else {
-            "Absent"
-        }
-    }
-}
-
 /// Everything a finished `attend` run knows; the reports are functions of this.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {
@@ -100,7 +84,16 @@ pub struct RunResult {
     pub failed_frames: Vec<u64>,
     /// Sorted by (frame, x, y).
     pub detections: Vec<Detection>,
+    /// Face tracks, by id (the `track` of a detection).
+    pub tracks: Vec<Track>,
+    /// Unenrolled people, numbered in order of first appearance.
+    pub unknown: Vec<UnknownPerson>,
+    /// Length of the presence windows, seconds.
+    pub window_s: f64,
     pub attendance: Vec<AttendanceRow>,
+    /// Each student's best-matching face in this lecture, as a small JPEG (empty: none, or
+    /// crops are off).
+    pub crops: Vec<Vec<u8>>,
     pub timings: Vec<RankTiming>,
     /// Sorted by unit.
     pub units: Vec<UnitRecord>,
@@ -111,13 +104,106 @@ pub struct RunResult {
     pub warnings: Vec<String>,
 }
 
-/// Attendance per student from the detections: a student counts as seen in a frame if at least
-/// one face in it matched them; presence is the share of sampled frames they were seen in.
+/// One student's attendance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttendanceRow {
+    pub student_id: String,
+    pub name: String,
+    pub sampled_frames: u64,
+    pub frames_seen: u64,
+    /// Time windows that hold a sampled frame, and those the student was seen in.
+    pub windows: u64,
+    pub windows_seen: u64,
+    /// Seen or not, window by window: the presence strip of the reports.
+    pub strip: Vec<bool>,
+    /// Under the run's rule: windows seen / windows, or frames seen / sampled frames.
+    pub presence: f64,
+    pub first_seen_s: Option<f64>,
+    pub last_seen_s: Option<f64>,
+    pub present: bool,
+}
+
+impl AttendanceRow {
+    pub fn status(&self) -> &'static str {
+        if self.present {
+            "Present"
+        } else {
+            "Absent"
+        }
+    }
+
+    /// Seen, but not in the first window.
+    pub fn late(&self) -> bool {
+        self.windows_seen > 0 && self.strip.first() == Some(&false)
+    }
+
+    /// Seen, but not in the last window.
+    pub fn left_early(&self) -> bool {
+        self.windows_seen > 0 && self.strip.last() == Some(&false)
+    }
+
+    /// "late", "left early", both or nothing, for the reports.
+    pub fn flags(&self) -> String {
+        let flags: Vec<&str> = [(self.late(), "late"), (self.left_early(), "left early")]
+            .into_iter()
+            .filter_map(|(on, text)| on.then_some(text))
+            .collect();
+        flags.join(", ")
+    }
+}
+
+/// An unenrolled person: one or more unknown tracks whose faces are alike.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnknownPerson {
+    pub id: u32,
+    pub tracks: u64,
+    pub frames_seen: u64,
+    pub windows_seen: u64,
+    pub first_seen_s: f64,
+    pub last_seen_s: f64,
+    /// Mean face encoding: only with `keep_unknown` (empty otherwise).
+    pub encoding: Vec<f32>,
+}
+
+/// The time windows presence is judged in: `[k·length, (k+1)·length)`, of which only those
+/// holding a sampled frame count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Windows {
+    pub length_s: f64,
+    /// Indices k of the windows that hold a sampled frame, ascending.
+    pub counted: Vec<u64>,
+}
+
+impl Windows {
+    pub fn new(length_s: f64, sampled_times: impl IntoIterator<Item = f64>) -> Windows {
+        let mut counted: Vec<u64> = sampled_times.into_iter().map(|t| (t / length_s).floor() as u64).collect();
+        counted.sort_unstable();
+        counted.dedup();
+        Windows { length_s, counted }
+    }
+
+    /// Position in `counted` of the window holding time `t`.
+    pub fn position(&self, t: f64) -> Option<usize> {
+        self.counted.binary_search(&((t / self.length_s).floor() as u64)).ok()
+    }
+}
+
+/// How presence is judged, from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct PresenceRule {
+    pub rule: Rule,
+    pub threshold: f64,
+}
+
+/// Attendance per student from the detections (each face already carrying its track's
+/// student): a student counts as seen in a frame, and in that frame's window, if at least one
+/// face in it is theirs.
 pub fn attendance(
     roster: &Roster,
     detections: &[Detection],
     sampled_frames: u64,
-    threshold: f64,
+    windows: &Windows,
+    rule: PresenceRule,
 ) -> Vec<AttendanceRow> {
     // One pass over the detections, not one per student: a 3000-student roster meets a
     // semester's worth of detections.
@@ -135,17 +221,31 @@ pub fn attendance(
         .map(|((id, name), mut frames)| {
             frames.sort_by_key(|&(f, _)| f);
             frames.dedup_by_key(|&mut (f, _)| f);
+            let mut strip = vec![false; windows.counted.len()];
+            for &(_, t) in &frames {
+                if let Some(k) = windows.position(t) {
+                    strip[k] = true;
+                }
+            }
             let frames_seen = frames.len() as u64;
-            let presence = if sampled_frames == 0 { 0.0 } else { frames_seen as f64 / sampled_frames as f64 };
+            let windows_seen = strip.iter().filter(|&&s| s).count() as u64;
+            let share = |k: u64, n: u64| if n == 0 { 0.0 } else { k as f64 / n as f64 };
+            let presence = match rule.rule {
+                Rule::Windows => share(windows_seen, strip.len() as u64),
+                Rule::Frames => share(frames_seen, sampled_frames),
+            };
             AttendanceRow {
                 student_id: id.clone(),
                 name: name.clone(),
                 sampled_frames,
                 frames_seen,
+                windows: strip.len() as u64,
+                windows_seen,
+                strip,
                 presence,
                 first_seen_s: frames.first().map(|&(_, t)| t),
                 last_seen_s: frames.last().map(|&(_, t)| t),
-                present: presence >= threshold,
+                present: presence >= rule.threshold,
             }
         })
         .collect()
@@ -197,6 +297,8 @@ mod tests {
             bbox: FaceBox { x: 0, y: 0, w: 1, h: 1 },
             student,
             distance: 0.3,
+            track: None,
+            encoding: Vec::new(),
         }
     }
 
@@ -222,7 +324,9 @@ mod tests {
         };
         // "a" matched twice in frame 10 (two photos of a look-alike): still one frame.
         let dets = [det(0, Some(0)), det(10, Some(0)), det(10, Some(0)), det(20, Some(0)), det(20, None)];
-        let rows = attendance(&roster, &dets, 4, 0.75);
+        let windows = Windows::new(10.0, [0.0, 1.0, 2.0, 3.0]);
+        let rule = PresenceRule { rule: Rule::Frames, threshold: 0.75 };
+        let rows = attendance(&roster, &dets, 4, &windows, rule);
         assert_eq!(rows[0].frames_seen, 3);
         assert_eq!(rows[0].presence, 0.75);
         assert!(rows[0].present, "presence equal to the threshold is Present");

@@ -92,8 +92,7 @@ impl Roster {
                 path.display()
             );
         }
-        let file =
-            hdf5::File::open(path).map_err(|_| anyhow::anyhow!("roster {} is not an HDF5 file", path.display()))?;
+        let file = crate::h5util::open(path, "roster")?;
         Roster::read_h5(&file).map_err(|e| anyhow::anyhow!("roster {} is not a rollcall roster: {e:#}", path.display()))
     }
 

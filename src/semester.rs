@@ -111,6 +111,9 @@ pub struct Lecture {
     pub heading: String,
     /// student id → (name, presence)
     pub presence: BTreeMap<String, (String, f64)>,
+    /// Mean face encodings of the lecture's unenrolled people, when it was run with
+    /// `--keep-unknown` (else empty).
+    pub unknown: Vec<Vec<f32>>,
 }
 
 /// A lecture's column heading: `date title`, either part optional (empty when neither is set).
@@ -129,8 +132,24 @@ impl Lecture {
             from_settings
         });
         let presence = run.attendance.iter().map(|a| (a.student_id.clone(), (a.name.clone(), a.presence))).collect();
-        Lecture { heading, presence }
+        let unknown = run.unknown.iter().filter(|u| !u.encoding.is_empty()).map(|u| u.encoding.clone()).collect();
+        Lecture { heading, presence, unknown }
     }
+}
+
+/// Unenrolled people followed across the lectures that kept their encodings: each person (in
+/// order of first appearance) with the number of lectures they were seen in. People are the
+/// same across lectures when their mean faces cluster together, as within a lecture.
+pub fn recurring_unknown(lectures: &[Lecture]) -> Vec<usize> {
+    let (points, lecture_of): (Vec<Vec<f32>>, Vec<usize>) =
+        lectures.iter().enumerate().flat_map(|(k, l)| l.unknown.iter().map(move |e| (e.clone(), k))).unzip();
+    let labels = crate::track::cluster(&points, crate::track::SAME_UNKNOWN_PERSON);
+    let people = labels.iter().max().map_or(0, |&m| m as usize + 1);
+    let mut seen_in: Vec<std::collections::BTreeSet<usize>> = vec![Default::default(); people];
+    for (&label, &lecture) in labels.iter().zip(&lecture_of) {
+        seen_in[label as usize].insert(lecture);
+    }
+    seen_in.iter().map(|s| s.len()).collect()
 }
 
 /// A student's row of the semester table.
@@ -186,10 +205,21 @@ pub fn table(lectures: &[Lecture], threshold: f64) -> SemesterTable {
 mod tests {
     use super::*;
 
+    #[test]
+    fn an_unenrolled_regular_is_recognised_across_lectures() {
+        let face = |x: f32| vec![x, 0.0, 0.0];
+        let mut lectures = vec![lecture("w1", &[]), lecture("w2", &[]), lecture("w3", &[])];
+        lectures[0].unknown = vec![face(0.0), face(5.0)];
+        lectures[1].unknown = vec![face(0.1)];
+        lectures[2].unknown = vec![face(0.05), face(9.0)];
+        assert_eq!(recurring_unknown(&lectures), [3, 1, 1], "the person at 0 came to all three");
+    }
+
     fn lecture(heading: &str, students: &[(&str, f64)]) -> Lecture {
         Lecture {
             heading: heading.into(),
             presence: students.iter().map(|(id, p)| (id.to_string(), (id.to_uppercase(), *p))).collect(),
+            unknown: Vec::new(),
         }
     }
 

@@ -30,6 +30,11 @@ pub struct VideoInfo {
 }
 
 impl VideoInfo {
+    /// Length of the recording, seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.frame_count as f64 / self.fps
+    }
+
     /// Seconds from the start of the video to frame `frame`.
     pub fn time_of(&self, frame: usize) -> f64 {
         frame as f64 / self.fps

@@ -314,6 +314,8 @@ impl<'a> FaceWorker<'a> {
                 bbox,
                 student,
                 distance: best.distance,
+                track: None,
+                encoding: face.encoding.iter().map(|&e| e as f32).collect(),
             });
         }
         self.timing.match_s += t1.elapsed().as_secs_f64();

@@ -185,3 +185,14 @@ fn existing_outputs_are_not_overwritten_without_force() {
     assert_success(&run(mpirun_command(2), &forced));
     assert!(read(&out.join("attendance.csv")).starts_with("student_id,"));
 }
+
+/// `--rule frames` gives the presence of the frame rule (shares of the 30 sampled frames),
+/// with the same statuses and first/last seen as the default windows rule.
+#[test]
+fn the_frames_rule_gives_shares_of_sampled_frames() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let out = tmp.path().join("frames");
+    assert_success(&run(rollcall_command(), &attend_args(&lecture_video(), &roster, &out, &["--rule", "frames"])));
+    assert_eq!(read(&out.join("attendance.csv")), read(&repo().join("data/lecture/expected_attendance_frames.csv")));
+}

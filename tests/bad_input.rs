@@ -50,6 +50,26 @@ const CASES: &[Case] = &[
         args: "{v} --roster {r} --threads 0",
         message: "threads must be between 1 and 1024, got 0",
     },
+    Case {
+        what: "window 0",
+        args: "{v} --roster {r} --window 0",
+        message: "window must be `auto` or a number of seconds > 0, got \"0\"",
+    },
+    Case {
+        what: "window soon",
+        args: "{v} --roster {r} --window soon",
+        message: "window must be `auto` or a number of seconds > 0, got \"soon\"",
+    },
+    Case {
+        what: "negative track gap",
+        args: "{v} --roster {r} --track-gap -5",
+        message: "track_gap must be a number of seconds ≥ 0, got -5",
+    },
+    Case {
+        what: "unknown rule",
+        args: "{v} --roster {r} --rule majority",
+        message: "invalid value 'majority' for '--rule <RULE>' [possible values: windows, frames]",
+    },
     Case { what: "models missing", args: "{v} --roster {r} --models {t}", message: "face models not found" },
     Case {
         what: "output not writable",

@@ -99,7 +99,7 @@ fn tiles_find_the_same_faces_as_the_whole_photo() {
     assert_eq!(sorted, ["ana", "biden", "hanks", "obama"], "{reference:?}");
     assert!(reference.len() >= 8, "the group photo's strangers are found too: {reference:?}");
     let attendance = read(&whole.join("attendance.csv"));
-    assert!(attendance.contains("ana,Ana Absent,1,1,1.0000,0.000,0.000,Present"), "{attendance}");
+    assert!(attendance.contains("ana,Ana Absent,1,1,1,1,1.0000,0.000,0.000,Present"), "{attendance}");
 
     for schedule in ["block", "dynamic"] {
         for ranks in 1..=3 {

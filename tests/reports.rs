@@ -22,7 +22,20 @@ fn run_lecture(dir: &Path) -> std::path::PathBuf {
             &video,
             &roster,
             &out,
-            &["--every", "30", "--schedule", "dynamic", "--chunk", "2", "--title", "Week 1", "--date", "2026-10-05"],
+            &[
+                "--every",
+                "30",
+                "--rule",
+                "frames",
+                "--schedule",
+                "dynamic",
+                "--chunk",
+                "2",
+                "--title",
+                "Week 1",
+                "--date",
+                "2026-10-05",
+            ],
         ),
     );
     assert_success(&o);
@@ -89,7 +102,7 @@ fn the_workbook_opens_in_openpyxl_and_libreoffice() {
     let out = run_lecture(tmp.path());
     let xlsx = &inspect(&out)["xlsx"];
     let sheets: Vec<&str> = xlsx.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut expected = vec!["Attendance", "Detections", "Ranks", "Settings", "Units"];
+    let mut expected = vec!["Attendance", "Detections", "Ranks", "Settings", "Unenrolled", "Units"];
     expected.sort();
     assert_eq!(sheets, expected);
 
@@ -148,4 +161,36 @@ fn report_rebuilds_the_spreadsheets_from_hdf5_alone() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("is not a rollcall result"), "{}", stderr(&o));
     assert!(!tmp.path().join("x").exists());
+}
+
+/// Each student's best face is evidence in the reports unless `--no-crops`; encodings of the
+/// unenrolled are written only with `--keep-unknown`; every file holding either is 0600.
+#[test]
+fn face_crops_and_unknown_encodings_only_as_asked() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let video = lecture_video();
+    let plain = tmp.path().join("plain");
+    assert_success(&run(rollcall_command(), &attend_args(&video, &roster, &plain, &["--every", "30"])));
+    let asked = tmp.path().join("asked");
+    let flags = ["--every", "30", "--no-crops", "--keep-unknown"];
+    assert_success(&run(rollcall_command(), &attend_args(&video, &roster, &asked, &flags)));
+    let (p, a) = (inspect(&plain), inspect(&asked));
+    assert_eq!(p["h5"]["/unknown_encodings"]["shape"], serde_json::json!([0, 128]), "not kept by default");
+    assert_eq!(a["h5"]["/unknown_encodings"]["shape"], serde_json::json!([1, 128]), "the stranger, kept when asked");
+    assert!(p["h5"]["/crops/jpeg"]["rows"].as_u64().unwrap() > 1000, "three students' crops");
+    assert_eq!(a["h5"]["/crops/jpeg"]["rows"], 0);
+    let obama = |out: &Path| {
+        let page = read(&out.join("report.html"));
+        page.split("<tr data-student=\"obama\">").nth(1).unwrap().split("</tr>").next().unwrap().to_owned()
+    };
+    assert!(obama(&plain).contains("src=\"data:image/jpeg;base64,/9j/"), "a JPEG crop in the page");
+    assert!(!read(&asked.join("report.html")).contains("data:image/jpeg"), "--no-crops: no face image");
+    for out in [&plain, &asked] {
+        for file in ["attendance.h5", "attendance.xlsx", "report.html"] {
+            let mode = std::fs::metadata(out.join(file)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{file}");
+        }
+    }
 }

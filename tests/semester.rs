@@ -28,7 +28,8 @@ fn enrol_without(dir: &Path, skip: &str) -> PathBuf {
 
 /// Runs the lecture every 30th frame (t = 0, 3, ..., 27 s) into `out`.
 fn attend(roster: &Path, out: &Path, extra: &[&str]) {
-    let every: Vec<&str> = ["--every", "30"].into_iter().chain(extra.iter().copied()).collect();
+    // Presence by sampled frames: the numbers below are shares of the 10 sampled frames.
+    let every: Vec<&str> = ["--every", "30", "--rule", "frames"].into_iter().chain(extra.iter().copied()).collect();
     assert_success(&run(rollcall_command(), &attend_args(&lecture_video(), roster, out, &every)));
 }
 

@@ -9,7 +9,7 @@ use common::*;
 
 #[test]
 fn every_subcommand_has_help_with_an_example() {
-    for sub in ["enroll", "attend", "report", "semester", "scaling", "lectures", "synth"] {
+    for sub in ["enroll", "attend", "report", "semester", "scaling", "lectures", "synth", "eval"] {
         let o = run(rollcall_command(), &[sub, "--help"]);
         assert_success(&o);
         let help = String::from_utf8_lossy(&o.stdout);

@@ -8,9 +8,20 @@ use anyhow::Result;
 use crate::output::{write_atomically, Access};
 use crate::result::RunResult;
 
-pub const ATTENDANCE_HEADER: [&str; 8] =
-    ["student_id", "name", "sampled_frames", "frames_seen", "presence", "first_seen_s", "last_seen_s", "status"];
-pub const DETECTIONS_HEADER: [&str; 9] = ["frame", "time_s", "rank", "x", "y", "w", "h", "student_id", "distance"];
+pub const ATTENDANCE_HEADER: [&str; 10] = [
+    "student_id",
+    "name",
+    "sampled_frames",
+    "frames_seen",
+    "windows",
+    "windows_seen",
+    "presence",
+    "first_seen_s",
+    "last_seen_s",
+    "status",
+];
+pub const DETECTIONS_HEADER: [&str; 10] =
+    ["frame", "time_s", "rank", "x", "y", "w", "h", "student_id", "distance", "track"];
 
 /// Seconds as written in every report: milliseconds are finer than any frame rate needs.
 pub fn seconds(t: f64) -> String {
@@ -31,6 +42,8 @@ pub fn write_attendance(result: &RunResult, path: &Path) -> Result<()> {
                 a.name.clone(),
                 a.sampled_frames.to_string(),
                 a.frames_seen.to_string(),
+                a.windows.to_string(),
+                a.windows_seen.to_string(),
                 format!("{:.4}", a.presence),
                 optional_seconds(a.first_seen_s),
                 optional_seconds(a.last_seen_s),
@@ -58,6 +71,7 @@ pub fn write_detections(result: &RunResult, path: &Path) -> Result<()> {
                 d.bbox.h.to_string(),
                 student,
                 format!("{:.4}", d.distance),
+                d.track.map(|t| t.to_string()).unwrap_or_default(),
             ])?;
         }
         w.flush()?;

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use hdf5::types::VarLenUnicode;
 use hdf5::H5Type;
 
@@ -12,8 +12,9 @@ use crate::config::Settings;
 use crate::face::FaceBox;
 use crate::h5util::{read_str_attr, write_attr, write_str_attr};
 use crate::output::{write_atomically, Access};
-use crate::result::{AttendanceRow, Detection, RunResult};
+use crate::result::{AttendanceRow, Detection, RunResult, UnknownPerson};
 use crate::roster::Roster;
+use crate::track::Track;
 use crate::video::VideoInfo;
 
 /// A row of `/detections`.
@@ -31,6 +32,37 @@ struct DetectionRow {
     student_index: i32,
     student_id: VarLenUnicode,
     distance: f64,
+    /// Index into `/tracks`.
+    track: i32,
+}
+
+/// A row of `/tracks`.
+#[derive(H5Type, Clone, Debug)]
+#[repr(C)]
+struct TrackRow {
+    id: u32,
+    /// Index into `/roster/student_id`, -1 for an unknown track.
+    student_index: i32,
+    student_id: VarLenUnicode,
+    frames: u64,
+    first_seen_s: f64,
+    last_seen_s: f64,
+    /// NaN for an unknown track.
+    mean_distance: f64,
+    /// Row of `/unknown` for an unknown track, else -1.
+    unknown_person: i32,
+}
+
+/// A row of `/unknown`.
+#[derive(H5Type, Clone, Debug)]
+#[repr(C)]
+struct UnknownRow {
+    id: u32,
+    tracks: u64,
+    frames_seen: u64,
+    windows_seen: u64,
+    first_seen_s: f64,
+    last_seen_s: f64,
 }
 
 /// A row of `/attendance`.
@@ -41,6 +73,8 @@ struct AttendanceRecord {
     name: VarLenUnicode,
     sampled_frames: u64,
     frames_seen: u64,
+    windows: u64,
+    windows_seen: u64,
     presence: f64,
     /// NaN when never seen.
     first_seen_s: f64,
@@ -103,10 +137,12 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
                     student_index: d.student.map_or(-1, |s| s as i32),
                     student_id: vlu(d.student.map_or("", |s| &result.roster.ids[s as usize]))?,
                     distance: d.distance,
+                    track: d.track.map_or(-1, |t| t as i32),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         file.new_dataset_builder().with_data(&detections).create("detections")?;
+        write_tracks(&file, result)?;
 
         let attendance = result
             .attendance
@@ -117,6 +153,8 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
                     name: vlu(&a.name)?,
                     sampled_frames: a.sampled_frames,
                     frames_seen: a.frames_seen,
+                    windows: a.windows,
+                    windows_seen: a.windows_seen,
                     presence: a.presence,
                     first_seen_s: a.first_seen_s.unwrap_or(f64::NAN),
                     last_seen_s: a.last_seen_s.unwrap_or(f64::NAN),
@@ -126,6 +164,22 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
             .collect::<Result<Vec<_>>>()?;
         let ds = file.new_dataset_builder().with_data(&attendance).create("attendance")?;
         write_attr(&ds, "threshold", &result.settings.threshold)?;
+        write_attr(&ds, "window_s", &result.window_s)?;
+        let windows = result.attendance.first().map_or(0, |a| a.strip.len());
+        let strip: Vec<u8> = result.attendance.iter().flat_map(|a| a.strip.iter().map(|&s| u8::from(s))).collect();
+        let strip = ndarray::Array2::from_shape_vec((result.attendance.len(), windows), strip)?;
+        file.new_dataset_builder().with_data(&strip).create("presence_windows")?;
+        // The crops as one byte string and where each student's starts: HDF5 has no cheaper
+        // way to hold a few dozen small blobs, and h5py slices it in one line.
+        let crops = file.create_group("crops")?;
+        let offsets: Vec<u64> = std::iter::once(0)
+            .chain(result.crops.iter().scan(0u64, |end, c| {
+                *end += c.len() as u64;
+                Some(*end)
+            }))
+            .collect();
+        crops.new_dataset_builder().with_data(&result.crops.concat()).create("jpeg")?;
+        crops.new_dataset_builder().with_data(&offsets).create("offset")?;
 
         file.new_dataset_builder().with_data(&result.timings).create("ranks")?;
         file.new_dataset_builder().with_data(&result.units).create("units")?;
@@ -134,9 +188,49 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
     })
 }
 
+/// `/tracks`, `/unknown` and, when the user kept them, `/unknown_encodings`.
+fn write_tracks(file: &hdf5::File, result: &RunResult) -> Result<()> {
+    let tracks = result
+        .tracks
+        .iter()
+        .map(|t| {
+            Ok(TrackRow {
+                id: t.id,
+                student_index: t.student.map_or(-1, |s| s as i32),
+                student_id: vlu(t.student.map_or("", |s| &result.roster.ids[s as usize]))?,
+                frames: t.frames,
+                first_seen_s: t.first_seen_s,
+                last_seen_s: t.last_seen_s,
+                mean_distance: t.mean_distance,
+                unknown_person: t.unknown_person.map_or(-1, |p| p as i32),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    file.new_dataset_builder().with_data(&tracks).create("tracks")?;
+    let unknown: Vec<UnknownRow> = result
+        .unknown
+        .iter()
+        .map(|u| UnknownRow {
+            id: u.id,
+            tracks: u.tracks,
+            frames_seen: u.frames_seen,
+            windows_seen: u.windows_seen,
+            first_seen_s: u.first_seen_s,
+            last_seen_s: u.last_seen_s,
+        })
+        .collect();
+    file.new_dataset_builder().with_data(&unknown).create("unknown")?;
+    // Rows only when the user kept them (`--keep-unknown`); otherwise an empty table.
+    let kept: Vec<&[f32]> = result.unknown.iter().map(|u| u.encoding.as_slice()).filter(|e| !e.is_empty()).collect();
+    let flat: Vec<f32> = kept.concat();
+    let encodings = ndarray::Array2::from_shape_vec((kept.len(), crate::face::ENCODING_LEN), flat)?;
+    file.new_dataset_builder().with_data(&encodings).create("unknown_encodings")?;
+    Ok(())
+}
+
 /// Reads a run back from `path`, as `rollcall report` needs it: no video, no models.
 pub fn read(path: &Path) -> Result<RunResult> {
-    let file = hdf5::File::open(path).map_err(|_| anyhow!("{} is not an HDF5 file", path.display()))?;
+    let file = crate::h5util::open(path, "result file")?;
     read_file(&file).map_err(|e| anyhow!("{} is not a rollcall result: {e:#}", path.display()))
 }
 
@@ -164,17 +258,62 @@ fn read_file(file: &hdf5::File) -> Result<RunResult> {
             bbox: FaceBox { x: d.x_px, y: d.y_px, w: d.w_px, h: d.h_px },
             student: u32::try_from(d.student_index).ok(),
             distance: d.distance,
+            track: u32::try_from(d.track).ok(),
+            encoding: Vec::new(),
         })
         .collect();
+    let tracks = file
+        .dataset("tracks")?
+        .read_raw::<TrackRow>()?
+        .into_iter()
+        .map(|t| Track {
+            id: t.id,
+            student: u32::try_from(t.student_index).ok(),
+            frames: t.frames,
+            first_seen_s: t.first_seen_s,
+            last_seen_s: t.last_seen_s,
+            mean_distance: t.mean_distance,
+            unknown_person: u32::try_from(t.unknown_person).ok(),
+        })
+        .collect();
+    let kept: ndarray::Array2<f32> = file.dataset("unknown_encodings")?.read_2d()?;
+    let unknown = file
+        .dataset("unknown")?
+        .read_raw::<UnknownRow>()?
+        .into_iter()
+        .enumerate()
+        .map(|(i, u)| UnknownPerson {
+            id: u.id,
+            tracks: u.tracks,
+            frames_seen: u.frames_seen,
+            windows_seen: u.windows_seen,
+            first_seen_s: u.first_seen_s,
+            last_seen_s: u.last_seen_s,
+            encoding: if kept.nrows() > i { kept.row(i).to_vec() } else { Vec::new() },
+        })
+        .collect();
+    let strip: ndarray::Array2<u8> = file.dataset("presence_windows")?.read_2d()?;
+    let jpeg: Vec<u8> = file.dataset("crops/jpeg")?.read_raw()?;
+    let offset: Vec<u64> = file.dataset("crops/offset")?.read_raw()?;
+    let crops = offset
+        .windows(2)
+        .map(|w| {
+            jpeg.get(w[0] as usize..w[1] as usize).map(<[u8]>::to_vec).context("/crops/offset points past /crops/jpeg")
+        })
+        .collect::<Result<Vec<_>>>()?;
     let attendance = file
         .dataset("attendance")?
         .read_raw::<AttendanceRecord>()?
         .into_iter()
-        .map(|a| AttendanceRow {
+        .zip(strip.rows())
+        .map(|(a, strip)| AttendanceRow {
             student_id: a.student_id.as_str().to_owned(),
             name: a.name.as_str().to_owned(),
             sampled_frames: a.sampled_frames,
             frames_seen: a.frames_seen,
+            windows: a.windows,
+            windows_seen: a.windows_seen,
+            strip: strip.iter().map(|&s| s != 0).collect(),
             presence: a.presence,
             first_seen_s: Some(a.first_seen_s).filter(|t| !t.is_nan()),
             last_seen_s: Some(a.last_seen_s).filter(|t| !t.is_nan()),
@@ -190,6 +329,10 @@ fn read_file(file: &hdf5::File) -> Result<RunResult> {
         sampled_frames: v.attr("sampled_frames")?.read_scalar()?,
         failed_frames: v.dataset("failed_frames")?.read_raw()?,
         detections,
+        tracks,
+        unknown,
+        window_s: file.dataset("attendance")?.attr("window_s")?.read_scalar()?,
+        crops,
         attendance,
         timings: file.dataset("ranks")?.read_raw()?,
         units: file.dataset("units")?.read_raw()?,

@@ -8,6 +8,9 @@ use anyhow::Result;
 
 use super::RANK_COLOURS;
 use crate::output::{write_atomically, Access};
+use base64::Engine as _;
+
+use crate::config::Rule;
 use crate::result::RunResult;
 
 const STYLE: &str = "
@@ -24,6 +27,11 @@ th { background: #ddebf7; } td.num, th.num { text-align: right; font-variant-num
 .cards { display: flex; gap: 1rem; flex-wrap: wrap; }
 .card { background: #f5f7fa; border-radius: 0.5rem; padding: 0.6rem 1rem; min-width: 8rem; }
 .card b { display: block; font-size: 1.3rem; }
+.strip { display: inline-flex; gap: 1px; vertical-align: middle; }
+.strip i { width: 0.55rem; height: 0.9rem; background: #eee; display: inline-block; }
+.strip i.seen { background: #4472c4; }
+.flag { color: #9c5700; font-size: 0.85rem; }
+img.crop { width: 48px; border-radius: 0.3rem; vertical-align: middle; }
 .warn { background: #fff4ce; border-left: 4px solid #ffc000; padding: 0.5rem 1rem; }
 svg text { font-size: 11px; fill: #333; }
 ";
@@ -58,8 +66,9 @@ pub fn render(r: &RunResult) -> String {
     let _ = writeln!(
         h,
         "<div class=\"cards\"><div class=\"card\"><b id=\"present\">{present}</b>present</div><div class=\"card\"><b id=\"absent\">{}</b>absent</div>\
-         <div class=\"card\"><b>{}</b>faces found</div><div class=\"card\"><b>{:.1} s</b>on {} rank(s)</div><div class=\"card\"><b>{:.2}</b>frames/s</div></div>",
+         <div class=\"card\"><b id=\"unenrolled\">{}</b>unenrolled attended</div><div class=\"card\"><b>{}</b>faces found</div><div class=\"card\"><b>{:.1} s</b>on {} rank(s)</div><div class=\"card\"><b>{:.2}</b>frames/s</div></div>",
         r.attendance.len() - present,
+        r.unknown.len(),
         r.detections.len(),
         r.wall_time_s,
         r.ranks,
@@ -80,28 +89,64 @@ pub fn render(r: &RunResult) -> String {
         );
     }
 
-    h.push_str("<h2>Attendance</h2>\n<table id=\"attendance\"><thead><tr><th>Student ID</th><th>Name</th><th class=\"num\">Seen</th><th>Presence</th><th>First seen</th><th>Last seen</th><th>Status</th></tr></thead><tbody>\n");
-    for a in &r.attendance {
+    h.push_str("<h2>Attendance</h2>\n<table id=\"attendance\"><thead><tr><th>Face</th><th>Student ID</th><th>Name</th><th class=\"num\">Frames</th><th>Windows</th><th>Presence</th><th>First seen</th><th>Last seen</th><th>Status</th></tr></thead><tbody>\n");
+    for (i, a) in r.attendance.iter().enumerate() {
+        let crop = match r.crops.get(i).filter(|c| !c.is_empty()) {
+            Some(jpeg) => format!(
+                "<img class=\"crop\" alt=\"best face of {}\" src=\"data:image/jpeg;base64,{}\">",
+                esc(&a.student_id),
+                base64::engine::general_purpose::STANDARD.encode(jpeg)
+            ),
+            None => String::new(),
+        };
+        let strip: String = a.strip.iter().map(|&s| if s { "<i class=\"seen\"></i>" } else { "<i></i>" }).collect();
+        let flag =
+            |on: bool, text: &str| if on { format!(" <span class=\"flag\">{text}</span>") } else { String::new() };
         let _ = writeln!(
             h,
-            "<tr data-student=\"{id}\"><td>{id}</td><td>{name}</td><td class=\"num\">{seen}/{n}</td>\
-             <td><span class=\"bar\"><span style=\"width:{pct:.1}%\"></span></span> {pct:.1}%</td><td>{first}</td><td>{last}</td>\
+            "<tr data-student=\"{id}\"><td>{crop}</td><td>{id}</td><td>{name}</td><td class=\"num\">{seen}/{n}</td>\
+             <td><span class=\"strip\" title=\"{ws}/{w} windows\">{strip}</span> {ws}/{w}</td>\
+             <td><span class=\"bar\"><span style=\"width:{pct:.1}%\"></span></span> {pct:.1}%</td><td>{first}{late}</td><td>{last}{early}</td>\
              <td><span class=\"status {status}\">{status}</span></td></tr>",
             id = esc(&a.student_id),
             name = esc(&a.name),
             seen = a.frames_seen,
             n = a.sampled_frames,
+            ws = a.windows_seen,
+            w = a.windows,
             pct = a.presence * 100.0,
             first = mmss(a.first_seen_s),
+            late = flag(a.late(), "late"),
             last = mmss(a.last_seen_s),
+            early = flag(a.left_early(), "left early"),
             status = a.status(),
         );
     }
+    let rule = match r.settings.rule {
+        Rule::Windows => {
+            format!("seen in at least {:.0}% of the {:.0}-second windows", r.settings.threshold * 100.0, r.window_s)
+        }
+        Rule::Frames => format!("seen in at least {:.0}% of the sampled frames", r.settings.threshold * 100.0),
+    };
     let _ = writeln!(
         h,
-        "</tbody></table><p class=\"sub\">Present: seen in at least {:.0}% of the sampled frames.</p>",
-        r.settings.threshold * 100.0
+        "</tbody></table><p class=\"sub\">Present: {rule}. Faces are linked into tracks over time; a track counts for the student most of its faces match.</p>"
     );
+    if !r.unknown.is_empty() {
+        h.push_str("<h2>Unenrolled attendees</h2>\n<table id=\"unknown\"><thead><tr><th>Person</th><th class=\"num\">Frames</th><th class=\"num\">Windows</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>\n");
+        for u in &r.unknown {
+            let _ = writeln!(
+                h,
+                "<tr><td>unenrolled #{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                u.id + 1,
+                u.frames_seen,
+                u.windows_seen,
+                mmss(Some(u.first_seen_s)),
+                mmss(Some(u.last_seen_s))
+            );
+        }
+        h.push_str("</tbody></table>\n");
+    }
 
     h.push_str("<h2>Timeline</h2>\n");
     h.push_str(&timeline_svg(r));

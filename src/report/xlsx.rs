@@ -57,6 +57,7 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
     let mut wb = Workbook::new();
     attendance_sheet(wb.add_worksheet(), &f, result)?;
     detections_sheet(wb.add_worksheet(), &f, result)?;
+    unknown_sheet(wb.add_worksheet(), &f, result)?;
     ranks_sheet(wb.add_worksheet(), &f, &result.timings, result.settings.threads)?;
     units_sheet(wb.add_worksheet(), &f, &result.units, result.ranks)?;
     settings_sheet(wb.add_worksheet(), &f, &settings_rows(result))?;
@@ -92,6 +93,11 @@ fn attendance_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Resu
             ("First seen", 10.0),
             ("Last seen", 10.0),
             ("Status", 10.0),
+            ("Windows", 9.0),
+            ("Windows seen", 9.0),
+            ("Presence by window", 24.0),
+            ("Flags", 14.0),
+            ("Best face", 10.0),
         ],
     )?;
     for (i, a) in result.attendance.iter().enumerate() {
@@ -108,6 +114,20 @@ fn attendance_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Resu
             ws.write_number_with_format(row, 6, t / SECONDS_PER_DAY, &f.clock)?;
         }
         ws.write_string(row, 7, a.status())?;
+        ws.write_number(row, 8, a.windows as f64)?;
+        ws.write_number(row, 9, a.windows_seen as f64)?;
+        ws.write_string(row, 10, a.strip.iter().map(|&s| if s { '■' } else { '□' }).collect::<String>())?;
+        ws.write_string(row, 11, a.flags())?;
+        if let Some(jpeg) = result.crops.get(i).filter(|c| !c.is_empty()) {
+            ws.set_row_height(row, 40.0)?;
+            let image =
+                rust_xlsxwriter::Image::new_from_buffer(jpeg)?.set_alt_text(&format!("best face of {}", a.student_id));
+            ws.insert_image_fit_to_cell(row, 12, &image, true)?;
+        }
+    }
+    if !result.unknown.is_empty() {
+        let note = last_row_note(result);
+        ws.write_string(result.attendance.len() as u32 + 2, 0, note)?;
     }
     let last = result.attendance.len().max(1) as u32;
     for (word, font, fill) in [("Present", "#006100", "#C6EFCE"), ("Absent", "#9C0006", "#FFC7CE")] {
@@ -117,6 +137,37 @@ fn attendance_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Resu
         ws.add_conditional_format(1, 7, last, 7, &rule)?;
     }
     ws.autofilter(0, 0, last, 7)?;
+    Ok(())
+}
+
+/// The line under the attendance table that counts the unenrolled.
+fn last_row_note(result: &RunResult) -> String {
+    format!("{} unenrolled person(s) attended (see the Unenrolled sheet)", result.unknown.len())
+}
+
+fn unknown_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()> {
+    header(
+        ws,
+        f,
+        "Unenrolled",
+        &[
+            ("Person", 14.0),
+            ("Tracks", 8.0),
+            ("Frames seen", 10.0),
+            ("Windows seen", 10.0),
+            ("First seen", 10.0),
+            ("Last seen", 10.0),
+        ],
+    )?;
+    for (i, u) in result.unknown.iter().enumerate() {
+        let row = i as u32 + 1;
+        ws.write_string(row, 0, format!("unenrolled #{}", u.id + 1))?;
+        ws.write_number(row, 1, u.tracks as f64)?;
+        ws.write_number(row, 2, u.frames_seen as f64)?;
+        ws.write_number(row, 3, u.windows_seen as f64)?;
+        ws.write_number_with_format(row, 4, u.first_seen_s / SECONDS_PER_DAY, &f.clock)?;
+        ws.write_number_with_format(row, 5, u.last_seen_s / SECONDS_PER_DAY, &f.clock)?;
+    }
     Ok(())
 }
 
@@ -135,6 +186,7 @@ fn detections_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Resu
             ("h (px)", 7.0),
             ("Student ID", 14.0),
             ("Distance", 9.0),
+            ("Track", 7.0),
         ],
     )?;
     for (i, d) in result.detections.iter().enumerate() {
@@ -149,8 +201,11 @@ fn detections_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Resu
             ws.write_string(row, 7, &result.roster.ids[s as usize])?;
         }
         ws.write_number_with_format(row, 8, d.distance, &f.distance)?;
+        if let Some(t) = d.track {
+            ws.write_number(row, 9, f64::from(t))?;
+        }
     }
-    ws.autofilter(0, 0, result.detections.len().max(1) as u32, 8)?;
+    ws.autofilter(0, 0, result.detections.len().max(1) as u32, 9)?;
     Ok(())
 }
 

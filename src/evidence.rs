@@ -1,0 +1,76 @@
+//! Evidence people can check: each student's best-matching face of the lecture, cut out of
+//! the recording as a small JPEG for the reports.
+//!
+//! Rank 0 holds no frames once the ranks have finished, so it reads back the one frame per
+//! student that holds their best face: a seek per student, negligible next to the job.
+
+use anyhow::{ensure, Result};
+use opencv::core::{Mat, Rect, Size, Vector};
+use opencv::prelude::*;
+use opencv::{imgcodecs, imgproc};
+
+use crate::result::Detection;
+use crate::video::{self, VideoInfo, VideoReader};
+
+/// Width of a crop in the reports, pixels.
+const CROP_WIDTH: i32 = 96;
+
+/// Per student (by roster index), the JPEG of their closest face, or nothing when they were
+/// never seen or the frame cannot be read back (a warning says so).
+pub fn best_face_crops(video: &VideoInfo, students: usize, detections: &[Detection]) -> Result<Vec<Vec<u8>>> {
+    let mut best: Vec<Option<&Detection>> = vec![None; students];
+    for d in detections {
+        if let Some(s) = d.student {
+            let slot = &mut best[s as usize];
+            if slot.is_none_or(|b| d.distance < b.distance) {
+                *slot = Some(d);
+            }
+        }
+    }
+    let path = std::path::Path::new(&video.path);
+    let mut reader = if video.frame_count > 1 { Some(VideoReader::open(path)?) } else { None };
+    let photo = if reader.is_none() { Some(video::read_image(path)?) } else { None };
+    let mut frame = Mat::default();
+    let mut crops = Vec::with_capacity(students);
+    for d in best {
+        let crop = match d {
+            None => Vec::new(),
+            Some(d) => {
+                let image = match (&mut reader, &photo) {
+                    (Some(r), _) => {
+                        if !r.read(d.frame as usize, &mut frame)? {
+                            tracing::warn!("frame {} could not be read back for a face crop", d.frame);
+                            crops.push(Vec::new());
+                            continue;
+                        }
+                        &frame
+                    }
+                    (None, Some(p)) => p,
+                    (None, None) => unreachable!("a video or a photo is open"),
+                };
+                jpeg_of_face(image, d)?
+            }
+        };
+        crops.push(crop);
+    }
+    Ok(crops)
+}
+
+/// The face with a fifth of its width as margin, scaled to [`CROP_WIDTH`], as JPEG.
+fn jpeg_of_face(image: &Mat, d: &Detection) -> Result<Vec<u8>> {
+    let margin = d.bbox.w / 5;
+    let x0 = (d.bbox.x - margin).max(0);
+    let y0 = (d.bbox.y - margin).max(0);
+    let x1 = (d.bbox.x + d.bbox.w + margin).min(image.cols());
+    let y1 = (d.bbox.y + d.bbox.h + margin).min(image.rows());
+    ensure!(x1 > x0 && y1 > y0, "face box outside the frame");
+    let face = Mat::roi(image, Rect::new(x0, y0, x1 - x0, y1 - y0))?;
+    let f = f64::from(CROP_WIDTH) / f64::from(x1 - x0);
+    let mut small = Mat::default();
+    let interpolation = if f < 1.0 { imgproc::INTER_AREA } else { imgproc::INTER_CUBIC };
+    imgproc::resize(&face, &mut small, Size::default(), f, f, interpolation)?;
+    let mut bytes = Vector::<u8>::new();
+    let params = Vector::from_slice(&[imgcodecs::IMWRITE_JPEG_QUALITY, 85]);
+    ensure!(imgcodecs::imencode(".jpg", &small, &mut bytes, &params)?, "JPEG encoding failed");
+    Ok(bytes.to_vec())
+}

@@ -1,0 +1,71 @@
+//! The short lecture hall (data/hall: 720p H.264, faces 26–80 px, students looking down, late,
+//! leaving early, leaving and coming back, never coming, an unenrolled attendee): at default
+//! settings every student's status is the truth's, whatever the ranks, schedule and threads,
+//! and the detections (tracks included) are identical.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+fn hall_video() -> PathBuf {
+    setup_file("data/hall/hall.mp4")
+}
+
+/// student_id → status, from a CSV whose first column is the id and which has a `status` column.
+fn statuses(csv: &str) -> Vec<(String, String)> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let status = header.iter().position(|&h| h == "status").unwrap();
+    let mut rows: Vec<(String, String)> = lines
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[0].to_owned(), c[status].to_owned())
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn eval_last_line(out: &Path) -> String {
+    let truth = setup_file("data/hall/truth.csv");
+    let o = run(rollcall_command(), &["eval", out.to_str().unwrap(), "--truth", truth.to_str().unwrap()]);
+    assert_success(&o);
+    String::from_utf8_lossy(&o.stdout).trim_end().lines().last().unwrap().to_owned()
+}
+
+#[test]
+fn the_short_hall_is_right_for_any_ranks_schedule_and_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = tmp.path().join("roster.h5");
+    let photos = setup_file("data/hall/photos");
+    assert_success(&run(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", roster.to_str().unwrap()]));
+    let truth = statuses(&read(&setup_file("data/hall/truth.csv")));
+    let students = truth.len();
+
+    let single = tmp.path().join("single");
+    assert_success(&run(rollcall_command(), &attend_args(&hall_video(), &roster, &single, &["-q"])));
+    assert_eq!(statuses(&read(&single.join("attendance.csv"))), truth);
+    assert_eq!(eval_last_line(&single), format!("students right: {students}/{students}"));
+    let reference = detections_without_rank(&single);
+    let tracks: std::collections::BTreeSet<&str> =
+        reference.lines().skip(1).map(|l| l.rsplit(',').next().unwrap()).collect();
+    assert!(tracks.len() >= 6 && !tracks.contains(""), "every face has a track: {tracks:?}");
+
+    let mut runs: Vec<(String, std::process::Command, Vec<&str>)> = Vec::new();
+    for ranks in 1..=3 {
+        for schedule in ["block", "dynamic"] {
+            runs.push((format!("{ranks} ranks {schedule}"), mpirun_command(ranks), vec!["--schedule", schedule]));
+        }
+    }
+    runs.push(("1 rank x 2 threads".into(), rollcall_command(), vec!["--threads", "2"]));
+    for (case, command, extra) in runs {
+        let out = tmp.path().join(case.replace(' ', "-"));
+        let mut args = attend_args(&hall_video(), &roster, &out, &["-q"]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        assert_success(&run(command, &args));
+        assert_eq!(statuses(&read(&out.join("attendance.csv"))), truth, "{case}");
+        assert_eq!(detections_without_rank(&out), reference, "{case}: detections and tracks");
+    }
+}
