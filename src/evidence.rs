@@ -28,32 +28,38 @@ pub fn best_face_crops(video: &VideoInfo, students: usize, detections: &[Detecti
         }
     }
     let path = std::path::Path::new(&video.path);
-    let mut reader = if video.frame_count > 1 { Some(VideoReader::open(path)?) } else { None };
-    let photo = if reader.is_none() { Some(video::read_image(path)?) } else { None };
-    let mut frame = Mat::default();
-    let mut crops = Vec::with_capacity(students);
-    for d in best {
-        let crop = match d {
-            None => Vec::new(),
-            Some(d) => {
-                let image = match (&mut reader, &photo) {
-                    (Some(r), _) => {
-                        if !r.read(d.frame as usize, &mut frame)? {
-                            tracing::warn!("frame {} could not be read back for a face crop", d.frame);
-                            crops.push(Vec::new());
-                            continue;
-                        }
-                        &frame
-                    }
-                    (None, Some(p)) => p,
-                    (None, None) => unreachable!("a video or a photo is open"),
-                };
-                jpeg_of_face(image, d)?
-            }
-        };
-        crops.push(crop);
+    let mut source = if video.frame_count > 1 {
+        Source::Video(VideoReader::open(path)?, Mat::default())
+    } else {
+        Source::Photo(video::read_image(path)?)
+    };
+    // In frame order, so that the reader walks forward through the recording.
+    let mut wanted: Vec<(usize, &Detection)> = best.iter().enumerate().filter_map(|(s, d)| Some((s, (*d)?))).collect();
+    wanted.sort_by_key(|(_, d)| d.frame);
+    let mut crops = vec![Vec::new(); students];
+    for (student, d) in wanted {
+        match source.frame(d.frame)? {
+            Some(image) => crops[student] = jpeg_of_face(image, d)?,
+            None => tracing::warn!("frame {} could not be read back for a face crop", d.frame),
+        }
     }
     Ok(crops)
+}
+
+/// Where the crops are cut from: the recording, or the photo of a `photo` job.
+enum Source {
+    Video(VideoReader, Mat),
+    Photo(Mat),
+}
+
+impl Source {
+    /// Frame `index`, or `None` when it cannot be decoded again.
+    fn frame(&mut self, index: u64) -> Result<Option<&Mat>> {
+        match self {
+            Source::Video(reader, frame) => Ok(reader.read(index as usize, frame)?.then_some(&*frame)),
+            Source::Photo(image) => Ok(Some(image)),
+        }
+    }
 }
 
 /// The face with a fifth of its width as margin, scaled to [`CROP_WIDTH`], as JPEG.
