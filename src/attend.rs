@@ -337,9 +337,7 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
     units.sort_by_key(|u| u.unit);
     failed.sort_unstable();
     let sampled_frames = setup.plan.sampled_frames() as u64 - failed.len() as u64;
-    let sampled_times = (0..setup.plan.sampled_frames())
-        .map(|k| (k * setup.plan.stride()) as u64)
-        .filter(|f| failed.binary_search(f).is_err())
+    let sampled_times = result::analysed_frames(setup.video.frame_count, setup.plan.stride(), &failed)
         .map(|f| setup.video.time_of(f as usize));
     let settings = &setup.settings;
     let windows = Windows::new(settings.window.seconds(setup.video.duration_s()), sampled_times);

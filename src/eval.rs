@@ -304,18 +304,13 @@ pub fn evaluate(run: &RunResult, truth: &[TruthRow], visibility: Option<&[Sighti
         .collect();
     let arrival = Errors::of(students.iter().map(|s| (s.truth.arrive_s, s.first_seen_s)));
     let departure = Errors::of(students.iter().map(|s| (s.truth.leave_s, s.last_seen_s)));
-    let sampled = sampled_frames(run);
+    let sampled: HashSet<u64> =
+        crate::result::analysed_frames(run.video.frame_count, run.stride, &run.failed_frames).collect();
     let visibility: Option<Vec<&Sighting>> =
         visibility.map(|v| v.iter().filter(|s| sampled.contains(&s.frame)).collect());
     let faces = visibility.as_deref().map(|v| face_scores(run, v));
     let false_identities = false_identities(run, truth, visibility.as_deref());
     Ok(Evaluation { students, arrival, departure, faces, false_identities })
-}
-
-/// The frames the run analysed.
-fn sampled_frames(run: &RunResult) -> HashSet<u64> {
-    let failed: HashSet<u64> = run.failed_frames.iter().copied().collect();
-    (0..run.video.frame_count as u64).step_by(run.stride.max(1)).filter(|f| !failed.contains(f)).collect()
 }
 
 fn iou(a: &FaceBox, b: &FaceBox) -> f64 {

@@ -188,6 +188,12 @@ impl Windows {
     }
 }
 
+/// The frames a run analysed: every `stride`-th of the `frame_count`, less the `failed` ones
+/// (sorted), in order.
+pub fn analysed_frames(frame_count: usize, stride: usize, failed: &[u64]) -> impl Iterator<Item = u64> + '_ {
+    (0..frame_count as u64).step_by(stride.max(1)).filter(move |f| failed.binary_search(f).is_err())
+}
+
 /// How presence is judged, from the settings.
 #[derive(Debug, Clone, Copy)]
 pub struct PresenceRule {

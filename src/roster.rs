@@ -54,6 +54,22 @@ impl Roster {
         for (i, id) in self.ids.iter().enumerate() {
             ensure!(self.owner.contains(&(i as u32)), "student {id:?} has no encoding");
         }
+        // dlib's face encodings are finite and about 1.3-1.6 long; anything else (NaN from a
+        // broken tool, zeros, another model's vectors) would match nobody or everybody.
+        for (row, encoding) in self.encodings.rows().into_iter().enumerate() {
+            let length = encoding.dot(&encoding).sqrt();
+            ensure!(
+                encoding.iter().all(|v| v.is_finite()) && (0.5..=2.5).contains(&length),
+                "the encoding of {} ({}) is not a dlib face encoding: {}",
+                self.ids[self.owner[row] as usize],
+                self.sources[row],
+                if length.is_finite() {
+                    format!("length {length:.2}, expected about 1.4")
+                } else {
+                    "not a number".into()
+                }
+            );
+        }
         Ok(())
     }
 

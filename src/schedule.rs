@@ -4,7 +4,8 @@
 //! A unit is an index `0..n_units` into a plan that every rank computes identically, so a
 //! schedule only ever deals in indices. Static schedules are pure functions of
 //! `(n_units, rank, size)`: no message is needed once the plan is known. Dynamic schedules get
-//! their indices from a [`UnitSource`] that talks to the master (see `comm::QueueMaster`).
+//! their indices from a [`UnitSource`] that talks to the master (`comm`'s coordinator on rank 0,
+//! its participants elsewhere).
 
 use std::collections::VecDeque;
 use std::fmt;

@@ -21,9 +21,11 @@ use crate::roster::Roster;
 /// linking frames: dlib's own same-person threshold.
 const LINK_DISTANCE: f32 = 0.6;
 /// A face links to a track only if its centre is within this many face widths of the track's
-/// last face and its width within these ratios: people sway, they don't change seats.
-const LINK_CENTRE: f64 = 1.0;
-const LINK_SIZE_RATIO: (f64, f64) = (0.6, 1.0 / 0.6);
+/// last face and its width within these ratios: people sway, they don't change seats. Half a
+/// face: in a tiered hall the row behind sits about one face height above, and a whole face
+/// let a track slide onto a look-alike behind (measured on the long hall of bench-accuracy).
+const LINK_CENTRE: f64 = 0.5;
+const LINK_SIZE_RATIO: (f64, f64) = (0.75, 1.0 / 0.75);
 /// Unknown tracks whose mean faces are closer than this are one unenrolled person
 /// (dlib's face-clustering example uses 0.5).
 pub const SAME_UNKNOWN_PERSON: f32 = 0.5;
@@ -65,7 +67,7 @@ fn link_cost(track: &Open, face: &Detection) -> Option<f64> {
     let ((ax, ay), (bx, by)) = (centre(a), centre(b));
     let offset = ((ax - bx).powi(2) + (ay - by).powi(2)).sqrt() / f64::from(a.w.max(b.w).max(1));
     let ratio = f64::from(b.w) / f64::from(a.w.max(1));
-    let distance = if face.encoding.is_empty() { 0.0 } else { track.mean_distance_to(&face.encoding) };
+    let distance = track.mean_distance_to(&face.encoding);
     (offset <= LINK_CENTRE && (LINK_SIZE_RATIO.0..=LINK_SIZE_RATIO.1).contains(&ratio) && distance <= LINK_DISTANCE)
         .then_some(offset + f64::from(distance))
 }

@@ -27,8 +27,9 @@ use crate::roster::Roster;
 use crate::schedule::UnitSource;
 use crate::video::{self, VideoInfo, VideoReader};
 
-/// How often the rank's own thread looks for messages while its threads work.
-const SERVE_EVERY: Duration = Duration::from_millis(2);
+/// How often the rank's own thread looks for messages while its threads work (the simulator
+/// models the same period).
+pub const SERVE_EVERY: Duration = Duration::from_millis(2);
 
 /// What the workers need to know about the job (every rank has the same).
 pub struct Job<'a> {

@@ -185,6 +185,30 @@ fn a_video_without_faces_is_a_valid_run_with_everyone_absent() {
     assert_eq!(read(&out.join("detections.csv")).lines().count(), 1, "header only");
 }
 
+/// A roster whose encodings are not numbers (a broken tool, a hand edit) is refused when it is
+/// loaded, before any work, instead of giving everyone Absent at NaN distances.
+#[test]
+fn a_roster_with_nan_encodings_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bad = rollcall::roster::Roster::load(&enrol_lecture(tmp.path())).unwrap();
+    bad.encodings[(1, 7)] = f64::NAN;
+    let path = tmp.path().join("nan.h5");
+    // Written by hand, as another tool would: the writer itself does not validate.
+    let file = hdf5::File::create(&path).unwrap();
+    bad.write_h5(&file).unwrap();
+    drop(file);
+    let out = tmp.path().join("out");
+    let o = run(
+        rollcall_command(),
+        &["attend", lecture_video().to_str().unwrap(), "--roster", path.to_str().unwrap(), "-o", out.to_str().unwrap()],
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("is not a dlib face encoding: not a number"), "{err}");
+    assert!(!out.exists());
+}
+
 /// A roster file with a student twice (hand-edited, or written by another tool) is refused.
 #[test]
 fn a_roster_with_duplicate_ids_is_refused() {

@@ -23,6 +23,17 @@ pub const ATTENDANCE_HEADER: [&str; 10] = [
 pub const DETECTIONS_HEADER: [&str; 10] =
     ["frame", "time_s", "rank", "x", "y", "w", "h", "student_id", "distance", "track"];
 
+/// Text from people (names, ids, titles) as a CSV cell that a spreadsheet shows as text: a
+/// leading `=`, `+`, `-`, `@`, tab or carriage return would make Excel or LibreOffice run it
+/// as a formula, so such a cell gets a leading `'` (OWASP's advice on CSV injection).
+pub fn text_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
 /// Seconds as written in every report: milliseconds are finer than any frame rate needs.
 pub fn seconds(t: f64) -> String {
     format!("{t:.3}")
@@ -38,8 +49,8 @@ pub fn write_attendance(result: &RunResult, path: &Path) -> Result<()> {
         w.write_record(ATTENDANCE_HEADER)?;
         for a in &result.attendance {
             w.write_record([
-                a.student_id.clone(),
-                a.name.clone(),
+                text_cell(&a.student_id),
+                text_cell(&a.name),
                 a.sampled_frames.to_string(),
                 a.frames_seen.to_string(),
                 a.windows.to_string(),
@@ -60,7 +71,7 @@ pub fn write_detections(result: &RunResult, path: &Path) -> Result<()> {
         let mut w = ::csv::Writer::from_path(tmp)?;
         w.write_record(DETECTIONS_HEADER)?;
         for d in &result.detections {
-            let student = d.student.map(|s| result.roster.ids[s as usize].clone()).unwrap_or_default();
+            let student = d.student.map(|s| text_cell(&result.roster.ids[s as usize])).unwrap_or_default();
             w.write_record([
                 d.frame.to_string(),
                 seconds(d.time_s),
@@ -77,4 +88,17 @@ pub fn write_detections(result: &RunResult, path: &Path) -> Result<()> {
         w.flush()?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_cell;
+
+    #[test]
+    fn formula_like_text_is_kept_as_text() {
+        assert_eq!(text_cell("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(text_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(text_cell("Ana Absent"), "Ana Absent");
+        assert_eq!(text_cell("O'Neil"), "O'Neil");
+    }
 }

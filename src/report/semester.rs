@@ -15,11 +15,11 @@ pub fn write_csv(table: &SemesterTable, path: &Path) -> Result<()> {
     write_atomically(path, Access::Shared, |tmp| {
         let mut w = ::csv::Writer::from_path(tmp)?;
         let mut header = vec!["student_id".to_string(), "name".to_string()];
-        header.extend(table.headings.iter().cloned());
+        header.extend(table.headings.iter().map(|h| super::csv::text_cell(h)));
         header.extend(["lectures_enrolled", "lectures_present", "mean_presence", "below_threshold"].map(String::from));
         w.write_record(&header)?;
         for r in &table.rows {
-            let mut record = vec![r.student_id.clone(), r.name.clone()];
+            let mut record = vec![super::csv::text_cell(&r.student_id), super::csv::text_cell(&r.name)];
             record.extend(r.presence.iter().map(|p| p.map_or(NOT_ENROLLED.to_string(), |p| format!("{p:.4}"))));
             record.push(r.lectures_enrolled.to_string());
             record.push(r.lectures_present.to_string());

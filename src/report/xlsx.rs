@@ -121,7 +121,7 @@ fn attendance_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Resu
         if let Some(jpeg) = result.crops.get(i).filter(|c| !c.is_empty()) {
             ws.set_row_height(row, 40.0)?;
             let image =
-                rust_xlsxwriter::Image::new_from_buffer(jpeg)?.set_alt_text(&format!("best face of {}", a.student_id));
+                rust_xlsxwriter::Image::new_from_buffer(jpeg)?.set_alt_text(format!("best face of {}", a.student_id));
             ws.insert_image_fit_to_cell(row, 12, &image, true)?;
         }
     }

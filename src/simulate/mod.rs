@@ -17,8 +17,8 @@ use crate::result::RunResult;
 use crate::schedule::Schedule;
 use des::{decodes_to_reach, Scenario, SimUnit};
 
-/// How often rank 0's own thread looks for messages while its workers analyse (worker::SERVE_EVERY).
-pub const POLL_S: f64 = 0.002;
+/// How often rank 0's own thread looks for messages while its workers analyse: the real one's.
+pub const POLL_S: f64 = crate::worker::SERVE_EVERY.as_secs_f64();
 
 /// Per-message cost of the master when the run cannot tell (a single-rank run has no
 /// messages): receiving a result, writing its journal record (synced to disk at most once a
