@@ -17,10 +17,10 @@ use serde::Serialize;
 
 use std::collections::VecDeque;
 
-use crate::schedule::{static_units, Finished, Schedule, UnitQueue, UnitSource};
+use crate::schedule::{static_units, Answer, Dispatcher, Finished, Schedule, UnitSource, MASTER};
 
 /// The master: plans, hands out work, gathers and writes the reports.
-pub const ROOT: usize = 0;
+pub const ROOT: usize = MASTER;
 
 /// Worker → master: "send me my next unit" (dynamic schedules). Carries nothing of interest.
 const TAG_REQUEST: Tag = 1;
@@ -34,6 +34,25 @@ const TAG_DONE: Tag = 4;
 const TAG_FAILED: Tag = 5;
 /// The reply that tells a worker the queue is empty.
 const NO_MORE_UNITS: u64 = u64::MAX;
+/// How often a rank with nothing to do looks for the message it waits for. MPI's blocking
+/// probe and receive poll without pause: a rank done with its units would keep a core busy,
+/// and where ranks or threads outnumber the cores that core is taken from a rank still working
+/// (on 2 cores it cost the slowed rank of `tests/simulate.rs` a third of its speed).
+const IDLE_POLL: Duration = Duration::from_millis(1);
+
+/// Waits, without busying a core, for the next message from `source` with `tag` (`None`: any).
+fn idle_probe(source: &impl Source, tag: Option<Tag>) -> (mpi::point_to_point::Message, mpi::point_to_point::Status) {
+    loop {
+        let probe = match tag {
+            Some(tag) => source.immediate_matched_probe_with_tag(tag),
+            None => source.immediate_matched_probe(),
+        };
+        if let Some(found) = probe {
+            return found;
+        }
+        std::thread::sleep(IDLE_POLL);
+    }
+}
 
 /// The world communicator of this process. A run without a launcher is a world of one, on the
 /// same code path.
@@ -127,15 +146,16 @@ impl Comm {
 pub enum Assignment {
     /// Each rank knows its units up front (block, cyclic): only results travel.
     Static(Vec<usize>),
-    /// The master holds the queue and hands units out on request (dynamic, guided).
-    Queue(UnitQueue),
+    /// The master hands units out on request (dynamic, guided); every rank knows its first.
+    Queue { seed: Option<usize>, dispatcher: Dispatcher },
 }
 
 impl Assignment {
     /// This rank's assignment of the units `todo` under `schedule`, on `size` ranks.
     pub fn of(schedule: Schedule, todo: &[usize], rank: usize, size: usize) -> Self {
         if schedule.is_dynamic() {
-            Assignment::Queue(UnitQueue::new(schedule, todo, size))
+            let (dispatcher, seeds) = Dispatcher::new(schedule, todo, size);
+            Assignment::Queue { seed: seeds[rank], dispatcher }
         } else {
             Assignment::Static(static_units(schedule, todo.len(), rank, size).into_iter().map(|i| todo[i]).collect())
         }
@@ -145,38 +165,27 @@ impl Assignment {
 impl Comm {
     /// This rank's end of the schedule. On the master, `collect` receives every finished unit,
     /// its own and the workers', as it arrives (elsewhere it is never called). On a single
-    /// rank the master simply runs everything. With a static assignment, pass this rank's
-    /// share; with a queue, pass the same whole queue on every rank.
+    /// rank the master simply runs everything.
     pub fn unit_source<'a>(
         &'a self,
         assignment: Assignment,
         collect: Box<dyn FnMut(Finished) -> Result<()> + 'a>,
     ) -> Box<dyn UnitSource + 'a> {
-        let (rank, size) = (self.rank(), self.size());
-        let (units, queue, in_flight) = match assignment {
-            Assignment::Static(units) => (VecDeque::from(units), None, vec![0; size]),
-            // Every rank starts with one unit it knows without asking (the same on every
-            // rank), so nobody spends the first round trip idle; the master keeps the rest.
-            Assignment::Queue(mut queue) => {
-                let seeds = queue.seed(size);
-                let in_flight = seeds.iter().enumerate().map(|(r, s)| usize::from(r != ROOT && s.is_some())).collect();
-                (seeds[rank].into_iter().collect(), Some(queue), in_flight)
-            }
+        let (units, dispatcher) = match assignment {
+            Assignment::Static(units) => (VecDeque::from(units), None),
+            Assignment::Queue { seed, dispatcher } => (seed.into_iter().collect(), Some(dispatcher)),
         };
         if self.is_root() {
             Box::new(Coordinator {
                 comm: self,
                 units,
-                queue,
+                dispatcher,
                 collect,
-                workers_open: size - 1,
-                in_flight,
-                deferred: Vec::new(),
-                pace: vec![None; size],
+                workers_open: self.size() - 1,
                 talking: Duration::ZERO,
             })
         } else {
-            let dynamic = queue.is_some();
+            let dynamic = dispatcher.is_some();
             Box::new(Participant { comm: self, units, dynamic, requested: false, talking: Duration::ZERO })
         }
     }
@@ -187,45 +196,35 @@ impl Comm {
 }
 
 /// Rank 0's end: it runs units like any rank and, between and during them, answers requests
-/// from the queue, collects results and counts workers that are done.
+/// (as its [`Dispatcher`] decides), collects results and counts workers that are done.
 struct Coordinator<'a> {
     comm: &'a Comm,
     /// Its own static share, or its first unit under a queue.
     units: VecDeque<usize>,
-    /// The dynamic schedules' queue, for everyone including itself.
-    queue: Option<UnitQueue>,
+    /// The dynamic schedules' decisions; `None` under a static one.
+    dispatcher: Option<Dispatcher>,
     collect: Box<dyn FnMut(Finished) -> Result<()> + 'a>,
     /// Workers that have not yet said they are done.
     workers_open: usize,
-    /// Per rank: units handed out whose results have not arrived yet.
-    in_flight: Vec<usize>,
-    /// Workers whose prefetch request waits until their unit in hand is done (see `answer`).
-    deferred: Vec<mpi::Rank>,
-    /// Per rank: seconds per unit, a moving average over its recent units.
-    pace: Vec<Option<f64>>,
     talking: Duration,
 }
 
 impl Coordinator<'_> {
-    /// Answers worker `from`'s request for a unit. Near the end of the queue, a prefetch (a
-    /// request from a worker that still has a unit in hand) from a rank clearly slower than
-    /// the fastest is held back until its unit is done: otherwise the slow rank would take
-    /// the last units while faster ones run dry. Ranks of equal speed are never held back.
-    fn answer(&mut self, from: mpi::Rank) {
-        let rank = from as usize;
-        let left = self.queue.as_ref().map_or(0, UnitQueue::len);
-        let near_the_end = left > 0 && left < 2 * self.comm.size();
-        let fastest = self.pace.iter().flatten().copied().reduce(f64::min);
-        let slow = matches!((self.pace[rank], fastest), (Some(mine), Some(best)) if mine > 1.25 * best);
-        if near_the_end && slow && self.in_flight[rank] > 0 {
-            self.deferred.push(from);
-            return;
+    /// Sends worker `to` its answer; a held request is answered later, from `settled`.
+    fn reply(&self, to: mpi::Rank, answer: Answer) {
+        let unit = match answer {
+            Answer::Unit(unit) => unit as u64,
+            Answer::NoMore => NO_MORE_UNITS,
+            Answer::Hold => return,
+        };
+        self.comm.world.process_at_rank(to).send_with_tag(&unit, TAG_UNIT);
+    }
+
+    /// A unit worker `from` had in hand is done (after `seconds`) or failed (`None`).
+    fn settled(&mut self, from: mpi::Rank, seconds: Option<f64>) {
+        if let Some(released) = self.dispatcher.as_mut().and_then(|d| d.settled(from as usize, seconds)) {
+            self.reply(from, released);
         }
-        let next = self.queue.as_mut().and_then(|q| q.next_for(rank));
-        if next.is_some() {
-            self.in_flight[rank] += 1;
-        }
-        self.comm.world.process_at_rank(from).send_with_tag(&next.map_or(NO_MORE_UNITS, |u| u as u64), TAG_UNIT);
     }
 
     fn handle(&mut self, message: mpi::point_to_point::Message, status: mpi::point_to_point::Status) -> Result<()> {
@@ -234,19 +233,19 @@ impl Coordinator<'_> {
         match status.tag() {
             TAG_REQUEST => {
                 message.matched_receive::<u64>();
-                self.answer(from);
+                let answer = self.dispatcher.as_mut().map_or(Answer::NoMore, |d| d.request(from as usize));
+                self.reply(from, answer);
             }
             TAG_RESULT => {
                 let (bytes, _) = (message, status).matched_receive_vec::<u8>();
                 let done: Finished =
                     postcard::from_bytes(&bytes).map_err(|e| anyhow!("rank {from} sent a garbled result: {e}"))?;
-                self.observe(&done);
-                self.unit_settled(from);
+                self.settled(from, Some(done.end_s - done.start_s));
                 (self.collect)(done)?;
             }
             TAG_FAILED => {
                 message.matched_receive::<u64>();
-                self.unit_settled(from);
+                self.settled(from, None);
             }
             TAG_DONE => {
                 message.matched_receive::<u64>();
@@ -259,32 +258,16 @@ impl Coordinator<'_> {
     }
 }
 
-impl Coordinator<'_> {
-    /// Folds a finished unit's duration into its rank's pace.
-    fn observe(&mut self, done: &Finished) {
-        let seconds = done.end_s - done.start_s;
-        let pace = &mut self.pace[done.rank as usize];
-        *pace = Some(pace.map_or(seconds, |p| 0.5 * p + 0.5 * seconds));
-    }
-
-    /// A unit worker `from` had in hand is done, one way or the other.
-    fn unit_settled(&mut self, from: mpi::Rank) {
-        self.in_flight[from as usize] = self.in_flight[from as usize].saturating_sub(1);
-        if let Some(i) = self.deferred.iter().position(|&r| r == from) {
-            self.deferred.swap_remove(i);
-            self.answer(from);
-        }
-    }
-}
-
 impl UnitSource for Coordinator<'_> {
     fn next_unit(&mut self) -> Result<Option<usize>> {
         self.serve()?;
-        Ok(self.units.pop_front().or_else(|| self.queue.as_mut().and_then(|q| q.next_for(ROOT))))
+        Ok(self.units.pop_front().or_else(|| self.dispatcher.as_mut().and_then(Dispatcher::next_for_master)))
     }
 
     fn finished(&mut self, done: Finished) -> Result<()> {
-        self.observe(&done);
+        if let Some(d) = self.dispatcher.as_mut() {
+            d.master_finished(done.end_s - done.start_s);
+        }
         (self.collect)(done)
     }
 
@@ -298,7 +281,7 @@ impl UnitSource for Coordinator<'_> {
     fn close(&mut self) -> Result<()> {
         // Answer the last requests, take the last results, until every worker is done.
         while self.workers_open > 0 {
-            let (message, status) = self.comm.world.any_process().matched_probe();
+            let (message, status) = idle_probe(&self.comm.world.any_process(), None);
             self.handle(message, status)?;
         }
         Ok(())
@@ -348,7 +331,8 @@ impl UnitSource for Participant<'_> {
         if !self.requested {
             self.request();
         }
-        let (unit, _) = self.comm.root_process().receive_with_tag::<u64>(TAG_UNIT);
+        let (message, _) = idle_probe(&self.comm.root_process(), Some(TAG_UNIT));
+        let (unit, _) = message.matched_receive::<u64>();
         self.requested = false;
         if unit == NO_MORE_UNITS {
             return Ok(None);

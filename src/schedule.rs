@@ -129,6 +129,101 @@ impl UnitQueue {
     }
 }
 
+/// The rank that hands out units and gathers results.
+pub const MASTER: usize = 0;
+
+/// What the master tells a worker that asks for a unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Unit(usize),
+    /// The queue is empty: the worker is done.
+    NoMore,
+    /// Not yet: the request waits until the worker's unit in hand is settled (the tail rule).
+    Hold,
+}
+
+/// The dynamic master's decisions, with no MPI and no clock: it is told of requests,
+/// settled units and their durations, and answers with units (or "hold"). `comm` drives it
+/// with real messages, the simulator with simulated ones, so the two cannot drift apart.
+///
+/// The tail rule: near the end of the queue (fewer than two units per rank left), a prefetch
+/// (a request from a worker that still has a unit in hand) from a rank clearly slower than
+/// the fastest is held until that unit is settled; otherwise the slow rank would take the
+/// last units while faster ones run dry. Ranks of equal speed are never held.
+#[derive(Debug, Clone)]
+pub struct Dispatcher {
+    queue: UnitQueue,
+    /// Per rank: units handed out whose results have not arrived yet.
+    in_flight: Vec<usize>,
+    /// Workers whose request waits for their unit in hand.
+    held: Vec<usize>,
+    /// Per rank: seconds per unit, a moving average over its recent units.
+    pace: Vec<Option<f64>>,
+}
+
+impl Dispatcher {
+    /// A rank is "clearly slower" beyond this multiple of the fastest rank's pace.
+    const SLOWER: f64 = 1.25;
+    /// The tail rule applies below this many units left per rank.
+    const TAIL_UNITS_PER_RANK: usize = 2;
+
+    /// The master of a dynamic `schedule` over the units `todo` on `ranks` ranks, and each
+    /// rank's first unit (taken out of the queue). Every rank can compute the same seeds, so
+    /// workers start without asking; the seeds of workers count as in hand.
+    pub fn new(schedule: Schedule, todo: &[usize], ranks: usize) -> (Self, Vec<Option<usize>>) {
+        let mut queue = UnitQueue::new(schedule, todo, ranks);
+        let seeds = queue.seed(ranks);
+        let in_flight = seeds.iter().enumerate().map(|(r, s)| usize::from(r != MASTER && s.is_some())).collect();
+        (Dispatcher { queue, in_flight, held: Vec::new(), pace: vec![None; ranks] }, seeds)
+    }
+
+    /// The master's own next unit: it never waits on itself.
+    pub fn next_for_master(&mut self) -> Option<usize> {
+        self.queue.next_for(MASTER)
+    }
+
+    /// The master finished a unit of its own in `seconds`.
+    pub fn master_finished(&mut self, seconds: f64) {
+        self.observe(MASTER, seconds);
+    }
+
+    /// Worker `rank` asks for its next unit.
+    pub fn request(&mut self, rank: usize) -> Answer {
+        let left = self.queue.len();
+        let near_the_end = left > 0 && left < Self::TAIL_UNITS_PER_RANK * self.pace.len();
+        let fastest = self.pace.iter().flatten().copied().reduce(f64::min);
+        let slow = matches!((self.pace[rank], fastest), (Some(mine), Some(best)) if mine > Self::SLOWER * best);
+        if near_the_end && slow && self.in_flight[rank] > 0 {
+            self.held.push(rank);
+            return Answer::Hold;
+        }
+        match self.queue.next_for(rank) {
+            Some(unit) => {
+                self.in_flight[rank] += 1;
+                Answer::Unit(unit)
+            }
+            None => Answer::NoMore,
+        }
+    }
+
+    /// A unit worker `rank` had in hand is settled: finished after `seconds`, or failed
+    /// (`None`). Returns the answer to its held request, if one was waiting for this.
+    pub fn settled(&mut self, rank: usize, seconds: Option<f64>) -> Option<Answer> {
+        if let Some(seconds) = seconds {
+            self.observe(rank, seconds);
+        }
+        self.in_flight[rank] = self.in_flight[rank].saturating_sub(1);
+        let i = self.held.iter().position(|&r| r == rank)?;
+        self.held.swap_remove(i);
+        Some(self.request(rank))
+    }
+
+    fn observe(&mut self, rank: usize, seconds: f64) {
+        let pace = &mut self.pace[rank];
+        *pace = Some(pace.map_or(seconds, |p| 0.5 * p + 0.5 * seconds));
+    }
+}
+
 /// A finished unit on its way to the master: which, who, when, and its encoded result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finished {
@@ -260,6 +355,47 @@ fn idle_since(started: Instant, comm_before: Duration, source: &dyn UnitSource) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A dispatcher over `n` units on 2 ranks, the master taking 1 s per unit and the worker
+    /// `worker_s`, driven as the protocol does (the worker prefetches its next unit as it
+    /// starts one) until the worker is held or the queue is empty.
+    fn two_ranks(n: usize, worker_s: f64) -> (Dispatcher, Answer) {
+        let todo: Vec<usize> = (0..n).collect();
+        let (mut d, seeds) = Dispatcher::new(Schedule::Dynamic, &todo, 2);
+        assert_eq!(seeds, vec![Some(0), Some(n / 2)], "each rank starts on its own stretch");
+        let mut answer = d.request(1);
+        while matches!(answer, Answer::Unit(_)) {
+            assert_eq!(d.settled(1, Some(worker_s)), None, "nothing held yet");
+            d.next_for_master();
+            d.master_finished(1.0);
+            answer = d.request(1);
+        }
+        (d, answer)
+    }
+
+    #[test]
+    fn the_tail_rule_holds_a_slow_ranks_prefetch_until_its_unit_is_done() {
+        let (mut d, answer) = two_ranks(12, 3.0);
+        assert_eq!(answer, Answer::Hold, "3x slower, a unit in hand");
+        assert!(!d.queue.is_empty() && d.queue.len() < 4, "only in the tail: {} left", d.queue.len());
+        let released = d.settled(1, Some(3.0));
+        assert!(matches!(released, Some(Answer::Unit(_))), "released once its unit is done: {released:?}");
+    }
+
+    #[test]
+    fn ranks_of_equal_speed_are_never_held() {
+        let (mut d, answer) = two_ranks(12, 1.1);
+        assert_eq!(answer, Answer::NoMore);
+        assert_eq!(d.next_for_master(), None);
+    }
+
+    #[test]
+    fn a_failed_unit_releases_a_held_request_too() {
+        let (mut d, answer) = two_ranks(12, 3.0);
+        assert_eq!(answer, Answer::Hold);
+        let released = d.settled(1, None);
+        assert!(matches!(released, Some(Answer::Unit(_))), "{released:?}");
+    }
 
     /// Every unit is run exactly once, whatever the number of ranks.
     fn assert_partition(schedule: Schedule, n_units: usize, size: usize) {

@@ -13,7 +13,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
-use crate::schedule::{static_units, Schedule, UnitQueue};
+use crate::schedule::{static_units, Answer, Dispatcher, Schedule, MASTER};
 use crate::video::{MAX_GRAB_GAP, SEEK_DECODES};
 
 /// One unit of the simulated plan.
@@ -128,11 +128,8 @@ struct Sim<'a> {
     events: BinaryHeap<Event>,
     seq: u64,
     ranks: Vec<RankState>,
-    /// The dynamic schedules' queue.
-    queue: Option<UnitQueue>,
-    in_flight: Vec<usize>,
-    deferred: Vec<usize>,
-    pace: Vec<Option<f64>>,
+    /// The dynamic schedules' decisions (the same type as a real master's).
+    dispatcher: Option<Dispatcher>,
     master_free: f64,
     out: Outcome,
     end: f64,
@@ -146,10 +143,7 @@ pub fn simulate(scenario: &Scenario) -> Outcome {
         events: BinaryHeap::new(),
         seq: 0,
         ranks: (0..n).map(|_| RankState::default()).collect(),
-        queue: None,
-        in_flight: vec![0; n],
-        deferred: Vec::new(),
-        pace: vec![None; n],
+        dispatcher: None,
         master_free: 0.0,
         out: Outcome::default(),
         end: 0.0,
@@ -185,15 +179,11 @@ impl Sim<'_> {
         if self.dynamic() {
             // Every rank starts with its seed unasked; the master keeps the rest (comm::unit_source).
             let todo: Vec<usize> = (0..units).collect();
-            let mut queue = UnitQueue::new(self.s.schedule, &todo, n);
-            let seeds = queue.seed(n);
-            self.queue = Some(queue);
+            let (dispatcher, seeds) = Dispatcher::new(self.s.schedule, &todo, n);
+            self.dispatcher = Some(dispatcher);
             for (rank, seed) in seeds.into_iter().enumerate() {
                 match seed {
-                    Some(unit) => {
-                        self.in_flight[rank] = usize::from(rank != 0);
-                        self.start_unit(rank, unit, 0.0);
-                    }
+                    Some(unit) => self.start_unit(rank, unit, 0.0),
                     None => self.next_unit(rank, 0.0),
                 }
             }
@@ -225,7 +215,7 @@ impl Sim<'_> {
         state.version += 1;
         let version = state.version;
         self.push(t + cost, Kind::UnitDone { rank, version });
-        if self.dynamic() && rank != 0 {
+        if self.dynamic() && rank != MASTER {
             self.send(Message::Request { rank }, t); // prefetch
         }
     }
@@ -239,10 +229,12 @@ impl Sim<'_> {
         self.ranks[rank].busy_s += t - started;
         let seconds = t - started;
         let mut t = t;
-        if rank == 0 {
+        if rank == MASTER {
             // Rank 0 first answers what is waiting, then collects (and journals) its own
             // result, before it starts another unit.
-            self.observe(0, seconds);
+            if let Some(d) = self.dispatcher.as_mut() {
+                d.master_finished(seconds);
+            }
             t = t.max(self.master_free) + self.s.master_s;
             self.master_free = t;
             self.out.master_busy_s += self.s.master_s;
@@ -259,10 +251,10 @@ impl Sim<'_> {
                 Some(unit) => self.start_unit(rank, unit, t),
                 None => self.finish(rank, t),
             }
-        } else if rank == 0 {
-            match self.queue.as_mut().and_then(|q| q.next_for(0)) {
-                Some(unit) => self.start_unit(0, unit, t),
-                None => self.finish(0, t),
+        } else if rank == MASTER {
+            match self.dispatcher.as_mut().and_then(Dispatcher::next_for_master) {
+                Some(unit) => self.start_unit(MASTER, unit, t),
+                None => self.finish(MASTER, t),
             }
         } else {
             match self.ranks[rank].reply.take() {
@@ -293,7 +285,7 @@ impl Sim<'_> {
     }
 
     fn finish(&mut self, rank: usize, t: f64) {
-        if rank != 0 {
+        if rank != MASTER {
             self.send(Message::Done, t);
         }
         self.end = self.end.max(t);
@@ -302,30 +294,30 @@ impl Sim<'_> {
     /// The master takes `message` at its next look (every `poll_s` while rank 0 works, at
     /// once otherwise), after the messages before it; handling it delays rank 0's own unit.
     fn at_master(&mut self, message: Message, arrived: f64) {
-        let working = self.ranks[0].current.is_some();
+        let working = self.ranks[MASTER].current.is_some();
         let look = if working { (arrived / self.s.poll_s).ceil() * self.s.poll_s } else { arrived };
         let start = look.max(self.master_free);
         let t = start + self.s.master_s;
         self.master_free = t;
         self.out.master_busy_s += self.s.master_s;
         self.out.messages += 1;
-        if let Some((unit, started, ends)) = self.ranks[0].current {
+        if let Some((unit, started, ends)) = self.ranks[MASTER].current {
             if ends > start {
-                let state = &mut self.ranks[0];
+                let state = &mut self.ranks[MASTER];
                 state.current = Some((unit, started, ends + self.s.master_s));
                 state.version += 1;
                 let version = state.version;
-                self.push(ends + self.s.master_s, Kind::UnitDone { rank: 0, version });
+                self.push(ends + self.s.master_s, Kind::UnitDone { rank: MASTER, version });
             }
         }
         match message {
-            Message::Request { rank } => self.answer(rank, t),
+            Message::Request { rank } => {
+                let answer = self.dispatcher.as_mut().map_or(Answer::NoMore, |d| d.request(rank));
+                self.answer(rank, answer, t);
+            }
             Message::Result { rank, seconds } => {
-                self.observe(rank, seconds);
-                self.in_flight[rank] = self.in_flight[rank].saturating_sub(1);
-                if let Some(i) = self.deferred.iter().position(|&r| r == rank) {
-                    self.deferred.swap_remove(i);
-                    self.answer(rank, t);
+                if let Some(released) = self.dispatcher.as_mut().and_then(|d| d.settled(rank, Some(seconds))) {
+                    self.answer(rank, released, t);
                 }
             }
             Message::Done => {}
@@ -333,25 +325,13 @@ impl Sim<'_> {
         self.end = self.end.max(t);
     }
 
-    fn observe(&mut self, rank: usize, seconds: f64) {
-        let pace = &mut self.pace[rank];
-        *pace = Some(pace.map_or(seconds, |p| 0.5 * p + 0.5 * seconds));
-    }
-
-    /// As `comm::Coordinator::answer`: near the end, a slow rank's prefetch waits.
-    fn answer(&mut self, rank: usize, t: f64) {
-        let left = self.queue.as_ref().map_or(0, UnitQueue::len);
-        let near_the_end = left > 0 && left < 2 * self.s.ranks;
-        let fastest = self.pace.iter().flatten().copied().reduce(f64::min);
-        let slow = matches!((self.pace[rank], fastest), (Some(mine), Some(best)) if mine > 1.25 * best);
-        if near_the_end && slow && self.in_flight[rank] > 0 {
-            self.deferred.push(rank);
-            return;
-        }
-        let unit = self.queue.as_mut().and_then(|q| q.next_for(rank));
-        if unit.is_some() {
-            self.in_flight[rank] += 1;
-        }
+    /// The master's answer reaches `rank` one latency later; a held request gets none yet.
+    fn answer(&mut self, rank: usize, answer: Answer, t: f64) {
+        let unit = match answer {
+            Answer::Unit(unit) => Some(unit),
+            Answer::NoMore => None,
+            Answer::Hold => return,
+        };
         self.push(t + self.s.latency_s, Kind::Reply { rank, unit });
     }
 }
