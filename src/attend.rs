@@ -102,13 +102,7 @@ impl Collector {
     fn apply(&mut self, done: Finished) -> Result<()> {
         let output: UnitOutput = done.decode()?;
         self.progress.advance(output.frames + output.failed_frames.len() as u64);
-        self.units.push(UnitRecord {
-            unit: done.unit,
-            rank: done.rank,
-            start_s: done.start_s,
-            end_s: done.end_s,
-            frames: output.frames,
-        });
+        self.units.push(UnitRecord::of(&done, output.frames));
         self.detections.extend(output.detections);
         self.failed_frames.extend(output.failed_frames);
         Ok(())
@@ -118,21 +112,14 @@ impl Collector {
 /// Runs the whole job and, on rank 0, writes the reports and returns the result. `settings`
 /// is only read on rank 0 (the others' copy is ignored in favour of the broadcast).
 pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: bool) -> Result<Option<RunResult>> {
-    let mut root = None;
-    let setup = if comm.is_root() {
-        let prepared = settings.and_then(|s| prepare(s, comm.size(), existing));
-        let shared = match prepared {
-            Ok((setup, state)) => {
-                root = Some(state);
-                Ok(setup)
-            }
-            Err(e) => Err(format!("{e:#}")),
-        };
-        comm.broadcast(Some(&shared))?
-    } else {
-        comm.broadcast::<Result<JobSetup, String>>(None)?
+    let (prepared, mut root) = match comm.is_root() {
+        true => match settings.and_then(|s| prepare(s, comm.size(), existing)) {
+            Ok((setup, state)) => (Some(Ok(setup)), Some(state)),
+            Err(e) => (Some(Err(e)), None),
+        },
+        false => (None, None),
     };
-    let setup = setup.map_err(|msg| anyhow!(msg))?;
+    let setup: JobSetup = comm.share(prepared)?;
     let n_units = setup.plan.n_units();
     if comm.is_root() {
         tracing::info!(
@@ -164,13 +151,10 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
     }
     comm.barrier();
     let start = comm.time();
-    let report = run_rank(comm, &setup, worker, start, setup.todo.clone(), &mut collector)
-        .map_err(|e| format!("rank {}: {e:#}", comm.rank()));
+    let report = run_rank(comm, &setup, worker, start, setup.todo.clone(), &mut collector);
     collector.progress.finish();
-    let Some(reports) = comm.gather(&report)? else {
-        return Ok(None);
-    };
-    if let Some(signal) = crate::interrupt::received() {
+    let reports = comm.gather_outcomes(report);
+    if let Some(signal) = crate::interrupt::received().filter(|_| comm.is_root()) {
         let journal = Journal::path_in(&setup.settings.output);
         return Err(anyhow::Error::new(crate::interrupt::Interrupted { signal }).context(format!(
             "interrupted: {} of {n_units} units are saved in {}; run the same command with --resume to finish",
@@ -178,7 +162,9 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
             journal.display()
         )));
     }
-    let reports = reports.into_iter().collect::<Result<Vec<_>, String>>().map_err(|e| anyhow!(e))?;
+    let Some(reports) = reports? else {
+        return Ok(None);
+    };
     let wall_time_s = comm.time() - start;
     let journal = collector.journal.take();
     let result = assemble(setup, collector, reports, wall_time_s)?;
@@ -297,27 +283,16 @@ fn run_rank(
     let mut source = comm.unit_source(assignment, Box::new(|done| collector.take(done)));
     let clock = || comm.time() - start;
     let slowdown = setup.settings.slowdown_of(rank);
-    let mut worker = match worker {
-        Ok(worker) => worker,
-        Err(e) => {
-            let _ = schedule::run_units(source.as_mut(), rank as u32, &clock, slowdown, |_, _| -> Result<()> {
-                bail!("not set up")
-            });
-            return Err(e);
-        }
-    };
-    let run = schedule::run_units(source.as_mut(), rank as u32, &clock, slowdown, |unit, source| {
-        crate::interrupt::check()?;
-        worker.run_unit(unit, source)
-    });
-    if let Some(e) = run.error {
-        return Err(e);
-    }
+    let (worker, run) =
+        schedule::run_units_with(source.as_mut(), rank as u32, &clock, slowdown, worker, |worker, unit, source| {
+            crate::interrupt::check()?;
+            worker.run_unit(unit, source)
+        })?;
     let timing = RankTiming {
-        units: run.stats.units,
-        busy_s: run.stats.busy_s,
-        wait_s: run.stats.wait_s,
-        comm_s: run.stats.comm_s,
+        units: run.units,
+        busy_s: run.busy_s,
+        wait_s: run.wait_s,
+        comm_s: run.comm_s,
         total_s: clock(),
         ..worker.timing()
     };

@@ -13,10 +13,10 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// More detail: -v for debug messages (and worker ranks' info), -vv for everything.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, display_order = 1000)]
     pub verbose: u8,
     /// Only warnings and errors: no progress, no summary.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, conflicts_with = "verbose", display_order = 1000)]
     pub quiet: bool,
 }
 
@@ -163,68 +163,21 @@ pub struct EnrollArgs {
     pub force: bool,
 }
 
-/// What `attend` and `photo` share: the roster, the output, and how faces are found and
-/// matched. Each flag has a config key of the same name.
+/// What `attend` and `photo` share: the config file, what to do with an earlier run, and
+/// the settings (each flag is declared, with its config key, in [`ConfigFile`]).
 #[derive(Debug, Args)]
 pub struct JobArgs {
-    /// Roster from `rollcall enroll` [config: roster].
-    #[arg(long, value_name = "ROSTER.h5")]
-    pub roster: Option<PathBuf>,
-    /// Output directory [config: output].
-    #[arg(short, long, value_name = "OUT_DIR")]
-    pub output: Option<PathBuf>,
     /// YAML file with any of the settings; flags override it.
     #[arg(long, value_name = "FILE.yaml")]
     pub config: Option<PathBuf>,
-    /// Resize images by S before detection (0.5 halves the work; faces must stay ≥ 40 px) [default: 1].
-    #[arg(long, value_name = "S")]
-    pub scale: Option<f64>,
-    /// Times the image is doubled before HOG detection, as face_recognition does [default: 1].
-    #[arg(long, value_name = "N")]
-    pub upsample: Option<u32>,
-    /// Largest face distance that counts as a match (dlib's usual 0.6) [default: 0.6].
-    #[arg(long, value_name = "D")]
-    pub tolerance: Option<f64>,
-    /// Presence (time windows or sampled frames seen) at which a student is Present [default: 0.75].
-    #[arg(long, value_name = "P")]
-    pub threshold: Option<f64>,
-    /// How presence is judged: `windows` = share of time windows with the student's face,
-    /// `frames` = share of sampled frames [default: windows].
-    #[arg(long, value_enum)]
-    pub rule: Option<crate::config::Rule>,
-    /// Length of a presence window in seconds, or `auto` (the recording / 12, 10 s to 300 s)
-    /// [default: auto].
-    #[arg(long, value_name = "SECONDS|auto")]
-    pub window: Option<String>,
-    /// Longest gap (seconds) a face track bridges where the face was not found [default: 30].
-    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
-    pub track_gap: Option<f64>,
-    /// Keep the face encodings of unenrolled people (to follow them across lectures with
-    /// `rollcall semester`); without it they are counted but no encoding is written.
-    #[arg(long)]
-    pub keep_unknown: bool,
-    /// Leave every face image (each student's best crop) out of the reports.
-    #[arg(long)]
-    pub no_crops: bool,
-    /// How units are spread over ranks: block and cyclic split them up front;
-    /// dynamic and guided hand them out from rank 0 as ranks become free [default: block].
-    #[arg(long, value_enum)]
-    pub schedule: Option<Schedule>,
-    /// Folder of the dlib models [default: $ROLLCALL_MODELS, else data/models].
-    #[arg(long, value_name = "DIR")]
-    pub models: Option<PathBuf>,
-    /// Title, shown in reports and as the column heading in `rollcall semester` [config: title].
-    #[arg(long)]
-    pub title: Option<String>,
-    /// Date (YYYY-MM-DD), shown with the title [config: date].
-    #[arg(long)]
-    pub date: Option<String>,
     /// Overwrite the outputs of an earlier run in OUT_DIR (or its unfinished journal).
     #[arg(long, conflicts_with = "resume")]
     pub force: bool,
     /// Continue an interrupted run from its journal in OUT_DIR (starts afresh if there is none).
     #[arg(long)]
     pub resume: bool,
+    #[command(flatten)]
+    pub settings: ConfigFile,
 }
 
 impl JobArgs {
@@ -237,50 +190,17 @@ impl JobArgs {
             _ => Existing::Keep,
         }
     }
-
-    /// The shared flags as a config layer, to be laid over the file's.
-    fn as_overrides(&self) -> ConfigFile {
-        ConfigFile {
-            title: self.title.clone(),
-            date: self.date.clone(),
-            roster: self.roster.clone(),
-            output: self.output.clone(),
-            models: self.models.clone(),
-            scale: self.scale,
-            upsample: self.upsample,
-            tolerance: self.tolerance,
-            threshold: self.threshold,
-            rule: self.rule,
-            window: self.window.clone(),
-            track_gap: self.track_gap,
-            keep_unknown: self.keep_unknown.then_some(true),
-            crops: self.no_crops.then_some(false),
-            schedule: self.schedule,
-            ..Default::default()
-        }
-    }
 }
 
+/// The settings of a photo (tiles) are hidden from `attend`, and a video's sampling from
+/// `photo`: given anyway, they are refused with a message that says where they belong.
 #[derive(Debug, Args)]
+#[command(mut_arg("tile", |a| a.hide(true)), mut_arg("overlap", |a| a.hide(true)))]
 pub struct AttendArgs {
     /// Lecture recording (any format FFmpeg reads) [config: video].
     pub video: Option<PathBuf>,
     #[command(flatten)]
     pub job: JobArgs,
-    /// Analyse every K-th frame (frame 0, K, 2K, ...) [default: about one frame per second].
-    #[arg(long, value_name = "K", conflicts_with = "fps")]
-    pub every: Option<usize>,
-    /// Analyse about F frames per second of video [default: 1].
-    #[arg(long, value_name = "F")]
-    pub fps: Option<f64>,
-    /// Sampled frames per unit of work [default: 4 per thread].
-    #[arg(long, value_name = "K")]
-    pub chunk: Option<usize>,
-    /// Worker threads per rank, each with its own copy of the models; the rank decodes each
-    /// frame once and hands it to a free thread. One rank per node with --threads = its cores
-    /// loads the models once per node [default: 1].
-    #[arg(long, value_name = "T")]
-    pub threads: Option<usize>,
     /// Take video, roster, output, title and date of lecture --lecture from this semester
     /// manifest (and its `config:` unless --config is given).
     #[arg(long, value_name = "FILE.yaml", requires = "lecture")]
@@ -293,35 +213,23 @@ pub struct AttendArgs {
 impl AttendArgs {
     /// The flags as a config layer, to be laid over the file's.
     pub fn as_overrides(&self) -> ConfigFile {
-        ConfigFile {
-            video: self.video.clone(),
-            every: self.every,
-            fps: self.fps,
-            chunk: self.chunk,
-            threads: self.threads,
-            ..self.job.as_overrides()
-        }
+        ConfigFile { video: self.video.clone(), ..self.job.settings.clone() }
     }
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("every", |a| a.hide(true)), mut_arg("fps", |a| a.hide(true)))]
 pub struct PhotoArgs {
     /// A large class or lecture-hall photo (JPEG, PNG, ...) [config: video].
     pub image: Option<PathBuf>,
     #[command(flatten)]
     pub job: JobArgs,
-    /// Side of the square tiles the photo is cut into, pixels [default: 2048].
-    #[arg(long, value_name = "PX")]
-    pub tile: Option<u32>,
-    /// Overlap of neighbouring tiles, pixels: at least the largest face expected [default: 384].
-    #[arg(long, value_name = "PX")]
-    pub overlap: Option<u32>,
 }
 
 impl PhotoArgs {
     /// The flags as a config layer, to be laid over the file's.
     pub fn as_overrides(&self) -> ConfigFile {
-        ConfigFile { video: self.image.clone(), tile: self.tile, overlap: self.overlap, ..self.job.as_overrides() }
+        ConfigFile { video: self.image.clone(), ..self.job.settings.clone() }
     }
 }
 

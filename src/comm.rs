@@ -108,6 +108,24 @@ impl Comm {
         Ok(postcard::from_bytes(&bytes)?)
     }
 
+    /// Rank 0's `prepared` (the others pass `None`) on every rank: the same value, or the
+    /// same error, so that a failed set-up makes every rank leave instead of wait.
+    pub fn share<T: Serialize + DeserializeOwned>(&self, prepared: Option<Result<T>>) -> Result<T> {
+        let prepared = prepared.filter(|_| self.is_root()).map(|p| p.map_err(|e| format!("{e:#}")));
+        let shared: Result<T, String> = self.broadcast(prepared.as_ref())?;
+        shared.map_err(|msg| anyhow!(msg))
+    }
+
+    /// Every rank's outcome, on rank 0 in rank order; the others get `None`. A rank's failure
+    /// reaches rank 0 as its error, prefixed with the rank (the first failing rank's wins).
+    pub fn gather_outcomes<T: Serialize + DeserializeOwned>(&self, mine: Result<T>) -> Result<Option<Vec<T>>> {
+        let mine = mine.map_err(|e| format!("rank {}: {e:#}", self.rank()));
+        let Some(all) = self.gather(&mine)? else {
+            return Ok(None);
+        };
+        Ok(Some(all.into_iter().collect::<Result<Vec<T>, String>>().map_err(|e| anyhow!(e))?))
+    }
+
     /// Collects every rank's `value` on the root, in rank order. Others get `None`.
     pub fn gather<T: Serialize + DeserializeOwned>(&self, value: &T) -> Result<Option<Vec<T>>> {
         let root = self.world.process_at_rank(ROOT as i32);

@@ -21,58 +21,118 @@ pub const DEFAULT_CHUNK: usize = 4;
 /// More threads than any node has cores is a typo.
 pub const MAX_THREADS: usize = 1024;
 
-/// What the file may say. Every field is optional so that "absent" and "default" stay apart
-/// until flags have been merged in.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+/// What a config file may say, and the flags of `attend` and `photo` that say the same: each
+/// field is declared once, as a YAML key (serde) and as a flag of the same name (clap), with
+/// one doc comment for both. Every field is optional so that "absent" and "default" stay
+/// apart until the layers (file, manifest, flags) are merged; [`Settings::from_config`] then
+/// fills the defaults and checks the ranges, in one place.
+///
+/// Adding a setting: a field here, a field of [`Settings`] with its default and check in
+/// `from_config`, its line in `to_config` and `describe`, and the code that uses it.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
-    /// Lecture title and date, shown as the column heading in `rollcall semester`.
+    /// Title, shown in reports and as the column heading in `rollcall semester`.
+    #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Date (YYYY-MM-DD), shown with the title.
+    #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// The recording (or the photo): the command's positional argument.
+    #[arg(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub video: Option<PathBuf>,
+    /// Roster from `rollcall enroll`.
+    #[arg(long, value_name = "ROSTER.h5")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roster: Option<PathBuf>,
+    /// Output directory.
+    #[arg(short, long, value_name = "OUT_DIR")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<PathBuf>,
+    /// Folder of the dlib models [default: $ROLLCALL_MODELS, else data/models].
+    #[arg(long, value_name = "DIR")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub models: Option<PathBuf>,
+    /// Analyse every K-th frame (frame 0, K, 2K, ...) [default: about one frame per second].
+    #[arg(long, value_name = "K", conflicts_with = "fps")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub every: Option<usize>,
+    /// Analyse about F frames per second of video [default: 1].
+    #[arg(long, value_name = "F")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
+    /// Resize images by S before detection (0.5 halves the work; faces must stay ≥ 40 px) [default: 1].
+    #[arg(long, value_name = "S")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale: Option<f64>,
+    /// Times the image is doubled before HOG detection, as face_recognition does [default: 1].
+    #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upsample: Option<u32>,
+    /// Largest face distance that counts as a match (dlib's usual 0.6) [default: 0.6].
+    #[arg(long, value_name = "D")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<f64>,
+    /// Presence (time windows or sampled frames seen) at which a student is Present [default: 0.75].
+    #[arg(long, value_name = "P")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
+    /// How presence is judged: `windows` = share of time windows with the student's face,
+    /// `frames` = share of sampled frames [default: windows].
+    #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<Rule>,
+    /// Length of a presence window in seconds, or `auto` (the recording / 12, 10 s to 300 s)
+    /// [default: auto].
+    #[arg(long, value_name = "SECONDS|auto")]
     #[serde(default, skip_serializing_if = "Option::is_none", with = "window_yaml")]
     pub window: Option<String>,
+    /// Longest gap (seconds) a face track bridges where the face was not found [default: 30].
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub track_gap: Option<f64>,
+    /// Keep the face encodings of unenrolled people (to follow them across lectures with
+    /// `rollcall semester`); without it they are counted but no encoding is written.
+    #[arg(long, num_args = 0, default_missing_value = "true")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep_unknown: Option<bool>,
+    /// Put each student's best face crop into the reports [default: true].
+    #[arg(
+        long = "no-crops",
+        num_args = 0,
+        default_missing_value = "false",
+        help = "Leave every face image (each student's best crop) out of the reports [config: crops: false]"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub crops: Option<bool>,
+    /// How units are spread over ranks: block and cyclic split them up front;
+    /// dynamic and guided hand them out from rank 0 as ranks become free [default: block].
+    #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
+    /// Sampled frames per unit of work [default: 4 per thread].
+    #[arg(long, value_name = "K")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chunk: Option<usize>,
+    /// Worker threads per rank, each with its own copy of the models; the rank decodes each
+    /// frame once and hands it to a free thread. One rank per node with --threads = its cores
+    /// loads the models once per node [default: 1].
+    #[arg(long, value_name = "T")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threads: Option<usize>,
-    /// `rollcall photo` only: tile side and overlap in pixels.
+    /// Side of the square tiles a photo is cut into, pixels [default: 2048].
+    #[arg(long, value_name = "PX")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tile: Option<u32>,
+    /// Overlap of neighbouring tiles, pixels: at least the largest face expected [default: 384].
+    #[arg(long, value_name = "PX")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overlap: Option<u32>,
-    /// Benchmark-only settings; absent in normal runs.
+    /// Benchmark-only settings; absent in normal runs (no flag: a file says it on purpose).
+    #[arg(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bench: Option<BenchConfig>,
 }
@@ -113,34 +173,24 @@ impl ConfigFile {
         serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))
     }
 
-    /// Fields set in `overrides` win over fields set here.
+    /// Keys set in `overrides` win over keys set here. `every` and `fps` are two spellings
+    /// of one choice: a layer that sets either replaces both.
     pub fn overridden_by(self, overrides: ConfigFile) -> ConfigFile {
-        ConfigFile {
-            title: overrides.title.or(self.title),
-            date: overrides.date.or(self.date),
-            video: overrides.video.or(self.video),
-            roster: overrides.roster.or(self.roster),
-            output: overrides.output.or(self.output),
-            models: overrides.models.or(self.models),
-            // --every and --fps are two spellings of one choice: a flag for either replaces
-            // whatever the file said for both.
-            every: overrides.every.or(if overrides.fps.is_some() { None } else { self.every }),
-            fps: overrides.fps.or(if overrides.every.is_some() { None } else { self.fps }),
-            scale: overrides.scale.or(self.scale),
-            upsample: overrides.upsample.or(self.upsample),
-            tolerance: overrides.tolerance.or(self.tolerance),
-            threshold: overrides.threshold.or(self.threshold),
-            rule: overrides.rule.or(self.rule),
-            window: overrides.window.or(self.window),
-            track_gap: overrides.track_gap.or(self.track_gap),
-            keep_unknown: overrides.keep_unknown.or(self.keep_unknown),
-            crops: overrides.crops.or(self.crops),
-            schedule: overrides.schedule.or(self.schedule),
-            chunk: overrides.chunk.or(self.chunk),
-            threads: overrides.threads.or(self.threads),
-            tile: overrides.tile.or(self.tile),
-            overlap: overrides.overlap.or(self.overlap),
-            bench: overrides.bench.or(self.bench),
+        let (mut merged, top) = (self.keys(), overrides.keys());
+        if top.contains_key("every") || top.contains_key("fps") {
+            merged.remove("every");
+            merged.remove("fps");
+        }
+        merged.extend(top);
+        serde_norway::from_value(serde_norway::Value::Mapping(merged))
+            .expect("keys read from two valid layers make a valid layer")
+    }
+
+    /// The keys this layer sets, with their values.
+    fn keys(&self) -> serde_norway::Mapping {
+        match serde_norway::to_value(self).expect("a config layer is plain data") {
+            serde_norway::Value::Mapping(keys) => keys,
+            _ => unreachable!("a struct serializes to a mapping"),
         }
     }
 }

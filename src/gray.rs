@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use opencv::core::{Mat, Vector, CV_8UC1};
 use opencv::imgcodecs;
 use opencv::prelude::*;
@@ -96,33 +96,28 @@ pub fn run(
     schedule: Schedule,
     force: bool,
 ) -> Result<Option<GrayRun>> {
-    let setup: Result<GraySetup, String> = if comm.is_root() {
-        let prepared = (|| {
-            if band_rows == 0 {
-                bail!("tile must be at least 1 row");
+    let prepared = comm.is_root().then(|| {
+        if band_rows == 0 {
+            bail!("tile must be at least 1 row");
+        }
+        if output.extension().and_then(|e| e.to_str()) != Some("png") {
+            bail!("{}: the output must be a .png (lossless, so the bytes can be compared)", output.display());
+        }
+        for path in [output.to_path_buf(), output.with_extension("h5"), output.with_extension("xlsx")] {
+            if path.exists() && !force {
+                bail!("{} already exists: pass --force to overwrite it", path.display());
             }
-            if output.extension().and_then(|e| e.to_str()) != Some("png") {
-                bail!("{}: the output must be a .png (lossless, so the bytes can be compared)", output.display());
-            }
-            for path in [output.to_path_buf(), output.with_extension("h5"), output.with_extension("xlsx")] {
-                if path.exists() && !force {
-                    bail!("{} already exists: pass --force to overwrite it", path.display());
-                }
-            }
-            let bgr = crate::video::read_image(image)?;
-            Ok(GraySetup {
-                image: image.to_path_buf(),
-                width: bgr.cols() as u32,
-                height: bgr.rows() as u32,
-                band_rows,
-                schedule,
-            })
-        })();
-        comm.broadcast(Some(&prepared.map_err(|e| format!("{e:#}"))))?
-    } else {
-        comm.broadcast(None)?
-    };
-    let setup = setup.map_err(|e| anyhow!(e))?;
+        }
+        let bgr = crate::video::read_image(image)?;
+        Ok(GraySetup {
+            image: image.to_path_buf(),
+            width: bgr.cols() as u32,
+            height: bgr.rows() as u32,
+            band_rows,
+            schedule,
+        })
+    });
+    let setup: GraySetup = comm.share(prepared)?;
 
     let started = Instant::now();
     let bgr = crate::video::read_image(&setup.image);
@@ -135,56 +130,39 @@ pub fn run(
     let start = comm.time();
     let clock = || comm.time() - start;
     let width = setup.width as usize;
-    let report: Result<RankTiming, String> = {
+    let report: Result<RankTiming> = {
         let collect = |done: Finished| -> Result<()> {
             let band: Vec<u8> = done.decode()?;
             let (first, last) = setup.rows(done.unit as usize);
             gray_image[first as usize * width..last as usize * width].copy_from_slice(&band);
-            units.push(UnitRecord {
-                unit: done.unit,
-                rank: done.rank,
-                start_s: done.start_s,
-                end_s: done.end_s,
-                frames: u64::from(last - first),
-            });
+            units.push(UnitRecord::of(&done, u64::from(last - first)));
             Ok(())
         };
         let mut source = comm.unit_source(assignment, Box::new(collect));
-        let run = match &bgr {
-            Ok(bgr) => schedule::run_units(source.as_mut(), comm.rank() as u32, &clock, 1.0, |unit, _| {
-                let (first, last) = setup.rows(unit);
-                // imread returns a continuous image: a band of rows is a plain byte range.
-                let pixels = &bgr.data_bytes()?[first as usize * width * 3..last as usize * width * 3];
-                let mut band = vec![0u8; (last - first) as usize * width];
-                convert_bgr(pixels, &mut band);
-                Ok(band)
-            }),
-            Err(_) => {
-                schedule::run_units(source.as_mut(), comm.rank() as u32, &clock, 1.0, |_, _| -> Result<Vec<u8>> {
-                    bail!("no image")
-                })
-            }
-        };
-        match (run.error, &bgr) {
-            (_, Err(e)) => Err(format!("rank {}: {e:#}", comm.rank())),
-            (Some(e), _) => Err(format!("rank {}: {e:#}", comm.rank())),
-            (None, Ok(_)) => Ok(RankTiming {
-                rank: comm.rank() as u32,
-                units: run.stats.units,
-                frames: run.stats.units,
-                setup_s,
-                busy_s: run.stats.busy_s,
-                wait_s: run.stats.wait_s,
-                comm_s: run.stats.comm_s,
-                total_s: clock(),
-                ..Default::default()
-            }),
-        }
+        let rank = comm.rank() as u32;
+        schedule::run_units_with(source.as_mut(), rank, &clock, 1.0, bgr, |bgr, unit, _| {
+            let (first, last) = setup.rows(unit);
+            // imread returns a continuous image: a band of rows is a plain byte range.
+            let pixels = &bgr.data_bytes()?[first as usize * width * 3..last as usize * width * 3];
+            let mut band = vec![0u8; (last - first) as usize * width];
+            convert_bgr(pixels, &mut band);
+            Ok(band)
+        })
+        .map(|(_, run)| RankTiming {
+            rank,
+            units: run.units,
+            frames: run.units,
+            setup_s,
+            busy_s: run.busy_s,
+            wait_s: run.wait_s,
+            comm_s: run.comm_s,
+            total_s: clock(),
+            ..Default::default()
+        })
     };
-    let Some(reports) = comm.gather(&report)? else {
+    let Some(timings) = comm.gather_outcomes(report)? else {
         return Ok(None);
     };
-    let timings = reports.into_iter().collect::<Result<Vec<_>, String>>().map_err(|e| anyhow!(e))?;
     units.sort_by_key(|u| u.unit);
     let run = GrayRun {
         timings,

@@ -112,10 +112,17 @@ fn photo(args: PhotoArgs, quiet: bool) -> Result<()> {
         Some(path) => ConfigFile::load(path),
         None => Ok(ConfigFile::default()),
     };
-    let settings = config.and_then(|c| Settings::from_config(c.overridden_by(args.as_overrides()))).map(|mut s| {
-        s.tiling.get_or_insert(Tiling { tile: Tiling::DEFAULT_TILE, overlap: Tiling::DEFAULT_OVERLAP });
-        s
-    });
+    // A config file may be shared with videos: only the flags are held to the photo's settings.
+    let flags = &args.job.settings;
+    let settings = config
+        .and_then(|c| match flags.every.is_some() || flags.fps.is_some() {
+            true => bail!("--every and --fps sample a video; `rollcall photo` analyses its one image"),
+            false => Settings::from_config(c.overridden_by(args.as_overrides())),
+        })
+        .map(|mut s| {
+            s.tiling.get_or_insert(Tiling { tile: Tiling::DEFAULT_TILE, overlap: Tiling::DEFAULT_OVERLAP });
+            s
+        });
     run_job(settings, &args.job, quiet)
 }
 

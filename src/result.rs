@@ -69,6 +69,13 @@ pub struct UnitRecord {
     pub frames: u64,
 }
 
+impl UnitRecord {
+    /// The timeline row of a finished unit that covered `frames` frames (or rows).
+    pub fn of(done: &crate::schedule::Finished, frames: u64) -> Self {
+        UnitRecord { unit: done.unit, rank: done.rank, start_s: done.start_s, end_s: done.end_s, frames }
+    }
+}
+
 /// Everything a finished `attend` run knows; the reports are functions of this.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {

@@ -347,6 +347,32 @@ pub fn run_units<R: Serialize>(
     RankRun { stats, error }
 }
 
+/// Runs this rank's units with `worker` (`work(worker, unit, source)` does one), or, when the
+/// worker could not be set up, drains the source without working, so that nobody waits for
+/// this rank, and returns the set-up error. Gives the worker back for its timings.
+pub fn run_units_with<W, R: Serialize>(
+    source: &mut dyn UnitSource,
+    rank: u32,
+    clock: &dyn Fn() -> f64,
+    slowdown: f64,
+    worker: Result<W>,
+    mut work: impl FnMut(&mut W, usize, &mut dyn UnitSource) -> Result<R>,
+) -> Result<(W, RunStats)> {
+    match worker {
+        Ok(mut worker) => {
+            let run = run_units(source, rank, clock, slowdown, |unit, source| work(&mut worker, unit, source));
+            match run.error {
+                Some(e) => Err(e),
+                None => Ok((worker, run.stats)),
+            }
+        }
+        Err(e) => {
+            run_units(source, rank, clock, slowdown, |_, _| -> Result<R> { anyhow::bail!("not set up") });
+            Err(e)
+        }
+    }
+}
+
 /// Seconds since `started` not spent communicating.
 fn idle_since(started: Instant, comm_before: Duration, source: &dyn UnitSource) -> f64 {
     started.elapsed().saturating_sub(source.comm_time().saturating_sub(comm_before)).as_secs_f64()

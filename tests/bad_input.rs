@@ -227,3 +227,32 @@ fn a_roster_with_duplicate_ids_is_refused() {
     assert!(stderr(&o).contains(&format!("duplicate student id {:?}", good.ids[0])), "{}", stderr(&o));
     assert!(!out.exists());
 }
+
+/// An error keeps its cause: a roster nobody may read says "permission denied", not "not a
+/// roster". Root reads any file, so as root the command runs without the capabilities that
+/// let it (setpriv, util-linux), as an ordinary user would.
+#[test]
+fn an_unreadable_roster_says_permission_denied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let locked = tmp.path().join("locked.h5");
+    std::fs::copy(&roster, &locked).unwrap();
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+    let command = match String::from_utf8_lossy(&uid.stdout).trim() {
+        "0" => {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--bounding-set=-all", "--inh-caps=-all"]).arg(env!("CARGO_BIN_EXE_rollcall"));
+            c.current_dir(repo());
+            c
+        }
+        _ => rollcall_command(),
+    };
+    let out = tmp.path().join("out");
+    let o = run(command, &attend_args(&lecture_video(), &locked, &out, &["--every", "50"]));
+    let err = stderr(&o);
+    assert!(!o.status.success(), "read a roster with mode 000:\n{err}");
+    assert!(err.contains(&format!("cannot read roster {}: Permission denied", locked.display())), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line, got:\n{err}");
+    assert!(!out.exists(), "nothing written");
+}
