@@ -6,7 +6,8 @@
 #   3. scores both with `rollcall eval` and prints them side by side; out/bench/accuracy.csv
 #      holds the same table (metric, one column per run).
 # Expect about 20 minutes for the default run and about an hour for --upsample 2 on 2 cores.
-# RUNS="defaults" (or any of: defaults upsample-2 frames-rule) runs only those.
+# RUNS="defaults" (or any of: defaults upsample-2 min-face-20 cnn frames-rule) runs only those.
+# cnn (--detector cnn --min-face 20) takes tens of seconds a 1080p frame: hours on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=target/release/rollcall
@@ -25,8 +26,10 @@ flags_of() {
   case $1 in
     defaults) echo "" ;;
     upsample-2) echo "--upsample 2" ;;
+    min-face-20) echo "--min-face 20" ;;
+    cnn) echo "--detector cnn --min-face 20" ;;
     frames-rule) echo "--rule frames --track-gap 0" ;; # each frame alone: the rule before tracks
-    *) echo "unknown run $1 (defaults, upsample-2, frames-rule)" >&2; exit 2 ;;
+    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, frames-rule)" >&2; exit 2 ;;
   esac
 }
 read -r -a runs <<< "${RUNS:-defaults upsample-2}"

@@ -58,7 +58,7 @@ fn main() -> Result<()> {
             .arg(&image)
             .arg("-o")
             .arg(&out)
-            .args(["--force", "--tile", "256", "-q"])
+            .args(["--force", "--band-rows", "256", "-q"])
             .output()?;
         ensure!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let h5 = hdf5::File::open(out.with_extension("h5"))?;

@@ -14,6 +14,7 @@ video=${VIDEO:-data/lecture/lecture.avi}
 photos=${PHOTOS:-data/lecture/photos}
 every=${EVERY:-2}
 scale=${SCALE:-1.0}
+cnn_every=${CNN_EVERY:-10}   # the CNN takes seconds a frame: fewer frames
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 benches/reference/setup.sh
@@ -32,6 +33,16 @@ for ref in dlib-bin dlib-openblas; do
 done
 python3 benches/reference/compare.py --rollcall "$out/rollcall-1/detections.csv" \
   --reference "$out/dlib-bin.json" --reference "$out/dlib-openblas.json" --json "$out/agreement.json" --show 5
+
+echo "== the CNN detector (face_recognition's model=\"cnn\", one upsampling), one core each, every ${cnn_every}th frame"
+taskset -c 0 $B attend "$video" --roster "$out/roster.h5" -o "$out/rollcall-cnn" --every "$cnn_every" --scale "$scale" \
+  --detector cnn --upsample 1 -q
+for ref in dlib-bin dlib-openblas; do
+  taskset -c 0 ".bench/$ref/bin/python" benches/reference/face_recognition_ref.py "$video" --photos "$photos" \
+    --every "$cnn_every" --scale "$scale" --tolerance 0.6 --model cnn --upsample 1 --out "$out/$ref-cnn.json"
+done
+python3 benches/reference/compare.py --rollcall "$out/rollcall-cnn/detections.csv" \
+  --reference "$out/dlib-bin-cnn.json" --reference "$out/dlib-openblas-cnn.json" --json "$out/agreement-cnn.json" --show 5
 
 echo "== scaling: 1 and 2 ranks on the 2 cores; 4 and 8 ranks oversubscribed (protocol overhead only)"
 for schedule in block dynamic; do

@@ -1,7 +1,7 @@
 """The side-by-side table of `make bench` (benches/speed.sh) from the files it left in OUT.
 
-Prints ms/frame of rollcall and both face_recognition references on one core, the ratios and
-the identity agreement, then the 2-rank and 2-thread efficiency and the frames decoded per
+Prints ms/frame of rollcall and both face_recognition references on one core, with the HOG
+detector and with the CNN, the ratios and the identity agreement, then the 2-rank and 2-thread efficiency and the frames decoded per
 frame a single reader needs; writes OUT/speed.csv.
 """
 import csv
@@ -29,13 +29,19 @@ def run(path):
 def main(out):
     out = Path(out)
     one = run(out / "rollcall-1")
-    agreement = {Path(r["reference"]).stem: r for r in json.load(open(out / "agreement.json"))["references"]}
-    rollcall_ms = 1000 * one["busy"] / one["frames"]
-    rows = [("rollcall (1 rank, 1 core)", rollcall_ms, 1.0, None)]
-    for name in ("dlib-bin", "dlib-openblas"):
-        ref = json.load(open(out / f"{name}.json"))
-        rows.append((f"face_recognition + {name}", ref["ms_per_frame"], rollcall_ms / ref["ms_per_frame"],
-                     agreement[name]["identity_agreement"]))
+    rows = []
+    # The HOG rows, then the CNN rows (face_recognition's model="cnn"): each detector against
+    # the same detector in both reference builds.
+    for detector, suffix in (("hog", ""), ("cnn", "-cnn")):
+        mine = run(out / ("rollcall-1" if detector == "hog" else "rollcall-cnn"))
+        agreement = {Path(r["reference"]).stem: r
+                     for r in json.load(open(out / f"agreement{suffix}.json"))["references"]}
+        rollcall_ms = 1000 * mine["busy"] / mine["frames"]
+        rows.append((f"rollcall {detector} (1 rank, 1 core)", rollcall_ms, 1.0, None))
+        for name in ("dlib-bin", "dlib-openblas"):
+            ref = json.load(open(out / f"{name}{suffix}.json"))
+            rows.append((f"face_recognition {detector} + {name}", ref["ms_per_frame"],
+                         rollcall_ms / ref["ms_per_frame"], agreement[f"{name}{suffix}"]["identity_agreement"]))
 
     print(f"\n{'pipeline':<36} {'ms/frame':>9} {'rollcall / it':>14} {'identity agreement':>19}")
     for name, ms, ratio, agree in rows:

@@ -40,6 +40,8 @@ Layout of PHOTOS_DIR:
   <student_id>/<any>.jpg|jpeg|png      several photos per student
   roster.csv (optional)                columns student_id,name (name defaults to the id)
 Every photo must show exactly one face; otherwise nothing is written and every bad photo is named.
+Three photos a student (front, left and right three-quarter) match turned faces far better than
+one; enroll names the students with a single photo.
 
 Example:
   rollcall enroll data/lecture/photos -o roster.h5")]
@@ -72,7 +74,7 @@ the speedup over one rank (sum of busy times over the makespan), efficiency and 
 per second.
 
 Example:
-  mpirun -n 4 rollcall gray photo-8k.png -o gray.png --tile 256 --schedule dynamic")]
+  mpirun -n 4 rollcall gray photo-8k.png -o gray.png --band-rows 256 --schedule dynamic")]
     Gray(GrayArgs),
     /// Rebuild attendance.xlsx, attendance.csv and detections.csv from a run's HDF5 file alone.
     #[command(after_help = "\
@@ -133,6 +135,19 @@ Examples:
   rollcall synth data/lecture/scenario.yaml --video data/lecture/lecture.avi --photos data/lecture/photos
   rollcall synth data/hall/scenario.yaml --video data/hall/hall.mp4 --photos data/hall/photos")]
     Synth(SynthArgs),
+    /// Look at a recording before submitting a job: what each detector finds and costs.
+    #[command(after_help = "\
+Analyses --frames frames spread over the recording with the hog and cnn detectors, each looking
+for faces from 40 px and from 20 px, and prints per trial the faces found (on the frames every
+trial analysed), how many match --roster, and the time per frame; a histogram of face widths;
+and the settings to submit with, with the wall time the simulator predicts for the whole
+recording on --ranks ranks. A trial stops after 20 s (at least 2 frames): the cnn is slow on
+one core. --json prints the same as JSON.
+
+Examples:
+  rollcall probe lecture.mp4 --roster roster.h5 --ranks 16
+  rollcall probe lecture.mp4 --json > probe.json")]
+    Probe(ProbeArgs),
     /// Score a finished run against the ground truth of its recording.
     #[command(after_help = "\
 Prints, per student, the true and the found status with arrival and departure; then detection
@@ -158,6 +173,9 @@ pub struct EnrollArgs {
     /// Times the photo is doubled in size before detection (faces under ~80 px need 1).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub upsample: u32,
+    /// Face detector: `cnn` also finds the turned faces of three-quarter photos.
+    #[arg(long, value_enum, default_value_t = crate::face::Detector::Hog)]
+    pub detector: crate::face::Detector,
     /// Replace an existing roster file.
     #[arg(long)]
     pub force: bool,
@@ -240,9 +258,9 @@ pub struct GrayArgs {
     /// Grayscale PNG to write.
     #[arg(short, long, value_name = "OUT.png")]
     pub output: PathBuf,
-    /// Rows per band (a band is a unit of work) [default: 256].
-    #[arg(long, value_name = "PX", default_value_t = crate::gray::DEFAULT_BAND_ROWS)]
-    pub tile: u32,
+    /// Rows per band (a band is a unit of work); `--tile`, its old name, still works [default: 256].
+    #[arg(long, alias = "tile", value_name = "ROWS", default_value_t = crate::gray::DEFAULT_BAND_ROWS)]
+    pub band_rows: u32,
     /// How bands are spread over ranks.
     #[arg(long, value_enum, default_value_t = Schedule::Block)]
     pub schedule: Schedule,
@@ -372,4 +390,25 @@ pub struct SynthArgs {
     /// Folder of the dlib models [default: $ROLLCALL_MODELS, else data/models].
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The recording to look at.
+    pub video: PathBuf,
+    /// Roster from `rollcall enroll`: also count the faces that match an enrolled student.
+    #[arg(long, value_name = "ROSTER.h5")]
+    pub roster: Option<PathBuf>,
+    /// Ranks to predict the job's wall time for.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub ranks: usize,
+    /// Frames to analyse, spread evenly over the recording.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub frames: usize,
+    /// Folder of the dlib models [default: $ROLLCALL_MODELS, else data/models].
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// Print the findings as JSON (for scripts) instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -11,12 +11,21 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::face::Detector;
 use crate::schedule::Schedule;
 
 /// Sampled frames per unit of work when nobody says otherwise: large enough that a unit's
 /// seek and bookkeeping are negligible next to detection, small enough to balance two ranks
 /// on a short clip.
 pub const DEFAULT_CHUNK: usize = 4;
+
+/// The narrowest face, in pixels of the original frame, a job finds when nobody says: the
+/// back rows of a 1080p lecture hall start around 40 px (HOG finds them at one upsampling, as
+/// `face_recognition` does by default).
+pub const DEFAULT_MIN_FACE: u32 = 40;
+
+/// Upsamplings beyond this make a 1080p frame 8640×4860 before detection: gigabytes per rank.
+pub const MAX_UPSAMPLE: u32 = 2;
 
 /// More threads than any node has cores is a typo.
 pub const MAX_THREADS: usize = 1024;
@@ -64,11 +73,22 @@ pub struct ConfigFile {
     #[arg(long, value_name = "F")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
-    /// Resize images by S before detection (0.5 halves the work; faces must stay ≥ 40 px) [default: 1].
+    /// Which dlib face detector: `hog` (fast, frontal faces) or `cnn` (turned and dim faces
+    /// too, ~100x the CPU time) [default: hog].
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detector: Option<Detector>,
+    /// The narrowest face, in pixels of the original frame, to find: sets the upsampling (and,
+    /// for large faces, a down-scale) for the detector [default: 40].
+    #[arg(long, value_name = "PX")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_face: Option<u32>,
+    /// Expert override of --min-face: resize images by S before detection [default: from --min-face].
     #[arg(long, value_name = "S")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale: Option<f64>,
-    /// Times the image is doubled before HOG detection, as face_recognition does [default: 1].
+    /// Expert override of --min-face: times the image is doubled before detection, 0 to 2
+    /// [default: from --min-face; 1 for hog at 40 px, as face_recognition does].
     #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upsample: Option<u32>,
@@ -306,6 +326,62 @@ impl Sampling {
     }
 }
 
+/// How finely a job looks: the narrowest face it finds, and the upsampling and scale that
+/// make the detector find it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Resolution {
+    min_face: u32,
+    upsample: u32,
+    scale: f64,
+}
+
+impl Resolution {
+    /// From `min_face` (default [`DEFAULT_MIN_FACE`]) when neither `upsample` nor `scale` is
+    /// given: the fewest upsamplings that bring the detector's window down to the face, and
+    /// with none needed, a down-scale for faces twice the window or more. `upsample` and
+    /// `scale` are expert overrides (the other then takes its plain default: 1 upsampling,
+    /// scale 1); with `min_face` given too they must find faces that narrow, or it is an error
+    /// that names both. Without it, `min_face` is what they find.
+    fn of(detector: Detector, min_face: Option<u32>, upsample: Option<u32>, scale: Option<f64>) -> Result<Self> {
+        if let Some(scale) = scale.filter(|s| !(*s > 0.0 && *s <= 4.0)) {
+            bail!("scale must be in (0, 4], got {scale}");
+        }
+        if let Some(upsample) = upsample.filter(|&u| u > MAX_UPSAMPLE) {
+            bail!("upsample must be 0, 1 or 2, got {upsample}");
+        }
+        if min_face == Some(0) {
+            bail!("min_face must be at least 1 px, got 0");
+        }
+        let window = f64::from(detector.smallest_face_px());
+        // The narrowest face found at `upsample` and `scale`, in pixels of the original frame.
+        let finds = |upsample: u32, scale: f64| window / f64::from(1u32 << upsample) / scale;
+        if upsample.is_none() && scale.is_none() {
+            let wanted = min_face.unwrap_or(DEFAULT_MIN_FACE);
+            let Some(upsample) = (0..=MAX_UPSAMPLE).find(|&u| finds(u, 1.0) <= f64::from(wanted)) else {
+                bail!(
+                    "min_face {wanted} px is narrower than the {detector} detector finds at {MAX_UPSAMPLE} upsamplings \
+                     ({} px){}",
+                    finds(MAX_UPSAMPLE, 1.0),
+                    if detector == Detector::Hog { "; --detector cnn finds narrower faces" } else { "" }
+                );
+            };
+            let scale =
+                if upsample == 0 && f64::from(wanted) >= 2.0 * window { window / f64::from(wanted) } else { 1.0 };
+            return Ok(Resolution { min_face: wanted, upsample, scale });
+        }
+        let (upsample, scale) = (upsample.unwrap_or(1), scale.unwrap_or(1.0));
+        let found = finds(upsample, scale);
+        match min_face {
+            Some(wanted) if found > f64::from(wanted) + 0.5 => bail!(
+                "min_face {wanted} contradicts upsample {upsample} and scale {scale}: with them the {detector} \
+                 detector finds faces from {found:.0} px; drop upsample and scale (min_face sets them) or min_face"
+            ),
+            Some(wanted) => Ok(Resolution { min_face: wanted, upsample, scale }),
+            None => Ok(Resolution { min_face: found.ceil() as u32, upsample, scale }),
+        }
+    }
+}
+
 /// Validated settings of one `attend` job. Broadcast to every rank, stored in the reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -316,6 +392,9 @@ pub struct Settings {
     pub output: PathBuf,
     pub models: Option<PathBuf>,
     pub sampling: Sampling,
+    pub detector: Detector,
+    /// The narrowest face (px of the original frame) the job finds with `upsample` and `scale`.
+    pub min_face: u32,
     pub scale: f64,
     pub upsample: u32,
     pub tolerance: f64,
@@ -370,14 +449,8 @@ impl Settings {
             (None, Some(f)) => Sampling::Fps(f),
             (None, None) => Sampling::Fps(1.0),
         };
-        let scale = c.scale.unwrap_or(1.0);
-        if !(scale > 0.0 && scale <= 4.0) {
-            bail!("scale must be in (0, 4], got {scale}");
-        }
-        let upsample = c.upsample.unwrap_or(1);
-        if upsample > 2 {
-            bail!("upsample must be 0, 1 or 2, got {upsample}");
-        }
+        let detector = c.detector.unwrap_or_default();
+        let Resolution { min_face, upsample, scale } = Resolution::of(detector, c.min_face, c.upsample, c.scale)?;
         let tolerance = c.tolerance.unwrap_or(0.6);
         if !(tolerance > 0.0 && tolerance <= 1.0) {
             bail!("tolerance must be in (0, 1], got {tolerance}");
@@ -438,6 +511,8 @@ impl Settings {
             output,
             models: c.models,
             sampling,
+            detector,
+            min_face,
             scale,
             upsample,
             tolerance,
@@ -472,6 +547,8 @@ impl Settings {
             models: self.models.clone(),
             every,
             fps,
+            detector: Some(self.detector),
+            min_face: Some(self.min_face),
             scale: Some(self.scale),
             upsample: Some(self.upsample),
             tolerance: Some(self.tolerance),
@@ -515,6 +592,8 @@ impl Settings {
             ("models", self.models.as_ref().map(|m| m.display().to_string()).unwrap_or_default()),
             ("every", every),
             ("fps", fps),
+            ("detector", self.detector.to_string()),
+            ("min_face", self.min_face.to_string()),
             ("scale", self.scale.to_string()),
             ("upsample", self.upsample.to_string()),
             ("tolerance", self.tolerance.to_string()),
@@ -638,6 +717,33 @@ mod tests {
             assert!(Settings::from_config(file.overridden_by(minimal())).is_err(), "{bad}");
         }
         assert!(serde_norway::from_str::<ConfigFile>("rule: majority").is_err());
+    }
+
+    #[test]
+    fn min_face_sets_upsampling_and_scale_for_the_detector() {
+        let resolution = |yaml: &str| {
+            let file: ConfigFile = serde_norway::from_str(yaml).unwrap();
+            Settings::from_config(file.overridden_by(minimal())).map(|s| (s.min_face, s.upsample, s.scale))
+        };
+        assert_eq!(resolution("{}").unwrap(), (40, 1, 1.0), "face_recognition's default: HOG, one upsampling");
+        assert_eq!(resolution("min_face: 24").unwrap(), (24, 2, 1.0));
+        assert_eq!(resolution("min_face: 80").unwrap(), (80, 0, 1.0));
+        assert_eq!(resolution("min_face: 200").unwrap(), (200, 0, 0.4), "large faces: down-scaled");
+        assert_eq!(resolution("detector: cnn").unwrap(), (40, 0, 1.0), "MMOD's window is 40 px");
+        assert_eq!(resolution("{detector: cnn, min_face: 12}").unwrap(), (12, 2, 1.0));
+        assert_eq!(resolution("upsample: 0").unwrap(), (80, 0, 1.0), "an override says what it finds");
+        assert_eq!(resolution("{upsample: 2, min_face: 24}").unwrap(), (24, 2, 1.0), "consistent");
+        let err = |yaml: &str| resolution(yaml).unwrap_err().to_string();
+        assert!(err("{min_face: 24, upsample: 1}").contains("min_face 24 contradicts upsample 1"));
+        assert!(err("{min_face: 40, scale: 0.5}").contains("contradicts upsample 1 and scale 0.5"));
+        assert!(err("min_face: 10").contains("--detector cnn finds narrower faces"));
+        assert!(err("min_face: 0").starts_with("min_face must be at least 1 px"));
+        assert!(serde_norway::from_str::<ConfigFile>("detector: dnn").is_err());
+        let s = Settings::from_config(
+            serde_norway::from_str::<ConfigFile>("min_face: 200").unwrap().overridden_by(minimal()),
+        )
+        .unwrap();
+        assert_eq!(Settings::from_yaml(&s.to_yaml().unwrap()).unwrap(), s, "derived values survive a round trip");
     }
 
     #[test]

@@ -10,8 +10,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use ndarray::Array2;
-use opencv::imgcodecs;
-use opencv::prelude::*;
 
 use crate::face::{FacePipeline, ENCODING_LEN};
 use crate::output::{write_atomically, Access};
@@ -89,14 +87,11 @@ fn read_names(dir: &Path) -> Result<HashMap<String, String>> {
     Ok(names)
 }
 
-/// Encodes the single face of one photo, or says why it cannot be used.
+/// Encodes the single face of one photo, or says why it cannot be used (each error starts
+/// with the photo's path).
 fn encode_photo(pipeline: &FacePipeline, photo: &Path) -> Result<[f64; ENCODING_LEN]> {
-    let name = photo.to_str().context("path is not UTF-8")?;
-    let image = imgcodecs::imread(name, imgcodecs::IMREAD_COLOR)?;
-    if image.empty() {
-        bail!("not a readable image");
-    }
-    let (faces, _) = pipeline.analyze(&image)?;
+    let image = crate::video::read_image(photo)?;
+    let (faces, _) = pipeline.analyze(&image).with_context(|| photo.display().to_string())?;
     match faces.len() {
         1 => {
             if faces[0].bbox.w < SMALL_FACE_PX {
@@ -108,8 +103,8 @@ fn encode_photo(pipeline: &FacePipeline, photo: &Path) -> Result<[f64; ENCODING_
             }
             Ok(faces[0].encoding)
         }
-        0 => bail!("no face found (need exactly one)"),
-        n => bail!("{n} faces found (need exactly one)"),
+        0 => bail!("{}: no face found (need exactly one)", photo.display()),
+        n => bail!("{}: {n} faces found (need exactly one)", photo.display()),
     }
 }
 
@@ -134,13 +129,15 @@ pub fn build_roster(dir: &Path, pipeline: &FacePipeline) -> Result<Roster> {
     let mut problems = Vec::new();
     for (student, (id, files)) in photos.into_iter().enumerate() {
         for file in files {
+            // SIGTERM/SIGINT: stop between photos and write nothing (main exits 128 + signal).
+            crate::interrupt::check().context("enrolment stopped: no roster written")?;
             match encode_photo(pipeline, &file) {
                 Ok(encoding) => {
                     rows.extend_from_slice(&encoding);
                     roster.owner.push(student as u32);
                     roster.sources.push(file.strip_prefix(dir).unwrap_or(&file).display().to_string());
                 }
-                Err(e) => problems.push(format!("{}: {e:#}", file.display())),
+                Err(e) => problems.push(format!("{e:#}")),
             }
         }
         roster.names.push(names.remove(&id).filter(|n| !n.is_empty()).unwrap_or_else(|| id.clone()));

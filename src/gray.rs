@@ -98,7 +98,7 @@ pub fn run(
 ) -> Result<Option<GrayRun>> {
     let prepared = comm.is_root().then(|| {
         if band_rows == 0 {
-            bail!("tile must be at least 1 row");
+            bail!("band-rows must be at least 1");
         }
         if output.extension().and_then(|e| e.to_str()) != Some("png") {
             bail!("{}: the output must be a .png (lossless, so the bytes can be compared)", output.display());

@@ -2,7 +2,8 @@
 //!
 //! The binary (`src/main.rs`) is a thin layer over these modules, each owning one thing:
 //! scheduling knows nothing about faces, only [`comm`] talks to MPI, the [`face`] pipeline
-//! knows nothing about MPI, and every [`report`] writer is a function of a [`result::RunResult`].
+//! knows nothing about MPI, and the reports of a run (`report::write_all`) are functions of a
+//! [`result::RunResult`] alone, which is why `rollcall report` can rebuild them from the HDF5 file.
 
 pub mod about;
 pub mod attend;
@@ -20,6 +21,7 @@ pub mod journal;
 pub mod log;
 pub mod output;
 pub mod plan;
+pub mod probe;
 pub mod progress;
 pub mod report;
 pub mod result;

@@ -7,8 +7,8 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 
 use rollcall::cli::{
-    AttendArgs, Cli, Command, EnrollArgs, EvalArgs, GrayArgs, LecturesArgs, PhotoArgs, ReportArgs, ScalingArgs,
-    SemesterArgs, SimulateArgs, SynthArgs,
+    AttendArgs, Cli, Command, EnrollArgs, EvalArgs, GrayArgs, LecturesArgs, PhotoArgs, ProbeArgs, ReportArgs,
+    ScalingArgs, SemesterArgs, SimulateArgs, SynthArgs,
 };
 use rollcall::config::Tiling;
 use rollcall::config::{ConfigFile, Settings};
@@ -67,7 +67,7 @@ fn one_line(e: &clap::Error) -> String {
 fn run(cli: Cli) -> Result<()> {
     let quiet = cli.quiet;
     match cli.command {
-        Command::Enroll(args) => enroll(args),
+        Command::Enroll(args) => enroll(args, quiet),
         Command::Attend(args) => attend(args, quiet),
         Command::Photo(args) => photo(args, quiet),
         Command::Gray(args) => gray(args, quiet),
@@ -78,17 +78,22 @@ fn run(cli: Cli) -> Result<()> {
         Command::Simulate(args) => simulate(args),
         Command::Synth(args) => synth(args),
         Command::Eval(args) => eval(args),
+        Command::Probe(args) => probe(args),
     }
 }
 
-fn enroll(args: EnrollArgs) -> Result<()> {
+fn enroll(args: EnrollArgs, quiet: bool) -> Result<()> {
     if args.output.exists() && !args.force {
         bail!("{} already exists: pass --force to overwrite it", args.output.display());
     }
-    let pipeline = FacePipeline::load(&face::find_model_dir(args.models.as_deref())?, args.upsample)?;
+    rollcall::output::check_writable(&args.output)?;
+    let pipeline = FacePipeline::load(&face::find_model_dir(args.models.as_deref())?, args.detector, args.upsample)?;
     let roster = enroll::build_roster(&args.photos_dir, &pipeline)?;
     enroll::write_roster(&roster, &args.output)?;
     let warnings = rollcall::log::take_warnings();
+    if quiet {
+        return Ok(());
+    }
     println!(
         "enrolled {} students from {} photos into {}{}",
         roster.ids.len(),
@@ -96,6 +101,19 @@ fn enroll(args: EnrollArgs) -> Result<()> {
         args.output.display(),
         if warnings.is_empty() { String::new() } else { format!(" ({} warning(s) above)", warnings.len()) }
     );
+    let single: Vec<&str> = (0..roster.ids.len())
+        .filter(|&s| roster.owner.iter().filter(|&&o| o as usize == s).count() == 1)
+        .map(|s| roster.ids[s].as_str())
+        .collect();
+    if !single.is_empty() {
+        let named = if single.len() <= 5 { format!(" ({})", single.join(", ")) } else { String::new() };
+        println!(
+            "{} of {} students have a single photo{named}: three (front, left and right three-quarter, \
+             in PHOTOS/<id>/) match turned faces far better",
+            single.len(),
+            roster.ids.len()
+        );
+    }
     Ok(())
 }
 
@@ -128,7 +146,8 @@ fn photo(args: PhotoArgs, quiet: bool) -> Result<()> {
 
 fn gray(args: GrayArgs, quiet: bool) -> Result<()> {
     let comm = comm::Comm::init()?;
-    let Some(run) = rollcall::gray::run(&comm, &args.image, &args.output, args.tile, args.schedule, args.force)? else {
+    let Some(run) = rollcall::gray::run(&comm, &args.image, &args.output, args.band_rows, args.schedule, args.force)?
+    else {
         return Ok(());
     };
     if !quiet {
@@ -365,6 +384,9 @@ fn semester(args: SemesterArgs) -> Result<()> {
         (None, Some(m)) => m.output.join("semester.xlsx"),
         (None, None) => bail!("no output given: pass -o FILE.xlsx"),
     };
+    if output.extension().and_then(|e| e.to_str()) != Some("xlsx") {
+        bail!("-o {}: name the workbook FILE.xlsx (the csv is written next to it as FILE.csv)", output.display());
+    }
     let csv_path = output.with_extension("csv");
     for existing in [&output, &csv_path] {
         if existing.exists() && !args.force {
@@ -383,6 +405,12 @@ fn semester(args: SemesterArgs) -> Result<()> {
             .collect(),
         None => args.runs.iter().map(|p| (p.clone(), None)).collect(),
     };
+    let mut files = std::collections::HashMap::new();
+    for (path, _) in &sources {
+        if let Some(first) = path.canonicalize().ok().and_then(|file| files.insert(file, path)) {
+            bail!("{} and {} are the same result file: each lecture counts once", first.display(), path.display());
+        }
+    }
     let mut lectures = Vec::new();
     for (path, heading) in sources {
         let run = report::hdf5::read(&path)?;
@@ -419,7 +447,7 @@ fn semester(args: SemesterArgs) -> Result<()> {
 }
 
 fn synth(args: SynthArgs) -> Result<()> {
-    let pipeline = FacePipeline::load(&face::find_model_dir(args.models.as_deref())?, 1)?;
+    let pipeline = FacePipeline::load(&face::find_model_dir(args.models.as_deref())?, face::Detector::Hog, 1)?;
     synth::run(&args.scenario, &args.video, &args.photos, &pipeline)?;
     println!("wrote {} and enrolment photos in {}", args.video.display(), args.photos.display());
     Ok(())
@@ -439,5 +467,22 @@ fn eval(args: EvalArgs) -> Result<()> {
         evaluation.write_csv(path)?;
     }
     println!("{}", evaluation.table());
+    Ok(())
+}
+
+fn probe(args: ProbeArgs) -> Result<()> {
+    let spec = rollcall::probe::ProbeSpec {
+        video: args.video,
+        roster: args.roster,
+        models: args.models,
+        ranks: args.ranks,
+        frames: args.frames,
+    };
+    let found = rollcall::probe::run(&spec)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+    } else {
+        print!("{}", found.text());
+    }
     Ok(())
 }

@@ -17,6 +17,23 @@ pub enum Access {
     OwnerOnly,
 }
 
+/// Fails now, before long work, if `path` could not be written at the end: creates its folder
+/// and, for a moment, the temporary file [`write_atomically`] will write.
+pub fn check_writable(path: &Path) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create the folder {}", parent.display()))?;
+    }
+    let partial = partial_path(path);
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&partial)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::remove_file(&partial).with_context(|| format!("cannot remove {}", partial.display()))
+}
+
 /// Runs `write` on a temporary path next to `path` and renames the result into place.
 pub fn write_atomically(path: &Path, access: Access, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let partial = partial_path(path);

@@ -79,9 +79,10 @@ impl Manifest {
 
     /// Lecture `index` (0-based, as Slurm array task ids are).
     pub fn lecture(&self, index: usize) -> Result<&ManifestLecture> {
-        self.lectures
-            .get(index)
-            .with_context(|| format!("the manifest has lectures 0..{}, not {index}", self.lectures.len()))
+        self.lectures.get(index).with_context(|| match self.lectures.len() {
+            0 => format!("the manifest has no lectures, so there is no lecture {index}"),
+            n => format!("the manifest's lectures are numbered 0 to {} ({n} in all), not {index}", n - 1),
+        })
     }
 
     /// The settings the manifest fixes for lecture `l`: a config layer between the manifest's

@@ -107,7 +107,7 @@ pub fn probe(path: &Path) -> Result<VideoInfo> {
 pub fn read_image(path: &Path) -> Result<Mat> {
     let image = opencv::imgcodecs::imread(path.to_str().context("non-UTF-8 path")?, opencv::imgcodecs::IMREAD_COLOR)?;
     if image.empty() {
-        bail!("{} is not a readable image", path.display());
+        bail!("{}: not a readable image", path.display());
     }
     Ok(image)
 }

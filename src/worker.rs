@@ -89,7 +89,7 @@ impl<'a> RankWorkers<'a> {
     pub fn new(job: Job<'a>, model_dir: &std::path::Path, rank: u32) -> Result<Self> {
         let started = Instant::now();
         let threads = job.settings.threads;
-        let pipeline = FacePipeline::load(model_dir, job.settings.upsample)?;
+        let pipeline = FacePipeline::load(model_dir, job.settings.detector, job.settings.upsample)?;
         let mut workers: Vec<FaceWorker> =
             (1..threads).map(|_| FaceWorker::new(&job, rank, pipeline.clone())).collect();
         workers.push(FaceWorker::new(&job, rank, pipeline));

@@ -42,25 +42,42 @@ fn attendance_is_the_ground_truth_for_any_ranks_and_schedule() {
     }
 }
 
-/// The boxes and identities are Python face_recognition's, to the pixel: the fixture holds
-/// what face_recognition 1.3 with dlib 19.24.6 found in the same frames (made by
-/// benches/reference/face_recognition_ref.py --every 10, see benches/reference/README.md).
+/// `frame,x,y,w,h,student_id` of a run's detections.csv, or of the fixture's rows on frames
+/// that are multiples of `every`.
+fn boxes(csv: &str, every: usize, fixture: bool) -> Vec<String> {
+    csv.lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let c: Vec<&str> = line.split(',').collect();
+            let row = if fixture { c.join(",") } else { [c[0], c[3], c[4], c[5], c[6], c[7]].join(",") };
+            (i == 0 || c[0].parse::<usize>().unwrap() % every == 0).then_some(row)
+        })
+        .collect()
+}
+
+/// The boxes and identities are Python face_recognition's, to the pixel, with either detector:
+/// the fixtures hold what face_recognition 1.3 with dlib 19.24.6 (the dlib-bin wheel) found in
+/// the same frames, made by benches/reference/face_recognition_ref.py --every 10 (`--model cnn
+/// --upsample 1` for the CNN's; see benches/reference/README.md). The CNN is checked on every
+/// third of those frames: it takes seconds a frame.
 #[test]
 fn boxes_and_identities_are_face_recognitions() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = enrol_lecture(tmp.path());
-    let out = tmp.path().join("out");
-    assert_success(&run(rollcall_command(), &attend_args(&lecture_video(), &roster, &out, &["--every", "10"])));
-    let ours: Vec<String> = read(&out.join("detections.csv"))
-        .lines()
-        .map(|line| {
-            let c: Vec<&str> = line.split(',').collect();
-            [c[0], c[3], c[4], c[5], c[6], c[7]].join(",")
-        })
-        .collect();
-    let reference: Vec<String> =
-        read(&repo().join("data/lecture/face_recognition_boxes.csv")).lines().map(str::to_owned).collect();
-    assert_eq!(ours, reference);
+    for (every, extra, fixture) in [
+        ("10", &[][..], "data/lecture/face_recognition_boxes.csv"),
+        ("30", &["--detector", "cnn", "--upsample", "1"][..], "data/lecture/face_recognition_cnn_boxes.csv"),
+    ] {
+        let out = tmp.path().join(format!("every-{every}"));
+        let mut args = vec!["--every", every];
+        args.extend(extra);
+        assert_success(&run(rollcall_command(), &attend_args(&lecture_video(), &roster, &out, &args)));
+        let every: usize = every.parse().unwrap();
+        let ours = boxes(&read(&out.join("detections.csv")), every, false);
+        let reference = boxes(&read(&repo().join(fixture)), every, true);
+        assert!(ours.len() > 10, "{fixture}: {ours:?}");
+        assert_eq!(ours, reference, "{fixture}");
+    }
 }
 
 /// Threads split a rank's units further: any ranks × threads split gives the same detections,

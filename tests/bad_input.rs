@@ -70,6 +70,21 @@ const CASES: &[Case] = &[
         args: "{v} --roster {r} --rule majority",
         message: "invalid value 'majority' for '--rule <RULE>' [possible values: windows, frames]",
     },
+    Case {
+        what: "unknown detector",
+        args: "{v} --roster {r} --detector foo",
+        message: "invalid value 'foo' for '--detector <DETECTOR>' [possible values: hog, cnn]",
+    },
+    Case {
+        what: "min face 0",
+        args: "{v} --roster {r} --min-face 0",
+        message: "min_face must be at least 1 px, got 0",
+    },
+    Case {
+        what: "min face against upsample",
+        args: "{v} --roster {r} --min-face 24 --upsample 1",
+        message: "min_face 24 contradicts upsample 1 and scale 1",
+    },
     Case { what: "models missing", args: "{v} --roster {r} --models {t}", message: "face models not found" },
     Case {
         what: "output not writable",

@@ -109,3 +109,56 @@ fn a_small_face_is_enrolled_with_a_warning() {
     assert!(stderr(&o).contains("obama.png: the face is only"), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("(1 warning(s) above)"));
 }
+
+/// SIGTERM (scancel) or SIGINT (Ctrl-C) during enrolment stops it between photos: exit
+/// 128 + signal, one line, no roster (#17 item 4).
+#[test]
+fn a_signal_stops_enrolment_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("photos");
+    // Enough photos to take many seconds: ten of each of four students.
+    for name in ["obama", "biden", "hanks", "ana"] {
+        let dir = photos.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for k in 0..10 {
+            std::fs::copy(lecture_photos().join(format!("{name}.jpg")), dir.join(format!("{k}.jpg"))).unwrap();
+        }
+    }
+    let roster = tmp.path().join("roster.h5");
+    let mut command = rollcall_command();
+    command.args(["enroll", photos.to_str().unwrap(), "-o", roster.to_str().unwrap()]);
+    let child = command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(128 + 15), "{err}");
+    assert!(err.contains("enrolment stopped: no roster written"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line:\n{err}");
+    assert!(!roster.exists());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "nothing beside the photos");
+}
+
+/// An output that cannot be written is refused before the models load and the photos are
+/// encoded; `-q` leaves stdout empty.
+#[test]
+fn an_unwritable_output_is_refused_first_and_quiet_is_quiet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let blocker = tmp.path().join("a-file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let bad = blocker.join("roster.h5");
+    let o = run(
+        rollcall_command(),
+        &["enroll", lecture_photos().to_str().unwrap(), "-o", bad.to_str().unwrap(), "--models", "/nonexistent"],
+    );
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert!(err.contains(&format!("cannot create the folder {}", blocker.display())), "{err}");
+    let roster = tmp.path().join("roster.h5");
+    let o =
+        run(rollcall_command(), &["-q", "enroll", lecture_photos().to_str().unwrap(), "-o", roster.to_str().unwrap()]);
+    assert_success(&o);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "", "-q prints no summary");
+    assert!(roster.exists());
+}

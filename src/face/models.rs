@@ -13,6 +13,9 @@ pub const LANDMARKS_FILE: &str = "shape_predictor_5_face_landmarks.dat";
 /// dlib's ResNet that maps an aligned 150×150 face chip to a 128-d encoding.
 pub const ENCODER_FILE: &str = "dlib_face_recognition_resnet_model_v1.dat";
 
+/// dlib's MMOD face detector (a CNN), for `--detector cnn`: `face_recognition`'s `model="cnn"`.
+pub const CNN_DETECTOR_FILE: &str = "mmod_human_face_detector.dat";
+
 /// Environment variable naming the model directory when no `--models` is given.
 pub const MODELS_ENV: &str = "ROLLCALL_MODELS";
 

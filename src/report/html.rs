@@ -45,13 +45,15 @@ fn mmss(t: Option<f64>) -> String {
     t.map(|t| format!("{:02}:{:02}", (t / 60.0) as u64, t as u64 % 60)).unwrap_or_default()
 }
 
-pub fn render(r: &RunResult) -> String {
+/// The page. Writing into a `String` cannot fail; the `fmt::Result`s are passed up rather than
+/// dropped so that no `write!` is silently ignored.
+pub fn render(r: &RunResult) -> Result<String, std::fmt::Error> {
     let mut h = String::new();
     let title =
         [r.settings.date.as_deref(), r.settings.title.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
     let title = if title.is_empty() { r.video.path.clone() } else { title };
     let present = r.attendance.iter().filter(|a| a.present).count();
-    let _ = write!(
+    write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Attendance: {t}</title><style>{STYLE}</style></head><body>\n\
          <h1>Attendance: {t}</h1><p class=\"sub\">{video} · {frames} sampled frames (every {stride} of {fc} at {fps:.2} fps) · rollcall {ver}</p>\n",
@@ -62,8 +64,8 @@ pub fn render(r: &RunResult) -> String {
         fc = r.video.frame_count,
         fps = r.video.fps,
         ver = env!("CARGO_PKG_VERSION"),
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         h,
         "<div class=\"cards\"><div class=\"card\"><b id=\"present\">{present}</b>present</div><div class=\"card\"><b id=\"absent\">{}</b>absent</div>\
          <div class=\"card\"><b id=\"unenrolled\">{}</b>unenrolled attended</div><div class=\"card\"><b>{}</b>faces found</div><div class=\"card\"><b>{:.1} s</b>on {} rank(s)</div><div class=\"card\"><b>{:.2}</b>frames/s</div></div>",
@@ -73,20 +75,20 @@ pub fn render(r: &RunResult) -> String {
         r.wall_time_s,
         r.ranks,
         r.timings.iter().map(|t| t.frames).sum::<u64>() as f64 / r.wall_time_s.max(1e-9),
-    );
+    )?;
     if !r.failed_frames.is_empty() {
-        let _ = writeln!(
+        writeln!(
             h,
             "<p class=\"warn\">{} sampled frame(s) could not be decoded and were left out of every count.</p>",
             r.failed_frames.len()
-        );
+        )?;
     }
     if !r.settings.slow_ranks.is_empty() {
-        let _ = writeln!(
+        writeln!(
             h,
             "<p class=\"warn\">Benchmark run: bench.slow_ranks = {} slowed ranks on purpose.</p>",
             esc(&r.settings.slow_ranks_text())
-        );
+        )?;
     }
 
     h.push_str("<h2>Attendance</h2>\n<table id=\"attendance\"><thead><tr><th>Face</th><th>Student ID</th><th>Name</th><th class=\"num\">Frames</th><th>Windows</th><th>Presence</th><th>First seen</th><th>Last seen</th><th>Status</th></tr></thead><tbody>\n");
@@ -102,7 +104,7 @@ pub fn render(r: &RunResult) -> String {
         let strip: String = a.strip.iter().map(|&s| if s { "<i class=\"seen\"></i>" } else { "<i></i>" }).collect();
         let flag =
             |on: bool, text: &str| if on { format!(" <span class=\"flag\">{text}</span>") } else { String::new() };
-        let _ = writeln!(
+        writeln!(
             h,
             "<tr data-student=\"{id}\"><td>{crop}</td><td>{id}</td><td>{name}</td><td class=\"num\">{seen}/{n}</td>\
              <td><span class=\"strip\" title=\"{ws}/{w} windows\">{strip}</span> {ws}/{w}</td>\
@@ -120,7 +122,7 @@ pub fn render(r: &RunResult) -> String {
             last = mmss(a.last_seen_s),
             early = flag(a.left_early(), "left early"),
             status = a.status(),
-        );
+        )?;
     }
     let rule = match r.settings.rule {
         Rule::Windows => {
@@ -128,14 +130,14 @@ pub fn render(r: &RunResult) -> String {
         }
         Rule::Frames => format!("seen in at least {:.0}% of the sampled frames", r.settings.threshold * 100.0),
     };
-    let _ = writeln!(
+    writeln!(
         h,
         "</tbody></table><p class=\"sub\">Present: {rule}. Faces are linked into tracks over time; a track counts for the student most of its faces match.</p>"
-    );
+    )?;
     if !r.unknown.is_empty() {
         h.push_str("<h2>Unenrolled attendees</h2>\n<table id=\"unknown\"><thead><tr><th>Person</th><th class=\"num\">Frames</th><th class=\"num\">Windows</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>\n");
         for u in &r.unknown {
-            let _ = writeln!(
+            writeln!(
                 h,
                 "<tr><td>unenrolled #{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
                 u.id + 1,
@@ -143,32 +145,32 @@ pub fn render(r: &RunResult) -> String {
                 u.windows_seen,
                 mmss(Some(u.first_seen_s)),
                 mmss(Some(u.last_seen_s))
-            );
+            )?;
         }
         h.push_str("</tbody></table>\n");
     }
 
     h.push_str("<h2>Timeline</h2>\n");
-    h.push_str(&timeline_svg(r));
+    h.push_str(&timeline_svg(r)?);
 
     h.push_str("<h2>Where the time went</h2>\n<table id=\"ranks\"><thead><tr><th>Rank</th><th class=\"num\">Units</th><th class=\"num\">Frames</th><th class=\"num\">Decode s</th><th class=\"num\">Detect s</th><th class=\"num\">Encode s</th><th class=\"num\">Wait s</th><th class=\"num\">Busy s</th><th class=\"num\">Total s</th><th class=\"num\">Busy</th></tr></thead><tbody>\n");
     for t in &r.timings {
-        let _ = writeln!(
+        writeln!(
             h,
             "<tr><td>rank {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.0}%</td></tr>",
             t.rank, t.units, t.frames, t.decode_s, t.detect_s, t.encode_s, t.wait_s, t.busy_s, t.total_s, 100.0 * t.busy_s / t.total_s.max(1e-9)
-        );
+        )?;
     }
     h.push_str("</tbody></table>\n<h2>Settings</h2>\n<table id=\"settings\"><tbody>\n");
     for (k, v) in r.settings.describe().into_iter().filter(|(_, v)| !v.is_empty()) {
-        let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+        writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v))?;
     }
     h.push_str("</tbody></table>\n</body></html>\n");
-    h
+    Ok(h)
 }
 
 /// One row per rank, one bar per unit from its start to its end.
-fn timeline_svg(r: &RunResult) -> String {
+fn timeline_svg(r: &RunResult) -> Result<String, std::fmt::Error> {
     const LEFT: f64 = 60.0;
     const WIDTH: f64 = 840.0;
     const ROW: f64 = 26.0;
@@ -178,11 +180,11 @@ fn timeline_svg(r: &RunResult) -> String {
     let x = |t: f64| LEFT + (WIDTH - LEFT - 30.0) * t / end;
     let mut s = format!("<svg id=\"timeline\" viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" role=\"img\" aria-label=\"which rank ran each unit, when\">\n");
     for rank in 0..ranks {
-        let _ = writeln!(s, "<text x=\"4\" y=\"{:.1}\">rank {rank}</text>", ROW * rank as f64 + 17.0);
+        writeln!(s, "<text x=\"4\" y=\"{:.1}\">rank {rank}</text>", ROW * rank as f64 + 17.0)?;
     }
     for u in &r.units {
         let y = ROW * u.rank as f64 + 4.0;
-        let _ = writeln!(
+        writeln!(
             s,
             "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\" stroke=\"#fff\"><title>unit {}: {:.2}–{:.2} s, {} frames</title></rect>",
             x(u.start_s),
@@ -193,18 +195,18 @@ fn timeline_svg(r: &RunResult) -> String {
             u.start_s,
             u.end_s,
             u.frames
-        );
+        )?;
     }
     let axis_y = ROW * ranks as f64 + 16.0;
     for k in 0..=5 {
         let t = end * k as f64 / 5.0;
-        let _ = writeln!(s, "<text x=\"{:.1}\" y=\"{axis_y:.1}\" text-anchor=\"middle\">{t:.1} s</text>", x(t));
+        writeln!(s, "<text x=\"{:.1}\" y=\"{axis_y:.1}\" text-anchor=\"middle\">{t:.1} s</text>", x(t))?;
     }
     s.push_str("</svg>\n");
-    s
+    Ok(s)
 }
 
 pub fn write(result: &RunResult, path: &Path) -> Result<()> {
-    let page = render(result);
+    let page = render(result)?;
     write_atomically(path, Access::OwnerOnly, |tmp| Ok(std::fs::write(tmp, page)?))
 }

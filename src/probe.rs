@@ -1,0 +1,348 @@
+//! `rollcall probe`: a short look at a recording before a job is submitted. It analyses a few
+//! frames spread over the recording with each detector at two face widths, and says what each
+//! finds and costs, how wide the faces are, how many match the roster, and which settings to
+//! submit with, with the wall time the simulator predicts for them on N ranks.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Result};
+use opencv::core::{Mat, Size};
+use opencv::imgproc;
+use serde::Serialize;
+
+use crate::config::{Settings, DEFAULT_CHUNK};
+use crate::face::{self, matching, Detector, FacePipeline};
+use crate::roster::Roster;
+use crate::schedule::Schedule;
+use crate::simulate::{self, CostModel, StudySpec, DEFAULT_MASTER_S};
+use crate::video::{self, VideoReader};
+
+/// What to look at.
+pub struct ProbeSpec {
+    pub video: PathBuf,
+    pub roster: Option<PathBuf>,
+    pub models: Option<PathBuf>,
+    /// Ranks to predict the job's wall time for.
+    pub ranks: usize,
+    /// Frames to analyse, spread evenly over the recording.
+    pub frames: usize,
+}
+
+/// Each trial stops after this long (but not before [`MIN_FRAMES`]): the CNN at two
+/// upsamplings of a 1080p frame can take most of a minute a frame on one core.
+const TRIAL_BUDGET: Duration = Duration::from_secs(20);
+const MIN_FRAMES: usize = 2;
+/// A cheaper trial is recommended when it finds at least this share of the most faces found.
+const ENOUGH: f64 = 0.95;
+/// One-way latency the prediction assumes (a cluster's interconnect; `simulate` default).
+const LATENCY_S: f64 = 5e-6;
+/// Face-width bins of the histogram, px of the original frame (the last is open).
+const WIDTH_BINS: [u32; 7] = [0, 20, 30, 40, 60, 90, u32::MAX];
+
+/// One detector at one narrowest face width, tried on the probe's frames.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trial {
+    pub detector: Detector,
+    pub min_face: u32,
+    pub upsample: u32,
+    pub scale: f64,
+    /// Frames it analysed within its time budget (the first ones of the probe's).
+    pub frames: usize,
+    /// Faces found in the frames every trial analysed.
+    pub faces: usize,
+    /// Of those, faces within the roster's tolerance of an enrolled student.
+    pub matched: Option<usize>,
+    /// Milliseconds per frame: detection, landmarks and encodings (decoding excluded).
+    pub ms_per_frame: f64,
+    /// Widths of the faces it found in the common frames, px of the original frame.
+    #[serde(skip)]
+    widths: Vec<u32>,
+}
+
+/// What the probe advises.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recommendation {
+    pub detector: Detector,
+    pub min_face: u32,
+    pub fps: f64,
+    pub ranks: usize,
+    /// Seconds the whole recording is predicted to take on `ranks` ranks (dynamic schedule).
+    pub predicted_wall_s: f64,
+    pub why: String,
+}
+
+/// Faces whose width falls in `[from_px, to_px)`.
+#[derive(Debug, Clone, Serialize)]
+pub struct WidthBin {
+    pub from_px: u32,
+    pub to_px: Option<u32>,
+    pub faces: usize,
+}
+
+/// Everything the probe found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    pub video: video::VideoInfo,
+    /// Frame indices analysed.
+    pub frames: Vec<usize>,
+    /// Frames every trial analysed: the faces of each trial are counted on these.
+    pub common_frames: usize,
+    /// Milliseconds to decode one frame.
+    pub decode_ms: f64,
+    pub trials: Vec<Trial>,
+    /// Widths of the faces the trial that found the most found.
+    pub widths: Vec<WidthBin>,
+    pub recommendation: Recommendation,
+}
+
+/// The trials, cheapest first: each detector at the default face width and at half of it.
+fn trial_settings() -> Vec<(Detector, u32)> {
+    let half = crate::config::DEFAULT_MIN_FACE / 2;
+    vec![
+        (Detector::Hog, crate::config::DEFAULT_MIN_FACE),
+        (Detector::Hog, half),
+        (Detector::Cnn, crate::config::DEFAULT_MIN_FACE),
+        (Detector::Cnn, half),
+    ]
+}
+
+pub fn run(spec: &ProbeSpec) -> Result<Probe> {
+    ensure!(spec.ranks >= 1, "--ranks must be at least 1");
+    ensure!(spec.frames >= 1, "--frames must be at least 1");
+    let info = video::probe(&spec.video)?;
+    let roster = spec.roster.as_deref().map(Roster::load).transpose()?;
+    let model_dir = face::find_model_dir(spec.models.as_deref())?;
+
+    // The frames, evenly spread, decoded once.
+    let n = spec.frames.min(info.frame_count.max(1));
+    let wanted: Vec<usize> = (0..n).map(|i| (2 * i + 1) * info.frame_count / (2 * n)).collect();
+    let mut reader = VideoReader::open(&spec.video)?;
+    let (mut frames, mut indices) = (Vec::new(), Vec::new());
+    for &index in &wanted {
+        let mut frame = Mat::default();
+        if reader.read(index, &mut frame)? {
+            frames.push(frame);
+            indices.push(index);
+        }
+    }
+    ensure!(!frames.is_empty(), "{}: no frame could be decoded", spec.video.display());
+    let decode_s = sequential_decode_s(&spec.video, info.frame_count)?;
+
+    let mut trials = Vec::new();
+    for (detector, min_face) in trial_settings() {
+        let settings = resolution(detector, min_face)?;
+        let pipeline = FacePipeline::load(&model_dir, detector, settings.upsample)?;
+        let started = Instant::now();
+        let mut per_frame = Vec::new();
+        for frame in &frames {
+            if per_frame.len() >= MIN_FRAMES && started.elapsed() > TRIAL_BUDGET {
+                break;
+            }
+            crate::interrupt::check()?;
+            per_frame.push(analyse(&pipeline, frame, settings.scale)?);
+        }
+        let ms_per_frame = 1000.0 * started.elapsed().as_secs_f64() / per_frame.len() as f64;
+        tracing::info!("{detector} from {min_face} px: {} frames, {ms_per_frame:.0} ms a frame", per_frame.len());
+        trials.push((detector, min_face, settings, per_frame, ms_per_frame));
+    }
+    let common = trials.iter().map(|t| t.3.len()).min().unwrap_or(0);
+    let trials: Vec<Trial> = trials
+        .into_iter()
+        .map(|(detector, min_face, settings, per_frame, ms_per_frame)| {
+            let faces: Vec<&face::Face> = per_frame[..common].iter().flatten().collect();
+            let matched = roster.as_ref().map(|r| {
+                faces
+                    .iter()
+                    .filter(|f| {
+                        let encoding = ndarray::ArrayView1::from(&f.encoding[..]);
+                        matching::nearest(&r.encodings, encoding).is_some_and(|m| m.distance <= settings.tolerance)
+                    })
+                    .count()
+            });
+            Trial {
+                detector,
+                min_face,
+                upsample: settings.upsample,
+                scale: settings.scale,
+                frames: per_frame.len(),
+                faces: faces.len(),
+                matched,
+                ms_per_frame,
+                widths: faces.iter().map(|f| f.bbox.w.max(0) as u32).collect(),
+            }
+        })
+        .collect();
+    let most = trials.iter().max_by_key(|t| t.faces).expect("four trials");
+    let widths = histogram(&most.widths);
+    let recommendation = recommend(&trials, &info, decode_s, spec.ranks);
+    Ok(Probe {
+        video: info,
+        frames: indices,
+        common_frames: common,
+        decode_ms: 1000.0 * decode_s,
+        trials,
+        widths,
+        recommendation,
+    })
+}
+
+/// Seconds to decode one frame when reading forward, as a job does (the probe's own reads
+/// seek, which costs a run of frames from the last keyframe each).
+fn sequential_decode_s(path: &std::path::Path, frame_count: usize) -> Result<f64> {
+    const RUN: usize = 50;
+    let mut reader = VideoReader::open(path)?;
+    let mut frame = Mat::default();
+    let started = Instant::now();
+    for index in 0..RUN.min(frame_count) {
+        if !reader.read(index, &mut frame)? {
+            break;
+        }
+    }
+    Ok(started.elapsed().as_secs_f64() / reader.decoded_frames().max(1) as f64)
+}
+
+/// The upsampling and scale a job with `detector` and `min_face` would use (the settings'
+/// own derivation, so that the probe tries exactly what a job would run).
+fn resolution(detector: Detector, min_face: u32) -> Result<Settings> {
+    let file = crate::config::ConfigFile {
+        video: Some("probe".into()),
+        roster: Some("probe".into()),
+        output: Some("probe".into()),
+        detector: Some(detector),
+        min_face: Some(min_face),
+        ..Default::default()
+    };
+    Settings::from_config(file)
+}
+
+/// The faces of one frame, boxes in pixels of the original frame.
+fn analyse(pipeline: &FacePipeline, frame: &Mat, scale: f64) -> Result<Vec<face::Face>> {
+    let (mut faces, _) = if scale == 1.0 {
+        pipeline.analyze(frame)?
+    } else {
+        let mut scaled = Mat::default();
+        imgproc::resize(frame, &mut scaled, Size::default(), scale, scale, imgproc::INTER_AREA)?;
+        pipeline.analyze(&scaled)?
+    };
+    for f in &mut faces {
+        f.bbox = f.bbox.unscaled(scale);
+    }
+    Ok(faces)
+}
+
+fn histogram(widths: &[u32]) -> Vec<WidthBin> {
+    WIDTH_BINS
+        .windows(2)
+        .map(|b| WidthBin {
+            from_px: b[0],
+            to_px: (b[1] != u32::MAX).then_some(b[1]),
+            faces: widths.iter().filter(|&&w| (b[0]..b[1]).contains(&w)).count(),
+        })
+        .collect()
+}
+
+/// The cheapest trial that finds nearly as many faces as the best, at 1 frame per second, or
+/// fewer when the job would outlast the recording itself on `ranks` ranks.
+fn recommend(trials: &[Trial], info: &video::VideoInfo, decode_s: f64, ranks: usize) -> Recommendation {
+    let most = trials.iter().map(|t| t.faces).max().unwrap_or(0);
+    let choice = trials
+        .iter()
+        .filter(|t| t.faces as f64 >= ENOUGH * most as f64)
+        .min_by(|a, b| a.ms_per_frame.total_cmp(&b.ms_per_frame))
+        .expect("the trial with the most faces qualifies");
+    let wall = |fps: f64| predicted_wall_s(choice.ms_per_frame / 1000.0, decode_s, info, fps, ranks);
+    let mut fps = 1.0;
+    while fps > 0.1 && wall(fps) > info.duration_s() {
+        fps /= 2.0;
+    }
+    let mut why = match (most, choice.faces == most) {
+        (0, _) => "no face was found in the probed frames: check the video shows the audience".to_owned(),
+        (_, true) => format!("it finds the most faces ({most}) for the least time"),
+        (_, false) => format!(
+            "it finds {} of the {most} faces the best trial finds, at {:.0} ms a frame",
+            choice.faces, choice.ms_per_frame
+        ),
+    };
+    if fps < 1.0 {
+        why += &format!("; {fps} fps so that {ranks} rank(s) take no longer than the recording lasts");
+    }
+    Recommendation {
+        detector: choice.detector,
+        min_face: choice.min_face,
+        fps,
+        ranks,
+        predicted_wall_s: wall(fps),
+        why,
+    }
+}
+
+/// The simulator's prediction for the whole recording at `fps`: every sampled frame costing
+/// `analyse_s` plus decoding the frames up to it, dynamic schedule, default chunk.
+fn predicted_wall_s(analyse_s: f64, decode_s: f64, info: &video::VideoInfo, fps: f64, ranks: usize) -> f64 {
+    let stride = ((info.fps / fps).round() as usize).max(1);
+    let samples = info.frame_count.div_ceil(stride).max(1);
+    let model = CostModel {
+        frame_s: vec![analyse_s + stride as f64 * decode_s; samples],
+        stride,
+        decode_s,
+        master_s: None,
+        chunk: DEFAULT_CHUNK,
+        samples_per_s: info.fps / stride as f64,
+    };
+    let spec = StudySpec {
+        ranks: vec![ranks],
+        schedules: vec![Schedule::Dynamic],
+        chunk: DEFAULT_CHUNK,
+        slow: Default::default(),
+        latency_s: LATENCY_S,
+        master_s: DEFAULT_MASTER_S,
+    };
+    simulate::study(&model, &spec).first().map_or(0.0, |row| row.outcome.makespan_s)
+}
+
+impl Probe {
+    /// The report for a person at a terminal.
+    pub fn text(&self) -> String {
+        let v = &self.video;
+        let mut out = format!(
+            "{}: {}x{}, {:.0} s at {:.2} fps; {} frames probed ({} by every trial), decoding {:.1} ms a frame\n\n",
+            v.path,
+            v.width,
+            v.height,
+            v.duration_s(),
+            v.fps,
+            self.frames.len(),
+            self.common_frames,
+            self.decode_ms
+        );
+        out += "detector  min_face  upsample  scale  frames  faces  matched  ms/frame\n";
+        for t in &self.trials {
+            out += &format!(
+                "{:<9} {:>8} {:>9} {:>6} {:>7} {:>6} {:>8} {:>9.0}\n",
+                t.detector.to_string(),
+                t.min_face,
+                t.upsample,
+                t.scale,
+                t.frames,
+                t.faces,
+                t.matched.map_or("-".to_owned(), |m| m.to_string()),
+                t.ms_per_frame
+            );
+        }
+        out += "\nface widths (px), from the trial that found the most:\n";
+        for b in &self.widths {
+            let range = match b.to_px {
+                Some(to) => format!("{}-{}", b.from_px, to),
+                None => format!("{}+", b.from_px),
+            };
+            out += &format!("  {range:>7}: {}\n", b.faces);
+        }
+        let r = &self.recommendation;
+        out += &format!(
+            "\nrecommended: --detector {} --min-face {} --fps {} ({}); predicted wall time on {} rank(s): {:.0} s\n",
+            r.detector, r.min_face, r.fps, r.why, r.ranks, r.predicted_wall_s
+        );
+        out
+    }
+}
