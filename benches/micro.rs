@@ -133,6 +133,7 @@ fn scheduling(c: &mut Criterion) {
                 latency_s: 5e-6,
                 poll_s: 0.002,
             })
+            .unwrap()
         })
     });
     group.finish();

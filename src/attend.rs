@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::evidence;
 use crate::face;
 use crate::journal::{self, Journal};
+use crate::output::FolderLock;
 use crate::plan::{FramePlan, Plan, TilePlan};
 use crate::progress::Progress;
 use crate::report;
@@ -40,6 +41,8 @@ struct JobSetup {
 
 /// What rank 0 alone holds: the journal and the units it already recorded.
 struct RootState {
+    /// Held until the reports are written.
+    lock: FolderLock,
     journal: Journal,
     resumed: Vec<Finished>,
 }
@@ -69,6 +72,7 @@ struct Collector {
     failed_frames: Vec<u64>,
     progress: Progress,
     journal: Option<Journal>,
+    lock: Option<FolderLock>,
 }
 
 impl Collector {
@@ -91,6 +95,7 @@ impl Collector {
         }
         self.progress = Progress::new(total, self.frames_done(), quiet);
         self.journal = Some(state.journal);
+        self.lock = Some(state.lock);
         Ok(())
     }
 
@@ -142,6 +147,7 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
         failed_frames: Vec::new(),
         progress: Progress::new(total, 0, quiet || !comm.is_root()),
         journal: None,
+        lock: None,
     };
     let job = Job { settings: &setup.settings, video: &setup.video, roster: &setup.roster, plan: &setup.plan };
     let mut worker = RankWorkers::new(job, &setup.model_dir, comm.rank() as u32);
@@ -167,6 +173,7 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
     };
     let wall_time_s = comm.time() - start;
     let journal = collector.journal.take();
+    let _lock = collector.lock.take(); // until the reports are written and the journal gone
     let result = assemble(setup, collector, reports, wall_time_s)?;
     report::write_all(&result, &result.settings.output)?;
     if let Some(journal) = journal {
@@ -238,13 +245,14 @@ fn open_journal(settings: &Settings, plan: &Plan, existing: Existing) -> Result<
         settings: settings.to_yaml()?,
         plan: postcard::to_stdvec(plan)?,
     };
+    let lock = FolderLock::take(out)?;
     let journal_path = Journal::path_in(out);
     match existing {
         Existing::Resume if journal_path.exists() => {
             report::prepare_output_dir(out, &[], true)?;
             let (journal, resumed) = Journal::resume(out, &header)?;
             tracing::info!("resuming: {} of {} units were done", resumed.len(), plan.n_units());
-            return Ok(RootState { journal, resumed });
+            return Ok(RootState { lock, journal, resumed });
         }
         Existing::Resume => {
             if let Some(finished) = report::all_outputs().iter().map(|o| out.join(o)).find(|p| p.exists()) {
@@ -264,7 +272,7 @@ fn open_journal(settings: &Settings, plan: &Plan, existing: Existing) -> Result<
         Existing::Keep | Existing::Replace => {}
     }
     report::prepare_output_dir(out, &report::all_outputs(), existing == Existing::Replace)?;
-    Ok(RootState { journal: Journal::create(out, header)?, resumed: Vec::new() })
+    Ok(RootState { lock, journal: Journal::create(out, header)?, resumed: Vec::new() })
 }
 
 /// One rank's share of the work: runs its units (`todo` is every unit still to do), sending

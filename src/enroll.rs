@@ -21,12 +21,18 @@ const PHOTO_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
 const SMALL_FACE_PX: i32 = 80;
 pub const NAMES_FILE: &str = "roster.csv";
 
-fn is_photo(path: &Path) -> bool {
-    path.is_file()
-        && path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| PHOTO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+/// Whether `path` is named like a photo; what it really is, [`encode_photo`] finds out (a
+/// FIFO, a dangling link or a device named `x.jpg` is reported there, never skipped).
+fn named_like_photo(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| PHOTO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Every entry of the photos folder is used or reported: this one is neither a photo, a
+/// student's folder nor the names file.
+fn ignored(path: &Path) {
+    tracing::warn!("{}: ignored (photos are .jpg, .jpeg or .png)", path.display());
 }
 
 fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -47,14 +53,24 @@ fn find_photos(dir: &Path) -> Result<BTreeMap<String, Vec<PathBuf>>> {
             continue;
         }
         if entry.is_dir() {
-            let inside: Vec<PathBuf> = sorted_entries(&entry)?.into_iter().filter(|p| is_photo(p)).collect();
+            let mut inside = Vec::new();
+            for photo in sorted_entries(&entry)? {
+                let hidden = photo.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.'));
+                match (hidden, named_like_photo(&photo)) {
+                    (true, _) => {}
+                    (false, true) => inside.push(photo),
+                    (false, false) => ignored(&photo),
+                }
+            }
             if inside.is_empty() {
                 bail!("{}: folder holds no .jpg/.jpeg/.png photo", entry.display());
             }
             photos.entry(name.to_owned()).or_default().extend(inside);
-        } else if is_photo(&entry) {
+        } else if named_like_photo(&entry) {
             let id = entry.file_stem().and_then(|s| s.to_str()).unwrap_or(name).to_owned();
             photos.entry(id).or_default().push(entry);
+        } else if name != NAMES_FILE {
+            ignored(&entry);
         }
     }
     if photos.is_empty() {
@@ -90,6 +106,11 @@ fn read_names(dir: &Path) -> Result<HashMap<String, String>> {
 /// Encodes the single face of one photo, or says why it cannot be used (each error starts
 /// with the photo's path).
 fn encode_photo(pipeline: &FacePipeline, photo: &Path) -> Result<[f64; ENCODING_LEN]> {
+    // Reading a FIFO would wait forever, a device would never end: only regular files.
+    let meta = std::fs::metadata(photo).with_context(|| format!("{}: cannot read", photo.display()))?;
+    if !meta.is_file() {
+        bail!("{}: not a regular file", photo.display());
+    }
     let image = crate::video::read_image(photo)?;
     let (faces, _) = pipeline.analyze(&image).with_context(|| photo.display().to_string())?;
     match faces.len() {

@@ -41,20 +41,56 @@ pub struct Header {
 }
 
 impl Header {
-    /// Names the first field that differs, for the refusal message.
-    fn first_difference(&self, other: &Header) -> Option<&'static str> {
+    /// Says what differs first, for the refusal message.
+    fn first_difference(&self, other: &Header) -> Option<String> {
         if (self.video_size, self.video_mtime) != (other.video_size, other.video_mtime) {
-            Some("the video (its size or modification time changed)")
+            Some("the video (its size or modification time changed)".to_owned())
         } else if self.roster_crc != other.roster_crc {
-            Some("the roster file")
-        } else if self.settings != other.settings {
-            Some("the settings")
+            Some("the roster file".to_owned())
+        } else if let Some(key) = differing_setting(&self.settings, &other.settings) {
+            Some(key)
         } else if self.plan != other.plan {
-            Some("the plan of units (chunk, schedule or number of ranks under guided)")
+            Some("the plan of units (chunk, schedule or number of ranks under guided)".to_owned())
         } else {
             None
         }
     }
+}
+
+/// The first setting whose value differs between two settings files, named with both values.
+/// Paths count as equal when they name the same file (`-o ./out` resumes `-o out`); the
+/// output folder is the journal's own and the video and roster are checked by content.
+fn differing_setting(recorded: &str, now: &str) -> Option<String> {
+    use serde_norway::{Mapping, Value};
+    // The journal's own folder, and two inputs the header checks by size, time and checksum.
+    const BY_CONTENT: [&str; 3] = ["output", "video", "roster"];
+    let mapping = |yaml: &str| match serde_norway::from_str::<Value>(yaml) {
+        Ok(Value::Mapping(m)) => m,
+        _ => Mapping::new(),
+    };
+    let (recorded, now) = (mapping(recorded), mapping(now));
+    let same_path = |a: &Value, b: &Value| match (a.as_str(), b.as_str()) {
+        (Some(a), Some(b)) => {
+            let canonical = |p: &str| std::fs::canonicalize(p).unwrap_or_else(|_| Path::new(p).components().collect());
+            canonical(a) == canonical(b)
+        }
+        _ => a == b,
+    };
+    let keys = recorded.keys().chain(now.keys().filter(|k| !recorded.contains_key(*k)));
+    for key in keys {
+        let name = key.as_str().unwrap_or("?");
+        let (was, is) = (recorded.get(key).unwrap_or(&Value::Null), now.get(key).unwrap_or(&Value::Null));
+        let same = match name {
+            _ if BY_CONTENT.contains(&name) => true,
+            "models" => same_path(was, is),
+            _ => was == is,
+        };
+        if !same {
+            let show = |v: &Value| serde_norway::to_string(v).map_or_else(|_| "?".to_owned(), |t| t.trim().to_owned());
+            return Some(format!("the setting `{name}` ({} now, {} in the interrupted run)", show(is), show(was)));
+        }
+    }
+    None
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -100,31 +136,53 @@ impl Journal {
         File::open(&path)
             .and_then(|mut f| f.read_to_end(&mut bytes))
             .with_context(|| format!("cannot read the journal {}", path.display()))?;
-        let (records, good_len) = parse(&bytes);
-        let mut records = records.into_iter();
-        match records.next() {
-            Some(Record::Header(found)) => {
-                if let Some(what) = found.first_difference(header) {
-                    bail!(
-                        "cannot resume: {what} differs from the interrupted run recorded in {}; \
-                         rerun with the original inputs and settings, or pass --force to start over",
-                        path.display()
-                    );
-                }
-            }
+        let parsed = parse(&bytes);
+        let tail_only = parsed.damaged_tail_only(bytes.len());
+        let damaged = parsed.damaged.clone();
+        let mut records = parsed.records.into_iter();
+        let found = match records.next() {
+            Some(Record::Header(found)) if damaged.first().is_none_or(|&(at, _)| at > 0) => found,
             _ => bail!("cannot resume: {} is not a rollcall journal (pass --force to start over)", path.display()),
-        }
-        if good_len < bytes.len() {
-            tracing::warn!(
-                "journal {}: dropped a damaged last record ({} bytes; the run was killed mid-write)",
-                path.display(),
-                bytes.len() - good_len
+        };
+        if let Some(what) = found.first_difference(header) {
+            bail!(
+                "cannot resume: {what} differs from the interrupted run recorded in {}; \
+                 rerun with the original inputs and settings, or pass --force to start over",
+                path.display()
             );
         }
         let done: Vec<Finished> =
             records.filter_map(|r| if let Record::Unit(f) = r { Some(f) } else { None }).collect();
-        let file = OpenOptions::new().write(true).open(&path)?;
-        file.set_len(good_len as u64)?; // new records go after the last good one
+        let file = if tail_only {
+            if let Some(&(at, n)) = damaged.first() {
+                tracing::warn!(
+                    "journal {}: dropped a damaged last record ({n} bytes at byte {at}; the run was killed mid-write)",
+                    path.display()
+                );
+            }
+            let file = OpenOptions::new().write(true).open(&path)?;
+            file.set_len(bytes.len() as u64 - damaged.first().map_or(0, |&(_, n)| n as u64))?; // new records go after the last good one
+            file
+        } else {
+            tracing::warn!(
+                "journal {}: damaged record at byte {} ({} damaged stretch(es), {} bytes skipped); \
+                 the {} intact unit records around them are kept, the units lost are run again",
+                path.display(),
+                damaged[0].0,
+                damaged.len(),
+                damaged.iter().map(|d| d.1).sum::<usize>(),
+                done.len()
+            );
+            // Rewritten without the damage, atomically: a kill now must not lose what was kept.
+            let mut clean = frame(&Record::Header(found))?;
+            for unit in &done {
+                clean.extend(frame(&Record::Unit(unit.clone()))?);
+            }
+            crate::output::write_atomically(&path, crate::output::Access::OwnerOnly, |tmp| {
+                Ok(std::fs::write(tmp, &clean)?)
+            })?;
+            OpenOptions::new().write(true).open(&path)?
+        };
         let mut journal = Journal { file, path, synced: Instant::now() };
         journal.sync()?;
         use std::io::Seek;
@@ -138,11 +196,7 @@ impl Journal {
     }
 
     fn append(&mut self, record: &Record) -> Result<()> {
-        let payload = postcard::to_stdvec(record)?;
-        let mut framed = Vec::with_capacity(payload.len() + 8);
-        framed.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        framed.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        framed.extend_from_slice(&payload);
+        let framed = frame(record)?;
         self.file.write_all(&framed).with_context(|| format!("writing the journal {}", self.path.display()))?;
         if self.synced.elapsed() >= SYNC_EVERY {
             self.sync()?;
@@ -163,22 +217,63 @@ impl Journal {
     }
 }
 
-/// The intact records of a journal and the byte length they span.
-fn parse(bytes: &[u8]) -> (Vec<Record>, usize) {
-    let mut records = Vec::new();
-    let mut at = 0;
-    while bytes.len() - at >= 8 {
-        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
-        let crc = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().expect("4 bytes"));
-        let Some(payload) = bytes.get(at + 8..at + 8 + len) else { break };
-        if crc32fast::hash(payload) != crc {
-            break;
+/// What a journal holds: its intact records, and the damaged stretches between or after them.
+struct Parsed {
+    records: Vec<Record>,
+    /// (byte offset, bytes) of each stretch that held no intact record.
+    damaged: Vec<(usize, usize)>,
+}
+
+impl Parsed {
+    /// Whether all damage is one stretch at the end: what a kill in the middle of a write
+    /// leaves, and what truncating the file repairs.
+    fn damaged_tail_only(&self, len: usize) -> bool {
+        match self.damaged.as_slice() {
+            [] => true,
+            [(at, n)] => at + n == len,
+            _ => false,
         }
-        let Ok(record) = postcard::from_bytes(payload) else { break };
-        records.push(record);
-        at += 8 + len;
     }
-    (records, at)
+}
+
+/// The record framed at `at` (length, CRC-32, postcard payload) and its framed length.
+fn record_at(bytes: &[u8], at: usize) -> Option<(Record, usize)> {
+    let head = bytes.get(at..at + 8)?;
+    let len = u32::from_le_bytes(head[..4].try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(head[4..].try_into().ok()?);
+    let payload = bytes.get(at + 8..(at + 8).checked_add(len)?)?;
+    if crc32fast::hash(payload) != crc {
+        return None;
+    }
+    Some((postcard::from_bytes(payload).ok()?, 8 + len))
+}
+
+/// Reads every intact record. After a damaged stretch it looks for the next offset where a
+/// record's length and checksum hold (a false match is a 1 in 2^32 chance), so one bad
+/// sector costs the records in it, not every record after it.
+fn parse(bytes: &[u8]) -> Parsed {
+    let (mut records, mut damaged, mut at) = (Vec::new(), Vec::new(), 0);
+    while at < bytes.len() {
+        if let Some((record, len)) = record_at(bytes, at) {
+            records.push(record);
+            at += len;
+            continue;
+        }
+        let next = (at + 1..bytes.len()).find(|&next| record_at(bytes, next).is_some()).unwrap_or(bytes.len());
+        damaged.push((at, next - at));
+        at = next;
+    }
+    Parsed { records, damaged }
+}
+
+/// A record as it is written: length, CRC-32 of the payload, payload.
+fn frame(record: &Record) -> Result<Vec<u8>> {
+    let payload = postcard::to_stdvec(record)?;
+    let mut framed = Vec::with_capacity(payload.len() + 8);
+    framed.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    framed.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    framed.extend_from_slice(&payload);
+    Ok(framed)
 }
 
 #[cfg(test)]
@@ -229,6 +324,31 @@ mod tests {
         bytes[n - 3] ^= 0x40;
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(Journal::resume(dir.path(), &header()).unwrap().1, vec![unit(0)]);
+    }
+
+    /// A damaged record in the middle (a bad sector, a bit flip) costs that record only: the
+    /// intact ones after it are kept, and the journal is rewritten without the damage.
+    #[test]
+    fn damage_in_the_middle_keeps_the_records_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::create(dir.path(), header()).unwrap();
+        for u in 0..4 {
+            journal.record(&unit(u)).unwrap();
+        }
+        drop(journal);
+        let path = Journal::path_in(dir.path());
+        let mut bytes = std::fs::read(&path).unwrap();
+        let second_unit =
+            frame(&Record::Header(header())).unwrap().len() + frame(&Record::Unit(unit(0))).unwrap().len();
+        bytes[second_unit + 12] ^= 0x01;
+        std::fs::write(&path, &bytes).unwrap();
+        let (mut journal, done) = Journal::resume(dir.path(), &header()).unwrap();
+        assert_eq!(done, vec![unit(0), unit(2), unit(3)], "unit 1 lost, units 2 and 3 kept");
+        journal.record(&unit(1)).unwrap();
+        drop(journal);
+        let (_, done) = Journal::resume(dir.path(), &header()).unwrap();
+        assert_eq!(done, vec![unit(0), unit(2), unit(3), unit(1)], "rewritten clean, then appended to");
+        assert_eq!(parse(&std::fs::read(&path).unwrap()).damaged, vec![]);
     }
 
     #[test]

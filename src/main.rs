@@ -217,6 +217,9 @@ fn scaling(args: ScalingArgs) -> Result<()> {
     Ok(())
 }
 
+/// The longest recording `simulate --minutes` predicts.
+const MAX_MINUTES: f64 = 24.0 * 60.0;
+
 fn simulate(args: SimulateArgs) -> Result<()> {
     use rollcall::simulate::{self, CostModel, StudySpec};
     if let Some(rank) = args.slow.iter().map(|s| s.0).find(|&r| !args.ranks.iter().any(|&n| r < n as u32)) {
@@ -240,8 +243,10 @@ fn simulate(args: SimulateArgs) -> Result<()> {
     let run = report::hdf5::read(&args.run)?;
     let mut model = CostModel::from_run(&run)?;
     if let Some(minutes) = args.minutes {
-        if !(minutes > 0.0 && minutes.is_finite()) {
-            bail!("--minutes must be > 0");
+        // Beyond a day it is not a lecture, and the profile would fill memory (--minutes 1e9
+        // once asked for 480 GB).
+        if !(minutes > 0.0 && minutes <= MAX_MINUTES) {
+            bail!("--minutes must be > 0 and at most {MAX_MINUTES} (a day of recording), got {minutes}");
         }
         model = model.repeated_to(minutes * 60.0);
     }
@@ -257,7 +262,7 @@ fn simulate(args: SimulateArgs) -> Result<()> {
         latency_s: args.latency_us * 1e-6,
         master_s: args.master_us.map(|us| us * 1e-6).or(model.master_s).unwrap_or(simulate::DEFAULT_MASTER_S),
     };
-    let rows = simulate::study(&model, &spec);
+    let rows = simulate::study(&model, &spec).context("simulation stopped: nothing written")?;
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("cannot create output directory {}", args.output.display()))?;
     let study = report::simulation::study(&rows);

@@ -102,3 +102,49 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }
+
+/// An exclusive hold on an output folder for the length of a run, so that two runs never
+/// write into one folder at once: the second stops at once and names the process holding it.
+/// An advisory `flock(2)` on the folder itself (no lock file is left behind), released by the
+/// kernel when the process ends, however it ends.
+#[derive(Debug)]
+pub struct FolderLock {
+    _folder: std::fs::File,
+}
+
+impl FolderLock {
+    /// Creates `dir` if need be and takes the lock, or says who has it.
+    pub fn take(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create output directory {}", dir.display()))?;
+        let folder =
+            std::fs::File::open(dir).with_context(|| format!("cannot open output directory {}", dir.display()))?;
+        match folder.try_lock() {
+            Ok(()) => Ok(FolderLock { _folder: folder }),
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "{} is in use by another rollcall run{}: wait for it to end, or choose another -o",
+                dir.display(),
+                lock_holder(dir).map(|pid| format!(" (process {pid})")).unwrap_or_default()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("cannot lock output directory {}", dir.display()))
+            }
+        }
+    }
+}
+
+/// The process holding a `flock` on `dir`, from the kernel's table in `/proc/locks` (lines
+/// like `1: FLOCK  ADVISORY  WRITE 4242 08:01:1234567 0 EOF`, the last number of the device
+/// field being the inode).
+fn lock_holder(dir: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let inode = std::fs::metadata(dir).ok()?.ino();
+    let table = std::fs::read_to_string("/proc/locks").ok()?;
+    table.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [_, "FLOCK", _, _, pid, device, ..] = fields.as_slice() else {
+            return None;
+        };
+        let locked: u64 = device.rsplit(':').next()?.parse().ok()?;
+        (locked == inode).then(|| pid.parse().ok()).flatten()
+    })
+}

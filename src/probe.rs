@@ -175,7 +175,7 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
         .collect();
     let most = trials.iter().max_by_key(|t| t.faces).expect("four trials");
     let widths = histogram(&most.widths);
-    let recommendation = recommend(&trials, &info, decode_s, spec.ranks);
+    let recommendation = recommend(&trials, &info, decode_s, spec.ranks)?;
     Ok(Probe {
         video: info,
         frames: indices,
@@ -244,7 +244,7 @@ fn histogram(widths: &[u32]) -> Vec<WidthBin> {
 
 /// The cheapest trial that finds nearly as many faces as the best, at 1 frame per second, or
 /// fewer when the job would outlast the recording itself on `ranks` ranks.
-fn recommend(trials: &[Trial], info: &video::VideoInfo, decode_s: f64, ranks: usize) -> Recommendation {
+fn recommend(trials: &[Trial], info: &video::VideoInfo, decode_s: f64, ranks: usize) -> Result<Recommendation> {
     let most = trials.iter().map(|t| t.faces).max().unwrap_or(0);
     let choice = trials
         .iter()
@@ -253,7 +253,7 @@ fn recommend(trials: &[Trial], info: &video::VideoInfo, decode_s: f64, ranks: us
         .expect("the trial with the most faces qualifies");
     let wall = |fps: f64| predicted_wall_s(choice.ms_per_frame / 1000.0, decode_s, info, fps, ranks);
     let mut fps = 1.0;
-    while fps > 0.1 && wall(fps) > info.duration_s() {
+    while fps > 0.1 && wall(fps)? > info.duration_s() {
         fps /= 2.0;
     }
     let mut why = match (most, choice.faces == most) {
@@ -267,19 +267,19 @@ fn recommend(trials: &[Trial], info: &video::VideoInfo, decode_s: f64, ranks: us
     if fps < 1.0 {
         why += &format!("; {fps} fps so that {ranks} rank(s) take no longer than the recording lasts");
     }
-    Recommendation {
+    Ok(Recommendation {
         detector: choice.detector,
         min_face: choice.min_face,
         fps,
         ranks,
-        predicted_wall_s: wall(fps),
+        predicted_wall_s: wall(fps)?,
         why,
-    }
+    })
 }
 
 /// The simulator's prediction for the whole recording at `fps`: every sampled frame costing
 /// `analyse_s` plus decoding the frames up to it, dynamic schedule, default chunk.
-fn predicted_wall_s(analyse_s: f64, decode_s: f64, info: &video::VideoInfo, fps: f64, ranks: usize) -> f64 {
+fn predicted_wall_s(analyse_s: f64, decode_s: f64, info: &video::VideoInfo, fps: f64, ranks: usize) -> Result<f64> {
     let stride = ((info.fps / fps).round() as usize).max(1);
     let samples = info.frame_count.div_ceil(stride).max(1);
     let model = CostModel {
@@ -298,7 +298,7 @@ fn predicted_wall_s(analyse_s: f64, decode_s: f64, info: &video::VideoInfo, fps:
         latency_s: LATENCY_S,
         master_s: DEFAULT_MASTER_S,
     };
-    simulate::study(&model, &spec).first().map_or(0.0, |row| row.outcome.makespan_s)
+    Ok(simulate::study(&model, &spec)?.first().map_or(0.0, |row| row.outcome.makespan_s))
 }
 
 impl Probe {

@@ -57,6 +57,45 @@ pub struct RankTiming {
     pub total_s: f64,
 }
 
+impl RunResult {
+    /// Checks what a result read from a file refers to before anything indexes with it: the
+    /// writers look students up by index and draw units by rank, and a crafted or damaged file
+    /// must give an error, not a panic.
+    pub fn check_consistent(&self) -> anyhow::Result<()> {
+        let students = self.roster.ids.len();
+        let student_ok = |s: Option<u32>| s.is_none_or(|s| (s as usize) < students);
+        if let Some(d) = self.detections.iter().find(|d| !student_ok(d.student)) {
+            anyhow::bail!(
+                "a detection in frame {} names student {}, but the roster has {students}",
+                d.frame,
+                d.student.unwrap_or(0)
+            );
+        }
+        if let Some(t) = self.tracks.iter().find(|t| !student_ok(t.student)) {
+            anyhow::bail!("track {} names student {}, but the roster has {students}", t.id, t.student.unwrap_or(0));
+        }
+        if self.attendance.len() != students {
+            anyhow::bail!("{} attendance rows for a roster of {students}", self.attendance.len());
+        }
+        if let Some(u) = self.units.iter().find(|u| {
+            !(u.start_s.is_finite() && u.end_s.is_finite() && u.start_s <= u.end_s) || u.rank as usize >= self.ranks
+        }) {
+            anyhow::bail!(
+                "unit {} ran on rank {} from {} s to {} s: not a time span of one of the run's {} rank(s)",
+                u.unit,
+                u.rank,
+                u.start_s,
+                u.end_s,
+                self.ranks
+            );
+        }
+        if let Some(t) = self.timings.iter().find(|t| t.rank as usize >= self.ranks) {
+            anyhow::bail!("timings of rank {} in a run of {} rank(s)", t.rank, self.ranks);
+        }
+        Ok(())
+    }
+}
+
 /// One unit of work as it ran: the timeline. Stored as-is as an HDF5 compound row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, hdf5::H5Type)]
 #[repr(C)]

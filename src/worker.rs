@@ -85,10 +85,23 @@ pub struct RankWorkers<'a> {
 }
 
 impl<'a> RankWorkers<'a> {
-    /// Loads the models, opens the media and starts `settings.threads` worker threads.
+    /// Loads the models, opens the media and starts `settings.threads` worker threads, or
+    /// as many of them as can work (see [`usable_threads`]).
     pub fn new(job: Job<'a>, model_dir: &std::path::Path, rank: u32) -> Result<Self> {
         let started = Instant::now();
-        let threads = job.settings.threads;
+        let images_per_unit = match job.plan {
+            Plan::Frames(_) => job.settings.chunk,
+            Plan::Tiles(_) => 1,
+        };
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let threads = usable_threads(job.settings.threads, cores, images_per_unit);
+        if threads < job.settings.threads {
+            tracing::warn!(
+                "threads {} cut to {threads}: this rank may run on {cores} core(s) and a unit holds {images_per_unit} image(s); \
+                 each thread holds its own copy of the models",
+                job.settings.threads
+            );
+        }
         let pipeline = FacePipeline::load(model_dir, job.settings.detector, job.settings.upsample)?;
         let mut workers: Vec<FaceWorker> =
             (1..threads).map(|_| FaceWorker::new(&job, rank, pipeline.clone())).collect();
@@ -172,6 +185,13 @@ impl<'a> RankWorkers<'a> {
         }
         total
     }
+}
+
+/// Worker threads that can do something: no more than the cores the rank may run on (each
+/// thread holds its own ~100 MB copy of the models: `--threads 1000` once took 24 GB before
+/// the kernel killed it) and no more than the images one unit holds (the rest would idle).
+fn usable_threads(requested: usize, cores: usize, images_per_unit: usize) -> usize {
+    requested.min(cores).min(images_per_unit).max(1)
 }
 
 /// Decodes unit `unit`'s images in order and hands each to the worker threads; a frame that

@@ -81,7 +81,7 @@ fn boxes_and_identities_are_face_recognitions() {
 }
 
 /// Threads split a rank's units further: any ranks × threads split gives the same detections,
-/// including more threads than a unit has frames (some then idle).
+/// including more threads than a unit has frames (cut to what can work, with a warning).
 #[test]
 fn the_same_detections_for_any_split_into_ranks_and_threads() {
     let tmp = tempfile::tempdir().unwrap();

@@ -145,10 +145,11 @@ fn simulate_refuses_what_is_not_a_finished_video_run() {
     let run_dir = tmp.path().join("run");
     assert_success(&run(rollcall_command(), &attend_args(&lecture_video(), &roster, &run_dir, &["--every", "30"])));
     let h5 = run_dir.join("attendance.h5");
-    let cases: [(&[&str], String); 3] = [
+    let cases: [(&[&str], String); 4] = [
         (&[roster.to_str().unwrap()], format!("{} is not a rollcall result", roster.display())),
         (&[h5.to_str().unwrap(), "--ranks", "2", "--slow", "3:2"], "--slow names rank 3".to_owned()),
         (&[h5.to_str().unwrap(), "--minutes", "0"], "--minutes must be > 0".to_owned()),
+        (&[h5.to_str().unwrap(), "--minutes", "1e9"], "at most 1440 (a day of recording), got 1000000000".to_owned()),
     ];
     for (args, message) in cases {
         let mut all = vec!["simulate", "-o", out.to_str().unwrap()];
@@ -270,4 +271,117 @@ fn an_unreadable_roster_says_permission_denied() {
     assert!(err.contains(&format!("cannot read roster {}: Permission denied", locked.display())), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "one line, got:\n{err}");
     assert!(!out.exists(), "nothing written");
+}
+
+/// A result file that refers to what is not there (written by another tool, damaged, or
+/// crafted) is refused by `report` and `simulate` in one line, never with a panic (#17 item 11).
+#[test]
+fn a_result_naming_a_missing_student_or_a_nan_time_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let run_dir = tmp.path().join("run");
+    assert_success(&run(rollcall_command(), &attend_args(&lecture_video(), &roster, &run_dir, &["--every", "30"])));
+    let good = rollcall::report::hdf5::read(&run_dir.join("attendance.h5")).unwrap();
+    let mut student_99 = good.clone();
+    student_99.detections[0].student = Some(99);
+    let mut nan_time = good.clone();
+    nan_time.units[0].end_s = f64::NAN;
+    for (name, bad, message) in [
+        ("student-99.h5", student_99, "names student 99, but the roster has 4"),
+        ("nan-time.h5", nan_time, "s to NaN s: not a time span"),
+    ] {
+        let path = tmp.path().join(name);
+        rollcall::report::hdf5::write(&bad, &path).unwrap();
+        let out = tmp.path().join(format!("out-{name}"));
+        for command in ["report", "simulate"] {
+            let o = run(rollcall_command(), &[command, path.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+            let err = stderr(&o);
+            assert!(!o.status.success(), "{command} {name}: succeeded");
+            assert!(
+                err.contains(&format!("{} is damaged: ", path.display())) && err.contains(message),
+                "{command} {name}:\n{err}"
+            );
+            assert_eq!(err.trim_end().lines().count(), 1, "{command} {name}: one line:\n{err}");
+            assert!(!err.contains("panicked"));
+            assert!(!out.exists(), "{command} {name}: output written");
+        }
+    }
+    // A result file that is not there says so (not "not an HDF5 file").
+    let missing = tmp.path().join("missing.h5");
+    let o =
+        run(rollcall_command(), &["report", missing.to_str().unwrap(), "-o", tmp.path().join("x").to_str().unwrap()]);
+    assert!(stderr(&o).contains("No such file or directory"), "{}", stderr(&o));
+}
+
+/// `--threads 1000` (a typo, or a guess) runs with the threads that can work, and says so,
+/// instead of loading a thousand copies of the models (#17 item 2).
+#[test]
+fn too_many_threads_are_cut_to_what_can_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let out = tmp.path().join("out");
+    let o =
+        run(rollcall_command(), &attend_args(&lecture_video(), &roster, &out, &["--every", "50", "--threads", "1000"]));
+    assert_success(&o);
+    let err = stderr(&o);
+    assert!(err.contains("threads 1000 cut to "), "{err}");
+    assert!(out.join("attendance.csv").exists());
+}
+
+/// A long simulation (a million ranks, a day of recording) stops at SIGTERM like a job does:
+/// exit 128 + 15, one line, nothing written (#17 item 3).
+#[test]
+fn a_long_simulation_stops_at_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let run_dir = tmp.path().join("run");
+    assert_success(&run(rollcall_command(), &attend_args(&lecture_video(), &roster, &run_dir, &["--every", "30"])));
+    let out = tmp.path().join("sim");
+    let child = spawn(
+        rollcall_command(),
+        &[
+            "simulate",
+            run_dir.join("attendance.h5").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--ranks",
+            "1048576,1000000,900000,800000",
+            "--minutes",
+            "1440",
+        ],
+    );
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let started = std::time::Instant::now();
+    send_signal(child.id(), "-TERM");
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(128 + 15), "still running after 3 s, then stopped by SIGTERM:\n{err}");
+    assert!(started.elapsed().as_secs() < 10, "it took {:?} to stop", started.elapsed());
+    assert!(err.contains("simulation stopped: nothing written"), "{err}");
+    assert!(!out.exists());
+}
+
+/// Two runs on one output folder at once: the second stops at once, naming the first's
+/// process, and the first finishes with its own results (#17 item 9).
+#[test]
+fn a_second_run_on_a_busy_output_folder_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let out = tmp.path().join("out");
+    let first = spawn(rollcall_command(), &attend_args(&lecture_video(), &roster, &out, &[]));
+    let journal = out.join("attendance.journal");
+    let waited = std::time::Instant::now();
+    while !journal.exists() && waited.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(journal.exists(), "the first run started");
+    let o = run(rollcall_command(), &attend_args(&lecture_video(), &roster, &out, &["--force", "--every", "50"]));
+    let err = stderr(&o);
+    assert!(!o.status.success(), "the second run went ahead:\n{err}");
+    let message = format!("{} is in use by another rollcall run (process {})", out.display(), first.id());
+    assert!(err.contains(&message), "expected {message:?} in:\n{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line:\n{err}");
+    let o = first.wait_with_output().unwrap();
+    assert_success(&o);
+    assert_eq!(read(&out.join("attendance.csv")), read(&repo().join("data/lecture/expected_attendance.csv")));
 }

@@ -125,12 +125,9 @@ fn a_signal_stops_enrolment_and_nothing_is_written() {
         }
     }
     let roster = tmp.path().join("roster.h5");
-    let mut command = rollcall_command();
-    command.args(["enroll", photos.to_str().unwrap(), "-o", roster.to_str().unwrap()]);
-    let child = command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = spawn(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", roster.to_str().unwrap()]);
     std::thread::sleep(std::time::Duration::from_secs(3));
-    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(killed.success());
+    send_signal(child.id(), "-TERM");
     let o = child.wait_with_output().unwrap();
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(128 + 15), "{err}");
@@ -161,4 +158,38 @@ fn an_unwritable_output_is_refused_first_and_quiet_is_quiet() {
     assert_success(&o);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "", "-q prints no summary");
     assert!(roster.exists());
+}
+
+/// Every entry of the photos folder is used or reported (#17 item 12): a FIFO, a dangling
+/// link and a link to a device named like photos are errors (never read, never skipped);
+/// files that are not photos are named in a warning; a student left without a photo is an
+/// error.
+#[test]
+fn every_entry_of_the_photos_folder_is_used_or_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    copy_face("obama.jpg", &photos.join("obama.jpg"));
+    assert!(std::process::Command::new("mkfifo").arg(photos.join("fifo.jpg")).status().unwrap().success());
+    std::os::unix::fs::symlink(tmp.path().join("gone.jpg"), photos.join("dangling.jpg")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", photos.join("zero.png")).unwrap();
+    std::fs::write(photos.join("notes.txt"), "bring the register").unwrap();
+    std::fs::write(photos.join("ana.webp"), "RIFF....WEBP").unwrap();
+    let roster = tmp.path().join("roster.h5");
+    let o = enroll(&photos, &roster);
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("fifo.jpg: not a regular file"), "{err}");
+    assert!(err.contains("zero.png: not a regular file"), "{err}");
+    assert!(err.contains("dangling.jpg: cannot read"), "{err}");
+    assert!(!roster.exists());
+    for bad in ["fifo.jpg", "dangling.jpg", "zero.png"] {
+        std::fs::remove_file(photos.join(bad)).unwrap();
+    }
+    let o = enroll(&photos, &roster);
+    let err = stderr(&o);
+    assert_success(&o);
+    assert!(err.contains("notes.txt: ignored (photos are .jpg, .jpeg or .png)"), "{err}");
+    assert!(err.contains("ana.webp: ignored"), "{err}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("(2 warning(s) above)"));
 }

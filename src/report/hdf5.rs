@@ -135,7 +135,11 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
                     w_px: d.bbox.w,
                     h_px: d.bbox.h,
                     student_index: d.student.map_or(-1, |s| s as i32),
-                    student_id: vlu(d.student.map_or("", |s| &result.roster.ids[s as usize]))?,
+                    // `get`: a result read from a damaged file is written back as it is, not panicked on.
+                    student_id: vlu(d
+                        .student
+                        .and_then(|s| result.roster.ids.get(s as usize))
+                        .map_or("", String::as_str))?,
                     distance: d.distance,
                     track: d.track.map_or(-1, |t| t as i32),
                 })
@@ -197,7 +201,7 @@ fn write_tracks(file: &hdf5::File, result: &RunResult) -> Result<()> {
             Ok(TrackRow {
                 id: t.id,
                 student_index: t.student.map_or(-1, |s| s as i32),
-                student_id: vlu(t.student.map_or("", |s| &result.roster.ids[s as usize]))?,
+                student_id: vlu(t.student.and_then(|s| result.roster.ids.get(s as usize)).map_or("", String::as_str))?,
                 frames: t.frames,
                 first_seen_s: t.first_seen_s,
                 last_seen_s: t.last_seen_s,
@@ -231,7 +235,9 @@ fn write_tracks(file: &hdf5::File, result: &RunResult) -> Result<()> {
 /// Reads a run back from `path`, as `rollcall report` needs it: no video, no models.
 pub fn read(path: &Path) -> Result<RunResult> {
     let file = crate::h5util::open(path, "result file")?;
-    read_file(&file).map_err(|e| anyhow!("{} is not a rollcall result: {e:#}", path.display()))
+    let result = read_file(&file).map_err(|e| anyhow!("{} is not a rollcall result: {e:#}", path.display()))?;
+    result.check_consistent().map_err(|e| anyhow!("{} is damaged: {e:#}", path.display()))?;
+    Ok(result)
 }
 
 fn read_file(file: &hdf5::File) -> Result<RunResult> {

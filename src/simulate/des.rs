@@ -135,8 +135,11 @@ struct Sim<'a> {
     end: f64,
 }
 
-/// Runs `scenario` to the end.
-pub fn simulate(scenario: &Scenario) -> Outcome {
+/// Events between two looks for SIGTERM/SIGINT: a million ranks take minutes to simulate.
+const EVENTS_PER_SIGNAL_CHECK: u64 = 1 << 16;
+
+/// Runs `scenario` to the end, or until a SIGTERM or SIGINT arrives.
+pub fn simulate(scenario: &Scenario) -> Result<Outcome, crate::interrupt::Interrupted> {
     let n = scenario.ranks;
     let mut sim = Sim {
         s: scenario,
@@ -149,7 +152,10 @@ pub fn simulate(scenario: &Scenario) -> Outcome {
         end: 0.0,
     };
     sim.start();
-    while let Some(Event { t, kind, .. }) = sim.events.pop() {
+    while let Some(Event { t, kind, seq }) = sim.events.pop() {
+        if seq % EVENTS_PER_SIGNAL_CHECK == 0 {
+            crate::interrupt::check()?;
+        }
         match kind {
             Kind::UnitDone { rank, version } if version == sim.ranks[rank].version => sim.unit_done(rank, t),
             Kind::UnitDone { .. } => {} // superseded: rank 0 was interrupted by the master's work
@@ -161,7 +167,7 @@ pub fn simulate(scenario: &Scenario) -> Outcome {
     out.makespan_s = sim.end;
     out.busy_share =
         if sim.end > 0.0 { sim.ranks.iter().map(|r| r.busy_s).sum::<f64>() / (n as f64 * sim.end) } else { 0.0 };
-    out
+    Ok(out)
 }
 
 impl Sim<'_> {
@@ -368,11 +374,11 @@ mod tests {
         let units = even_units(8);
         let none = BTreeMap::new();
         for schedule in [Schedule::Block, Schedule::Cyclic, Schedule::Dynamic] {
-            let out = simulate(&scenario(schedule, 4, &units, &none));
+            let out = simulate(&scenario(schedule, 4, &units, &none)).unwrap();
             assert!((out.makespan_s - 2.0).abs() < 1e-9, "{schedule}: {out:?}");
             assert_eq!(out.busy_share, 1.0, "{schedule}");
         }
-        let one = simulate(&scenario(Schedule::Block, 1, &units, &none));
+        let one = simulate(&scenario(Schedule::Block, 1, &units, &none)).unwrap();
         assert!((one.makespan_s - 8.0).abs() < 1e-9);
         assert_eq!(one.decoded_frames, 32, "one reader walking every frame once");
     }
@@ -381,8 +387,8 @@ mod tests {
     fn a_slow_rank_costs_block_more_than_dynamic() {
         let units = even_units(40);
         let slow = BTreeMap::from([(1, 2.0)]);
-        let block = simulate(&scenario(Schedule::Block, 2, &units, &slow)).makespan_s;
-        let dynamic = simulate(&scenario(Schedule::Dynamic, 2, &units, &slow)).makespan_s;
+        let block = simulate(&scenario(Schedule::Block, 2, &units, &slow)).unwrap().makespan_s;
+        let dynamic = simulate(&scenario(Schedule::Dynamic, 2, &units, &slow)).unwrap().makespan_s;
         assert!((block - 40.0).abs() < 1e-9, "block waits for the slow half: {block}");
         // Ideal: rank 0 does 2/3 of the work at full speed.
         assert!((40.0 * 2.0 / 3.0 - 1e-9..29.0).contains(&dynamic), "dynamic {dynamic}");
@@ -394,7 +400,7 @@ mod tests {
         let none = BTreeMap::new();
         let mut s = scenario(Schedule::Dynamic, 256, &units, &none);
         s.master_s = 100e-6;
-        let out = simulate(&s);
+        let out = simulate(&s).unwrap();
         // Two messages per unit at 100 us each bound the job below by 0.8 s, whatever the ranks.
         assert!(out.makespan_s >= 4096.0 * 2.0 * 100e-6, "{out:?}");
         assert!(out.master_busy_s / out.makespan_s > 0.9, "the master is the bottleneck: {out:?}");

@@ -158,8 +158,9 @@ impl SimRow {
     }
 }
 
-/// Every schedule on every number of ranks, sorted by (schedule, ranks).
-pub fn study(model: &CostModel, spec: &StudySpec) -> Vec<SimRow> {
+/// Every schedule on every number of ranks, sorted by (schedule, ranks); stops at a SIGTERM
+/// or SIGINT.
+pub fn study(model: &CostModel, spec: &StudySpec) -> Result<Vec<SimRow>, crate::interrupt::Interrupted> {
     let mut rows = Vec::new();
     for &schedule in &spec.schedules {
         let run = |ranks: usize| {
@@ -176,12 +177,12 @@ pub fn study(model: &CostModel, spec: &StudySpec) -> Vec<SimRow> {
                 master_s: spec.master_s,
                 latency_s: spec.latency_s,
                 poll_s: POLL_S,
-            });
-            (units.len(), plan.sampled_frames(), outcome)
+            })?;
+            Ok((units.len(), plan.sampled_frames(), outcome))
         };
-        let baseline = run(1).2.makespan_s;
+        let baseline = run(1)?.2.makespan_s;
         for &ranks in &spec.ranks {
-            let (units, frames, outcome) = run(ranks);
+            let (units, frames, outcome) = run(ranks)?;
             let speedup = baseline / outcome.makespan_s;
             rows.push(SimRow {
                 schedule,
@@ -195,5 +196,5 @@ pub fn study(model: &CostModel, spec: &StudySpec) -> Vec<SimRow> {
             });
         }
     }
-    rows
+    Ok(rows)
 }

@@ -61,6 +61,17 @@ pub fn run<S: AsRef<std::ffi::OsStr>>(mut command: Command, args: &[S]) -> Outpu
     command.args(args).output().expect("cannot start the command")
 }
 
+/// Starts a command in the background, its output captured for `wait_with_output`.
+pub fn spawn<S: AsRef<std::ffi::OsStr>>(mut command: Command, args: &[S]) -> std::process::Child {
+    command.args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    command.spawn().expect("cannot start the command")
+}
+
+/// Sends `signal` (`-TERM`, `-KILL`, ...) to process `pid`.
+pub fn send_signal(pid: u32, signal: &str) {
+    assert!(Command::new("kill").args([signal, &pid.to_string()]).status().unwrap().success());
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
