@@ -137,9 +137,9 @@ Examples:
     Synth(SynthArgs),
     /// Look at a recording before submitting a job: what each detector finds and costs.
     #[command(after_help = "\
-Analyses --frames frames spread over the recording with the hog and cnn detectors, each looking
-for faces from 40 px and from 20 px, and prints per trial the faces found (on the frames every
-trial analysed), how many match --roster, and the time per frame; a histogram of face widths;
+Analyses --frames frames spread over the recording with hog looking for faces from 40 px and
+from 20 px, and cnn from 40 px (from 20 px it takes about a minute a 720p frame on one core), and
+prints per trial the faces found (on the frames every trial analysed), how many match --roster, and the time per frame; a histogram of face widths;
 and the settings to submit with, with the wall time the simulator predicts for the whole
 recording on --ranks ranks. A trial stops after 20 s (at least 2 frames): the cnn is slow on
 one core. --json prints the same as JSON.

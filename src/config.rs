@@ -729,8 +729,8 @@ mod tests {
         assert_eq!(resolution("min_face: 24").unwrap(), (24, 2, 1.0));
         assert_eq!(resolution("min_face: 80").unwrap(), (80, 0, 1.0));
         assert_eq!(resolution("min_face: 200").unwrap(), (200, 0, 0.4), "large faces: down-scaled");
-        assert_eq!(resolution("detector: cnn").unwrap(), (40, 0, 1.0), "MMOD's window is 40 px");
-        assert_eq!(resolution("{detector: cnn, min_face: 12}").unwrap(), (12, 2, 1.0));
+        assert_eq!(resolution("detector: cnn").unwrap(), (40, 1, 1.0), "MMOD as face_recognition runs it");
+        assert_eq!(resolution("{detector: cnn, min_face: 20}").unwrap(), (20, 2, 1.0));
         assert_eq!(resolution("upsample: 0").unwrap(), (80, 0, 1.0), "an override says what it finds");
         assert_eq!(resolution("{upsample: 2, min_face: 24}").unwrap(), (24, 2, 1.0), "consistent");
         let err = |yaml: &str| resolution(yaml).unwrap_err().to_string();
