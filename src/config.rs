@@ -74,7 +74,7 @@ pub struct ConfigFile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
     /// Which dlib face detector: `hog` (fast, frontal faces) or `cnn` (turned and dim faces
-    /// too, ~100x the CPU time) [default: hog].
+    /// too, 10-20x the CPU time) [default: hog].
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detector: Option<Detector>,
