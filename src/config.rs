@@ -24,6 +24,9 @@ pub const DEFAULT_CHUNK: usize = 4;
 /// `face_recognition` does by default).
 pub const DEFAULT_MIN_FACE: u32 = 40;
 
+/// dlib's usual largest distance between two encodings of one person.
+pub const DEFAULT_TOLERANCE: f64 = 0.6;
+
 /// Upsamplings beyond this make a 1080p frame 8640×4860 before detection: gigabytes per rank.
 pub const MAX_UPSAMPLE: u32 = 2;
 
@@ -329,10 +332,10 @@ impl Sampling {
 /// How finely a job looks: the narrowest face it finds, and the upsampling and scale that
 /// make the detector find it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Resolution {
-    min_face: u32,
-    upsample: u32,
-    scale: f64,
+pub struct Resolution {
+    pub min_face: u32,
+    pub upsample: u32,
+    pub scale: f64,
 }
 
 impl Resolution {
@@ -342,7 +345,7 @@ impl Resolution {
     /// `scale` are expert overrides (the other then takes its plain default: 1 upsampling,
     /// scale 1); with `min_face` given too they must find faces that narrow, or it is an error
     /// that names both. Without it, `min_face` is what they find.
-    fn of(detector: Detector, min_face: Option<u32>, upsample: Option<u32>, scale: Option<f64>) -> Result<Self> {
+    pub fn of(detector: Detector, min_face: Option<u32>, upsample: Option<u32>, scale: Option<f64>) -> Result<Self> {
         if let Some(scale) = scale.filter(|s| !(*s > 0.0 && *s <= 4.0)) {
             bail!("scale must be in (0, 4], got {scale}");
         }
@@ -360,9 +363,8 @@ impl Resolution {
             let Some(upsample) = (0..=MAX_UPSAMPLE).find(|&u| finds(u, 1.0) <= f64::from(wanted)) else {
                 bail!(
                     "min_face {wanted} px is narrower than the {detector} detector finds at {MAX_UPSAMPLE} upsamplings \
-                     ({} px){}",
-                    finds(MAX_UPSAMPLE, 1.0),
-                    if detector == Detector::Hog { "; --detector cnn finds narrower faces" } else { "" }
+                     ({} px)",
+                    finds(MAX_UPSAMPLE, 1.0)
                 );
             };
             let scale =
@@ -451,7 +453,7 @@ impl Settings {
         };
         let detector = c.detector.unwrap_or_default();
         let Resolution { min_face, upsample, scale } = Resolution::of(detector, c.min_face, c.upsample, c.scale)?;
-        let tolerance = c.tolerance.unwrap_or(0.6);
+        let tolerance = c.tolerance.unwrap_or(DEFAULT_TOLERANCE);
         if !(tolerance > 0.0 && tolerance <= 1.0) {
             bail!("tolerance must be in (0, 1], got {tolerance}");
         }
@@ -736,7 +738,10 @@ mod tests {
         let err = |yaml: &str| resolution(yaml).unwrap_err().to_string();
         assert!(err("{min_face: 24, upsample: 1}").contains("min_face 24 contradicts upsample 1"));
         assert!(err("{min_face: 40, scale: 0.5}").contains("contradicts upsample 1 and scale 0.5"));
-        assert!(err("min_face: 10").contains("--detector cnn finds narrower faces"));
+        assert!(err("min_face: 10")
+            .contains("min_face 10 px is narrower than the hog detector finds at 2 upsamplings (20 px)"));
+        assert!(err("{detector: cnn, min_face: 10}")
+            .contains("narrower than the cnn detector finds at 2 upsamplings (20 px)"));
         assert!(err("min_face: 0").starts_with("min_face must be at least 1 px"));
         assert!(serde_norway::from_str::<ConfigFile>("detector: dnn").is_err());
         let s = Settings::from_config(

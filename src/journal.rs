@@ -138,8 +138,8 @@ impl Journal {
             .with_context(|| format!("cannot read the journal {}", path.display()))?;
         let parsed = parse(&bytes);
         let tail_only = parsed.damaged_tail_only(bytes.len());
-        let damaged = parsed.damaged.clone();
-        let mut records = parsed.records.into_iter();
+        let Parsed { records, damaged } = parsed;
+        let mut records = records.into_iter();
         let found = match records.next() {
             Some(Record::Header(found)) if damaged.first().is_none_or(|&(at, _)| at > 0) => found,
             _ => bail!("cannot resume: {} is not a rollcall journal (pass --force to start over)", path.display()),

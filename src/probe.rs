@@ -7,11 +7,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Result};
-use opencv::core::{Mat, Size};
-use opencv::imgproc;
+use opencv::core::Mat;
 use serde::Serialize;
 
-use crate::config::{Settings, DEFAULT_CHUNK};
+use crate::config::{Resolution, Sampling, DEFAULT_CHUNK, DEFAULT_TOLERANCE};
 use crate::face::{self, matching, Detector, FacePipeline};
 use crate::roster::Roster;
 use crate::schedule::Schedule;
@@ -29,8 +28,8 @@ pub struct ProbeSpec {
     pub frames: usize,
 }
 
-/// Each trial stops after this long (but not before [`MIN_FRAMES`]): the CNN at two
-/// upsamplings of a 1080p frame can take most of a minute a frame on one core.
+/// Each trial stops after this long (but not before [`MIN_FRAMES`]): the CNN at one
+/// upsampling takes ~16 s a 720p frame on one core.
 const TRIAL_BUDGET: Duration = Duration::from_secs(20);
 const MIN_FRAMES: usize = 2;
 /// A cheaper trial is recommended when it finds at least this share of the most faces found.
@@ -128,7 +127,8 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
 
     let mut trials = Vec::new();
     for (detector, min_face) in trial_settings() {
-        let settings = resolution(detector, min_face)?;
+        // What a job with this detector and narrowest face would run.
+        let settings = Resolution::of(detector, Some(min_face), None, None)?;
         let pipeline = FacePipeline::load(&model_dir, detector, settings.upsample)?;
         let started = Instant::now();
         let mut per_frame = Vec::new();
@@ -153,7 +153,7 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
                     .iter()
                     .filter(|f| {
                         let encoding = ndarray::ArrayView1::from(&f.encoding[..]);
-                        matching::nearest(&r.encodings, encoding).is_some_and(|m| m.distance <= settings.tolerance)
+                        matching::nearest(&r.encodings, encoding).is_some_and(|m| m.distance <= DEFAULT_TOLERANCE)
                     })
                     .count()
             });
@@ -199,29 +199,10 @@ fn sequential_decode_s(path: &std::path::Path, frame_count: usize) -> Result<f64
     Ok(started.elapsed().as_secs_f64() / reader.decoded_frames().max(1) as f64)
 }
 
-/// The upsampling and scale a job with `detector` and `min_face` would use (the settings'
-/// own derivation, so that the probe tries exactly what a job would run).
-fn resolution(detector: Detector, min_face: u32) -> Result<Settings> {
-    let file = crate::config::ConfigFile {
-        video: Some("probe".into()),
-        roster: Some("probe".into()),
-        output: Some("probe".into()),
-        detector: Some(detector),
-        min_face: Some(min_face),
-        ..Default::default()
-    };
-    Settings::from_config(file)
-}
-
 /// The faces of one frame, boxes in pixels of the original frame.
 fn analyse(pipeline: &FacePipeline, frame: &Mat, scale: f64) -> Result<Vec<face::Face>> {
-    let (mut faces, _) = if scale == 1.0 {
-        pipeline.analyze(frame)?
-    } else {
-        let mut scaled = Mat::default();
-        imgproc::resize(frame, &mut scaled, Size::default(), scale, scale, imgproc::INTER_AREA)?;
-        pipeline.analyze(&scaled)?
-    };
+    let mut buffer = Mat::default();
+    let (mut faces, _) = pipeline.analyze(face::at_scale(frame, scale, &mut buffer)?)?;
     for f in &mut faces {
         f.bbox = f.bbox.unscaled(scale);
     }
@@ -249,9 +230,10 @@ fn recommend(trials: &[Trial], info: &video::VideoInfo, decode_s: f64, ranks: us
         .min_by(|a, b| a.ms_per_frame.total_cmp(&b.ms_per_frame))
         .expect("the trial with the most faces qualifies");
     let wall = |fps: f64| predicted_wall_s(choice.ms_per_frame / 1000.0, decode_s, info, fps, ranks);
-    let mut fps = 1.0;
-    while fps > 0.1 && wall(fps)? > info.duration_s() {
+    let (mut fps, mut predicted_wall_s) = (1.0, wall(1.0)?);
+    while fps > 0.1 && predicted_wall_s > info.duration_s() {
         fps /= 2.0;
+        predicted_wall_s = wall(fps)?;
     }
     let mut why = match (most, choice.faces == most) {
         (0, _) => "no face was found in the probed frames: check the video shows the audience".to_owned(),
@@ -264,20 +246,13 @@ fn recommend(trials: &[Trial], info: &video::VideoInfo, decode_s: f64, ranks: us
     if fps < 1.0 {
         why += &format!("; {fps} fps so that {ranks} rank(s) take no longer than the recording lasts");
     }
-    Ok(Recommendation {
-        detector: choice.detector,
-        min_face: choice.min_face,
-        fps,
-        ranks,
-        predicted_wall_s: wall(fps)?,
-        why,
-    })
+    Ok(Recommendation { detector: choice.detector, min_face: choice.min_face, fps, ranks, predicted_wall_s, why })
 }
 
 /// The simulator's prediction for the whole recording at `fps`: every sampled frame costing
 /// `analyse_s` plus decoding the frames up to it, dynamic schedule, default chunk.
 fn predicted_wall_s(analyse_s: f64, decode_s: f64, info: &video::VideoInfo, fps: f64, ranks: usize) -> Result<f64> {
-    let stride = ((info.fps / fps).round() as usize).max(1);
+    let stride = Sampling::Fps(fps).stride(info.fps);
     let samples = info.frame_count.div_ceil(stride).max(1);
     let model = CostModel {
         frame_s: vec![analyse_s + stride as f64 * decode_s; samples],

@@ -14,13 +14,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use ndarray::ArrayView1;
-use opencv::core::{Mat, Rect, Size};
-use opencv::imgproc;
+use opencv::core::{Mat, Rect};
 use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
-use crate::face::{matching, FacePipeline};
+use crate::face::{self, matching, FacePipeline};
 use crate::plan::Plan;
 use crate::result::{Detection, RankTiming};
 use crate::roster::Roster;
@@ -299,20 +298,7 @@ impl<'a> FaceWorker<'a> {
     ) -> Result<()> {
         let settings = job.settings;
         let t0 = Instant::now();
-        let image = if settings.scale == 1.0 {
-            image
-        } else {
-            imgproc::resize(
-                image,
-                &mut self.scaled,
-                Size::default(),
-                settings.scale,
-                settings.scale,
-                imgproc::INTER_AREA,
-            )
-            .context("scaling a frame")?;
-            &self.scaled
-        };
+        let image = face::at_scale(image, settings.scale, &mut self.scaled)?;
         self.timing.decode_s += t0.elapsed().as_secs_f64();
 
         let (faces, stages) = self.pipeline.analyze(image)?;

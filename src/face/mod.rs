@@ -45,6 +45,17 @@ impl FaceBox {
     }
 }
 
+/// The image detection runs on: `image` resized by `scale` into `buffer`, or `image` itself at
+/// scale 1. Boxes found on it come back with [`FaceBox::unscaled`].
+pub fn at_scale<'a>(image: &'a Mat, scale: f64, buffer: &'a mut Mat) -> Result<&'a Mat> {
+    if scale == 1.0 {
+        return Ok(image);
+    }
+    imgproc::resize(image, buffer, opencv::core::Size::default(), scale, scale, imgproc::INTER_AREA)
+        .context("scaling a frame")?;
+    Ok(buffer)
+}
+
 /// One face found in an image.
 #[derive(Debug, Clone)]
 pub struct Face {
