@@ -175,7 +175,12 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
     let journal = collector.journal.take();
     let _lock = collector.lock.take(); // until the reports are written and the journal gone
     let result = assemble(setup, collector, reports, wall_time_s)?;
-    report::write_all(&result, &result.settings.output)?;
+    report::write_all(&result, &result.settings.output).map_err(|e| match &journal {
+        Some(_) if crate::output::is_out_of_space(&e) => {
+            anyhow::anyhow!("{e:#}; the analysis is kept: free some space and run the same command with --resume")
+        }
+        _ => e,
+    })?;
     if let Some(journal) = journal {
         journal.remove()?;
     }

@@ -34,6 +34,69 @@ pub fn check_writable(path: &Path) -> Result<()> {
     std::fs::remove_file(&partial).with_context(|| format!("cannot remove {}", partial.display()))
 }
 
+/// A file rendered in memory, to be written into an output folder as `name`.
+pub struct Rendered {
+    pub name: &'static str,
+    pub bytes: Vec<u8>,
+    pub access: Access,
+}
+
+/// Writes `files` into `dir`, each atomically, once the folder's file system has been seen to
+/// hold room for all of them: a full disk stops before any earlier report is replaced, with
+/// one line that says how much is needed.
+pub fn write_rendered(dir: &Path, files: &[Rendered]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    let need = space_needed(dir, files.iter().map(|f| f.bytes.len() as u64));
+    let free = free_space(dir);
+    if let Some(free) = free.filter(|&free| free < need) {
+        return Err(out_of_space(dir, need, Some(free)));
+    }
+    for f in files {
+        write_atomically(&dir.join(f.name), f.access, |tmp| Ok(std::fs::write(tmp, &f.bytes)?))
+            .map_err(|e| if is_out_of_space(&e) { out_of_space(dir, need, free_space(dir)) } else { e })?;
+    }
+    Ok(())
+}
+
+/// Bytes the file system of `dir` gives `sizes`: whole blocks each.
+fn space_needed(dir: &Path, sizes: impl Iterator<Item = u64>) -> u64 {
+    let block = rustix::fs::statvfs(dir).map_or(4096, |s| s.f_frsize.max(1));
+    sizes.map(|size| size.div_ceil(block).max(1) * block).sum()
+}
+
+/// Bytes an unprivileged writer may still use under `dir`, if the file system says.
+fn free_space(dir: &Path) -> Option<u64> {
+    rustix::fs::statvfs(dir).ok().map(|s| s.f_bavail.saturating_mul(s.f_frsize))
+}
+
+/// Too little room for the reports: what they need and what the file system has.
+#[derive(Debug, thiserror::Error)]
+#[error("not enough space in {}: the reports need {}{}", dir.display(), kib(*need), free.map(|f| format!(", {} free", kib(f))).unwrap_or_default())]
+pub struct OutOfSpace {
+    dir: PathBuf,
+    need: u64,
+    free: Option<u64>,
+}
+
+fn out_of_space(dir: &Path, need: u64, free: Option<u64>) -> anyhow::Error {
+    OutOfSpace { dir: dir.to_path_buf(), need, free }.into()
+}
+
+/// Whether an error was caused by a full disk or an exhausted quota.
+pub fn is_out_of_space(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.is::<OutOfSpace>()
+            || cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                matches!(io.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
+            })
+    })
+}
+
+/// `n` bytes in KiB, rounded up: a size a person can compare with `df -k`.
+fn kib(n: u64) -> String {
+    format!("{} KiB", n.div_ceil(1024))
+}
+
 /// Runs `write` on a temporary path next to `path` and renames the result into place.
 pub fn write_atomically(path: &Path, access: Access, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let partial = partial_path(path);

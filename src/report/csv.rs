@@ -1,11 +1,9 @@
 //! `attendance.csv` and `detections.csv`: the column sets are a public contract (see
 //! docs/FORMAT.md); numbers are written with fixed decimals so files diff cleanly.
 
-use std::path::Path;
 
 use anyhow::Result;
 
-use crate::output::{write_atomically, Access};
 use crate::result::RunResult;
 
 pub const ATTENDANCE_HEADER: [&str; 10] = [
@@ -43,9 +41,8 @@ fn optional_seconds(t: Option<f64>) -> String {
     t.map(seconds).unwrap_or_default()
 }
 
-pub fn write_attendance(result: &RunResult, path: &Path) -> Result<()> {
-    write_atomically(path, Access::Shared, |tmp| {
-        let mut w = ::csv::Writer::from_path(tmp)?;
+pub fn render_attendance(result: &RunResult) -> Result<Vec<u8>> {
+    render(|w| {
         w.write_record(ATTENDANCE_HEADER)?;
         for a in &result.attendance {
             w.write_record([
@@ -61,14 +58,12 @@ pub fn write_attendance(result: &RunResult, path: &Path) -> Result<()> {
                 a.status().to_string(),
             ])?;
         }
-        w.flush()?;
         Ok(())
     })
 }
 
-pub fn write_detections(result: &RunResult, path: &Path) -> Result<()> {
-    write_atomically(path, Access::Shared, |tmp| {
-        let mut w = ::csv::Writer::from_path(tmp)?;
+pub fn render_detections(result: &RunResult) -> Result<Vec<u8>> {
+    render(|w| {
         w.write_record(DETECTIONS_HEADER)?;
         for d in &result.detections {
             let student = d.student.map(|s| text_cell(&result.roster.ids[s as usize])).unwrap_or_default();
@@ -85,9 +80,15 @@ pub fn write_detections(result: &RunResult, path: &Path) -> Result<()> {
                 d.track.map(|t| t.to_string()).unwrap_or_default(),
             ])?;
         }
-        w.flush()?;
         Ok(())
     })
+}
+
+/// The bytes of a CSV table that `fill` writes.
+fn render(fill: impl FnOnce(&mut ::csv::Writer<Vec<u8>>) -> Result<()>) -> Result<Vec<u8>> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    fill(&mut w)?;
+    w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))
 }
 
 #[cfg(test)]

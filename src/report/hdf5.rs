@@ -92,8 +92,14 @@ fn vlu(s: &str) -> Result<VarLenUnicode> {
 
 /// Writes the run to `path` (owner-only: it holds face encodings).
 pub fn write(result: &RunResult, path: &Path) -> Result<()> {
-    write_atomically(path, Access::OwnerOnly, |tmp| {
-        let file = hdf5::File::create(tmp)?;
+    let bytes = render(result)?;
+    write_atomically(path, Access::OwnerOnly, |tmp| Ok(std::fs::write(tmp, bytes)?))
+}
+
+/// The run as the bytes of an HDF5 file, built in memory (HDF5's core driver): its size is
+/// known before anything touches the disk, and a full disk cannot leave half a file.
+pub fn render(result: &RunResult) -> Result<Vec<u8>> {
+    in_memory_file(|file| {
         write_str_attr(&file, "rollcall_version", env!("CARGO_PKG_VERSION"))?;
         let software = file.create_group("software")?;
         for (name, version) in &result.software {
@@ -187,9 +193,29 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
 
         file.new_dataset_builder().with_data(&result.timings).create("ranks")?;
         file.new_dataset_builder().with_data(&result.units).create("units")?;
-        file.close()?;
         Ok(())
     })
+}
+
+/// Runs `fill` on a new HDF5 file that lives in memory only, and returns the file's bytes.
+fn in_memory_file(fill: impl FnOnce(&hdf5::File) -> Result<()>) -> Result<Vec<u8>> {
+    static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    // The name only has to differ from other files open in this process.
+    let name = format!("rollcall-{}-{}.h5", std::process::id(), FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let file = hdf5::File::with_options().with_fapl(|p| p.core_options(1 << 20, false)).create(&name)?;
+    fill(&file)?;
+    file.flush()?;
+    let bytes = hdf5::sync::sync(|| {
+        // SAFETY: `file` is open; the first call asks for the size, the second fills a buffer
+        // of exactly that size.
+        let size = unsafe { hdf5_sys::h5f::H5Fget_file_image(file.id(), std::ptr::null_mut(), 0) };
+        let mut bytes = vec![0u8; usize::try_from(size).map_err(|_| anyhow!("HDF5 could not size the file image"))?];
+        let copied = unsafe { hdf5_sys::h5f::H5Fget_file_image(file.id(), bytes.as_mut_ptr().cast(), bytes.len()) };
+        anyhow::ensure!(copied == size, "HDF5 could not copy the file image");
+        Ok(bytes)
+    })?;
+    file.close()?;
+    Ok(bytes)
 }
 
 /// `/tracks`, `/unknown` and, when the user kept them, `/unknown_encodings`.

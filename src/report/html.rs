@@ -2,12 +2,10 @@
 //! table, a per-rank timeline and the timing summary — what to open first after a run.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use anyhow::Result;
 
 use super::RANK_COLOURS;
-use crate::output::{write_atomically, Access};
 use base64::Engine as _;
 
 use crate::config::Rule;
@@ -206,7 +204,3 @@ fn timeline_svg(r: &RunResult) -> Result<String, std::fmt::Error> {
     Ok(s)
 }
 
-pub fn write(result: &RunResult, path: &Path) -> Result<()> {
-    let page = render(result)?;
-    write_atomically(path, Access::OwnerOnly, |tmp| Ok(std::fs::write(tmp, page)?))
-}

@@ -13,6 +13,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
+use crate::output::{write_rendered, Access, Rendered};
 use crate::result::RunResult;
 
 /// Makes sure `dir` exists and is writable, and that no earlier run's outputs would be
@@ -47,15 +48,23 @@ pub fn all_outputs() -> Vec<&'static str> {
 
 /// Writes every report of a run into `dir`: HDF5 first (it holds everything), then the rest.
 pub fn write_all(result: &RunResult, dir: &Path) -> Result<()> {
-    hdf5::write(result, &dir.join(RESULT_FILE))?;
-    write_derived(result, dir)
+    let mut files = vec![Rendered { name: RESULT_FILE, bytes: hdf5::render(result)?, access: Access::OwnerOnly }];
+    files.extend(render_derived(result)?);
+    write_rendered(dir, &files)
 }
 
 /// Writes the reports that are functions of what the HDF5 file holds.
 pub fn write_derived(result: &RunResult, dir: &Path) -> Result<()> {
-    xlsx::write(result, &dir.join(DERIVED[0]))?;
-    csv::write_attendance(result, &dir.join(DERIVED[1]))?;
-    csv::write_detections(result, &dir.join(DERIVED[2]))?;
-    html::write(result, &dir.join(DERIVED[3]))?;
-    Ok(())
+    write_rendered(dir, &render_derived(result)?)
+}
+
+/// The reports in [`DERIVED`]'s order; those naming students are the owner's only.
+fn render_derived(result: &RunResult) -> Result<Vec<Rendered>> {
+    let [workbook, attendance, detections, page] = DERIVED;
+    Ok(vec![
+        Rendered { name: workbook, bytes: xlsx::render(result)?, access: Access::OwnerOnly },
+        Rendered { name: attendance, bytes: csv::render_attendance(result)?, access: Access::Shared },
+        Rendered { name: detections, bytes: csv::render_detections(result)?, access: Access::Shared },
+        Rendered { name: page, bytes: html::render(result)?.into_bytes(), access: Access::OwnerOnly },
+    ])
 }

@@ -85,5 +85,5 @@ pub fn write_xlsx(table: &SemesterTable, path: &Path) -> Result<()> {
             table.threshold * 100.0
         ),
     )?;
-    write_atomically(path, Access::OwnerOnly, |tmp| Ok(wb.save(tmp)?))
+    super::xlsx::save(wb, path, Access::OwnerOnly)
 }

@@ -92,6 +92,6 @@ impl Study {
             }
             ws.insert_chart(self.rows.len() as u32 + 3 + 18 * k as u32, 0, &chart)?;
         }
-        write_atomically(path, Access::Shared, |tmp| Ok(wb.save(tmp)?))
+        super::xlsx::save(wb, path, Access::Shared)
     }
 }

@@ -51,8 +51,8 @@ fn header(ws: &mut Worksheet, f: &Formats, name: &str, columns: &[(&str, f64)]) 
     Ok(())
 }
 
-/// Writes the workbook to `path` (owner-only: it names students).
-pub fn write(result: &RunResult, path: &Path) -> Result<()> {
+/// The workbook's bytes (owner-only when written: it names students).
+pub fn render(result: &RunResult) -> Result<Vec<u8>> {
     let f = Formats::new();
     let mut wb = Workbook::new();
     attendance_sheet(wb.add_worksheet(), &f, result)?;
@@ -61,7 +61,7 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
     ranks_sheet(wb.add_worksheet(), &f, &result.timings, result.settings.threads)?;
     units_sheet(wb.add_worksheet(), &f, &result.units, result.ranks)?;
     settings_sheet(wb.add_worksheet(), &f, &settings_rows(result))?;
-    write_atomically(path, Access::OwnerOnly, |tmp| Ok(wb.save(tmp)?))
+    Ok(wb.save_to_buffer()?)
 }
 
 /// A timing-only workbook (Ranks, Units, Settings), for jobs without attendance (`gray`).
@@ -76,7 +76,14 @@ pub fn write_timings(
     ranks_sheet(wb.add_worksheet(), &f, timings, 1)?;
     units_sheet(wb.add_worksheet(), &f, units, timings.len())?;
     settings_sheet(wb.add_worksheet(), &f, settings)?;
-    write_atomically(path, Access::Shared, |tmp| Ok(wb.save(tmp)?))
+    save(wb, path, Access::Shared)
+}
+
+/// Saves a workbook atomically. Rendered in memory first: a failed write then gives a plain
+/// error, where the zip writer saving to a file prints its own message when dropped.
+pub fn save(mut wb: Workbook, path: &Path, access: Access) -> Result<()> {
+    let bytes = wb.save_to_buffer()?;
+    write_atomically(path, access, |tmp| Ok(std::fs::write(tmp, bytes)?))
 }
 
 fn attendance_sheet(ws: &mut Worksheet, f: &Formats, result: &RunResult) -> Result<()> {
