@@ -193,3 +193,44 @@ fn every_entry_of_the_photos_folder_is_used_or_reported() {
     assert!(err.contains("ana.webp: ignored"), "{err}");
     assert!(String::from_utf8_lossy(&o.stdout).contains("(2 warning(s) above)"));
 }
+
+/// An EXIF segment saying the picture is to be turned 90° clockwise to be seen upright
+/// (Orientation = 6), as a phone held upright writes it.
+fn exif_turn_clockwise() -> Vec<u8> {
+    let mut tiff = b"II*\0\x08\0\0\0".to_vec(); // little-endian TIFF, first directory at byte 8
+    tiff.extend([1, 0]); // one entry:
+    tiff.extend([0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0]); // Orientation, SHORT, 1 value, 6
+    tiff.extend([0, 0, 0, 0]); // no further directory
+    let payload = [b"Exif\0\0".as_slice(), &tiff].concat();
+    let length = u16::try_from(payload.len() + 2).unwrap().to_be_bytes();
+    [[0xFF, 0xE1].as_slice(), &length, &payload].concat()
+}
+
+/// A phone photo whose pixels lie on their side, with the EXIF tag that says so (#17 item 8),
+/// is enrolled as the face it shows; without the tag it is (rightly) a photo with no face.
+#[test]
+fn a_photo_on_its_side_is_turned_as_its_exif_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    let upright = imgcodecs::imread(setup_file("data/faces/obama.jpg").to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
+    let mut on_side = Mat::default();
+    opencv::core::rotate(&upright, &mut on_side, opencv::core::ROTATE_90_COUNTERCLOCKWISE).unwrap();
+    let mut jpeg = Vector::<u8>::new();
+    assert!(imgcodecs::imencode(".jpg", &on_side, &mut jpeg, &Vector::new()).unwrap());
+    let jpeg: Vec<u8> = jpeg.iter().collect();
+    let tagged = [&jpeg[..2], &exif_turn_clockwise(), &jpeg[2..]].concat(); // after the start marker
+
+    for (folder, bytes, turned) in [("untagged", &jpeg, false), ("tagged", &tagged, true)] {
+        let photos = tmp.path().join(folder);
+        std::fs::create_dir(&photos).unwrap();
+        std::fs::write(photos.join("obama.jpg"), bytes).unwrap();
+        let roster = tmp.path().join(format!("{folder}.h5"));
+        let o = enroll(&photos, &roster);
+        let err = stderr(&o);
+        if turned {
+            assert_success(&o);
+            assert_eq!(Roster::load(&roster).unwrap().ids, ["obama"]);
+        } else {
+            assert!(err.contains("obama.jpg: no face found"), "the control: HOG sees no face on its side:\n{err}");
+        }
+    }
+}

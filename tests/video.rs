@@ -79,3 +79,29 @@ fn the_damaged_megamind_sample_decodes_and_seeks_exactly() {
     let info = probe(&bugy).unwrap();
     assert_eq!((info.frame_count, info.fps), (270, 30.0));
 }
+
+/// A recording whose pixels lie on their side with a rotation tag (phones write one) is
+/// analysed upright (#17 item 8): the same attendance as the upright original.
+#[test]
+fn a_video_with_a_rotation_tag_is_analysed_upright() {
+    let tmp = tempfile::tempdir().unwrap();
+    let on_side = tmp.path().join("on_side.mp4");
+    let tagged = tmp.path().join("tagged.mp4");
+    let ffmpeg = |args: &[&str]| {
+        let o = std::process::Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).output().unwrap();
+        assert!(o.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let lecture = common::lecture_video();
+    // transpose=2 turns the pixels 90° counter-clockwise; the tag says to turn them back.
+    ffmpeg(&["-i", lecture.to_str().unwrap(), "-vf", "transpose=2", "-c:v", "mpeg4", "-q:v", "3", on_side.to_str().unwrap()]);
+    ffmpeg(&["-i", on_side.to_str().unwrap(), "-c", "copy", "-metadata:s:v:0", "rotate=90", tagged.to_str().unwrap()]);
+    let info = probe(&tagged).unwrap();
+    assert_eq!((info.width, info.height), (640, 360), "the size as seen upright");
+
+    let roster = common::enrol_lecture(tmp.path());
+    let attend = |video: &Path, out: &Path| {
+        common::assert_success(&common::run(common::rollcall_command(), &common::attend_args(video, &roster, out, &["--every", "30", "-q"])));
+        common::read(&out.join("attendance.csv"))
+    };
+    assert_eq!(attend(&tagged, &tmp.path().join("tagged")), attend(&lecture, &tmp.path().join("upright")));
+}
