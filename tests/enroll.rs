@@ -234,3 +234,41 @@ fn a_photo_on_its_side_is_turned_as_its_exif_says() {
         }
     }
 }
+
+/// A PNG chunk: length, type, data, CRC of type and data.
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let crc = crc32fast::hash(&[kind.as_slice(), data].concat());
+    [&u32::try_from(data.len()).unwrap().to_be_bytes(), kind.as_slice(), data, &crc.to_be_bytes()].concat()
+}
+
+/// A header promising 60000×60000 pixels is refused in one line naming the photo and its size,
+/// not with OpenCV's assertion; a photo cut short is enrolled with a warning naming it
+/// (#17 item 13).
+#[test]
+fn a_huge_header_is_named_and_a_cut_photo_is_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let huge = tmp.path().join("huge");
+    std::fs::create_dir(&huge).unwrap();
+    let header = [60000u32.to_be_bytes().as_slice(), &60000u32.to_be_bytes(), &[8, 2, 0, 0, 0]].concat();
+    let chunks = [png_chunk(b"IHDR", &header), png_chunk(b"IDAT", &[0x78, 0x9C, 0x03, 0, 0, 0, 0, 1]), png_chunk(b"IEND", &[])];
+    let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &chunks.concat()].concat();
+    std::fs::write(huge.join("bomb.png"), png).unwrap();
+    let o = enroll(&huge, &tmp.path().join("huge.h5"));
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert!(err.contains("bomb.png: 60000×60000 px is more than OpenCV decodes"), "{err}");
+    assert!(!err.contains("Assertion"), "no raw OpenCV assertion:\n{err}");
+
+    let cut = tmp.path().join("cut");
+    std::fs::create_dir(&cut).unwrap();
+    let whole = std::fs::read(setup_file("data/faces/obama.jpg")).unwrap();
+    std::fs::write(cut.join("obama.jpg"), &whole[..whole.len() * 3 / 4]).unwrap();
+    let o = enroll(&cut, &tmp.path().join("cut.h5"));
+    assert_success(&o);
+    let err = stderr(&o);
+    assert!(err.contains("obama.jpg: the file is cut short (no end-of-image marker)"), "{err}");
+    // The whole photo has no such warning.
+    std::fs::write(cut.join("obama.jpg"), &whole).unwrap();
+    let o = run(rollcall_command(), &["enroll", cut.to_str().unwrap(), "-o", tmp.path().join("whole.h5").to_str().unwrap()]);
+    assert!(!stderr(&o).contains("cut short"), "{}", stderr(&o));
+}
