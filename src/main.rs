@@ -417,11 +417,21 @@ fn semester(args: SemesterArgs) -> Result<()> {
         }
     }
     let mut lectures = Vec::new();
+    let mut headings = std::collections::HashMap::new();
     for (path, heading) in sources {
         let run = report::hdf5::read(&path)?;
         let fallback =
             path.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        lectures.push(Lecture::from_run(&run, heading, &fallback));
+        let lecture = Lecture::from_run(&run, heading, &fallback);
+        if let Some(first) = headings.insert(lecture.heading.clone(), path.clone()) {
+            bail!(
+                "{} and {} are both lecture {:?}: each lecture counts once (runs of different lectures need different --date/--title)",
+                first.display(),
+                path.display(),
+                lecture.heading
+            );
+        }
+        lectures.push(lecture);
     }
     let table = semester::table(&lectures, args.threshold);
     report::semester::write_xlsx(&table, &output)?;

@@ -56,6 +56,10 @@ fn lectures_merge_by_student_and_not_enrolled_is_not_absent() {
     let o =
         run(rollcall_command(), &["semester", &result("w1"), again.to_str().unwrap(), "-o", other.to_str().unwrap()]);
     assert!(stderr(&o).contains("are the same result file: each lecture counts once"), "{}", stderr(&o));
+    // Two runs of one lecture (same date and title, from different folders): refused too.
+    attend(&full, &runs.join("w1-again"), &["--title", "Week 1", "--date", "2026-10-05"]);
+    let o = run(rollcall_command(), &["semester", &result("w1"), &result("w1-again"), "-o", other.to_str().unwrap()]);
+    assert!(stderr(&o).contains("are both lecture \"2026-10-05 Week 1\": each lecture counts once"), "{}", stderr(&o));
     let o = run(rollcall_command(), &["semester", &result("w1"), "-o", tmp.path().join("x.csv").to_str().unwrap()]);
     assert!(stderr(&o).contains("name the workbook FILE.xlsx"), "{}", stderr(&o));
     assert!(!other.exists() && !tmp.path().join("x.csv").exists(), "nothing written");
