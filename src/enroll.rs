@@ -86,7 +86,12 @@ fn read_names(dir: &Path) -> Result<HashMap<String, String>> {
     if !path.exists() {
         return Ok(names);
     }
-    let mut reader = csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    // Spreadsheets in much of Europe save CSV with `;` between fields (`,` is their decimal
+    // mark): a header with `;` and no `,` is read that way.
+    let header = text.lines().next().unwrap_or_default();
+    let delimiter = if header.contains(';') && !header.contains(',') { b';' } else { b',' };
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(text.as_bytes());
     let headers = reader.headers()?.clone();
     let column = |name: &str| {
         headers.iter().position(|h| h.trim() == name).with_context(|| format!("{}: no `{name}` column", path.display()))

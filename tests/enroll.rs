@@ -69,6 +69,27 @@ fn several_photos_per_student_and_names_from_roster_csv() {
     // Two photos of one man are closer to each other than to another man.
     let d = |a: usize, b: usize| (&roster.encodings.row(a) - &roster.encodings.row(b)).mapv(|x| x * x).sum().sqrt();
     assert!(d(1, 2) < 0.6 && d(0, 1) > 0.6, "same {} other {}", d(1, 2), d(0, 1));
+
+    // The same names saved by a spreadsheet set to `;` between fields (much of Europe).
+    std::fs::write(photos.join("roster.csv"), "student_id;name\nobama;Barack Obama\nbiden;Joe Biden\n").unwrap();
+    let o = run(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", roster_path.to_str().unwrap(), "--force"]);
+    assert_success(&o);
+    assert_eq!(Roster::load(&roster_path).unwrap().names, ["Joe Biden", "Barack Obama"]);
+}
+
+/// `ROLLCALL_MODELS` set to a folder without the models is an error, not a silent fall-back
+/// to `data/models`.
+#[test]
+fn a_models_variable_naming_a_folder_without_models_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut command = rollcall_command();
+    command.env("ROLLCALL_MODELS", tmp.path());
+    let o = run(command, &["enroll", lecture_photos().to_str().unwrap(), "-o", tmp.path().join("r.h5").to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    let message = format!("ROLLCALL_MODELS={} does not hold the face models", tmp.path().display());
+    assert!(err.contains(&message), "expected {message:?} in:\n{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
 
 #[test]

