@@ -19,6 +19,7 @@ pub mod h5util;
 pub mod interrupt;
 pub mod journal;
 pub mod log;
+pub mod memory;
 pub mod output;
 pub mod plan;
 pub mod probe;

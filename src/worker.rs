@@ -93,7 +93,7 @@ impl<'a> RankWorkers<'a> {
             Plan::Tiles(_) => 1,
         };
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        let threads = usable_threads(job.settings.threads, cores, images_per_unit);
+        let mut threads = usable_threads(job.settings.threads, cores, images_per_unit);
         if threads < job.settings.threads {
             tracing::warn!(
                 "threads {} cut to {threads}: this rank may run on {cores} core(s) and a unit holds {images_per_unit} image(s); \
@@ -101,6 +101,7 @@ impl<'a> RankWorkers<'a> {
                 job.settings.threads
             );
         }
+        threads = threads_that_fit(&job, threads);
         let pipeline = FacePipeline::load(model_dir, job.settings.detector, job.settings.upsample)?;
         let mut workers: Vec<FaceWorker> =
             (1..threads).map(|_| FaceWorker::new(&job, rank, pipeline.clone())).collect();
@@ -191,6 +192,38 @@ impl<'a> RankWorkers<'a> {
 /// the kernel killed it) and no more than the images one unit holds (the rest would idle).
 fn usable_threads(requested: usize, cores: usize, images_per_unit: usize) -> usize {
     requested.min(cores).min(images_per_unit).max(1)
+}
+
+/// `threads`, or fewer if that many would not fit in the memory this rank may use (a warning
+/// says what was estimated); one thread always runs, with a warning if even it may not fit.
+fn threads_that_fit(job: &Job, threads: usize) -> usize {
+    let (width, height) = match job.plan {
+        Plan::Frames(_) => (job.video.width, job.video.height),
+        Plan::Tiles(tiles) => { let first = tiles.rect(0); (first.w, first.h) }
+    };
+    let s = job.settings;
+    let side = |px: u32| (f64::from(px) * s.scale * f64::from(1u32 << s.upsample)).ceil() as u64;
+    let need = crate::memory::per_thread_bytes(s.detector, side(width) * side(height));
+    let Some(available) = crate::memory::available_to_this_rank() else { return threads };
+    let fit = usize::try_from(available / need).unwrap_or(usize::MAX);
+    let mib = |b: u64| b >> 20;
+    let why = format!(
+        "each needs about {} MiB ({} detector on {width}×{height} px at scale {} and upsample {}), and {} MiB are free for this rank",
+        mib(need),
+        s.detector,
+        s.scale,
+        s.upsample,
+        mib(available)
+    );
+    if fit == 0 {
+        tracing::warn!("even one worker thread may not fit in memory: {why}; the kernel may stop this rank");
+        1
+    } else if fit < threads {
+        tracing::warn!("threads {threads} cut to {fit} to fit in memory: {why}");
+        fit
+    } else {
+        threads
+    }
 }
 
 /// Decodes unit `unit`'s images in order and hands each to the worker threads; a frame that
