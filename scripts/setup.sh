@@ -16,13 +16,14 @@ packages=(
   clang libclang-dev pkg-config     # bindgen for the MPI and OpenCV bindings
   openmpi-bin libopenmpi-dev        # MPI (4.1, with PMIx for srun --mpi=pmix)
   libopencv-dev                     # video and image I/O
+  libavformat-dev                   # the container's frame index (frame count, variable rates)
   libdlib-dev                       # face detection, landmarks, encodings
   libopenblas-dev                   # BLAS for dlib's ResNet: ~10x faster encodings than reference BLAS
   libhdf5-dev hdf5-tools            # HDF5 reports; h5dump for inspection and tests
   libreoffice-calc-nogui            # tests: the workbooks must convert to PDF
   slurm-wlm munge                   # tests: a real single-node Slurm for slurm/ (scripts/slurm-up.sh)
   chromium                          # tests: report.html as a browser renders it
-  ffmpeg                            # rollcall synth: H.264 at a lecture-capture bitrate
+  ffmpeg                            # rollcall synth: H.264 at a lecture-capture bitrate; tests' videos
 )
 missing=()
 for p in "${packages[@]}"; do

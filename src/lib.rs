@@ -10,6 +10,7 @@ pub mod attend;
 pub mod cli;
 pub mod comm;
 pub mod config;
+pub mod container;
 pub mod enroll;
 pub mod eval;
 pub mod evidence;

@@ -50,6 +50,8 @@ impl VideoInfo {
 pub fn quiet_codec_logs() -> Result<()> {
     if std::env::var_os("OPENCV_FFMPEG_LOGLEVEL").is_none() {
         std::env::set_var("OPENCV_FFMPEG_LOGLEVEL", "-8"); // AV_LOG_QUIET
+        // The same FFmpeg libraries serve `container`'s demuxing.
+        ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Quiet);
     }
     opencv::core::set_log_level(opencv::core::LogLevel::LOG_LEVEL_ERROR)?;
     Ok(())
@@ -93,6 +95,10 @@ pub fn probe(path: &Path) -> Result<VideoInfo> {
     if !cap.read(&mut first)? || first.empty() {
         bail!("video {}: the first frame cannot be decoded", path.display());
     }
+    match crate::container::frame_index(path) {
+        Ok(index) => check_frame_index(path, &index, frame_count as u64, fps)?,
+        Err(e) => tracing::debug!("no frame index for {} ({e:#}): its header is trusted", path.display()),
+    }
     Ok(VideoInfo {
         path: path.display().to_string(),
         file_size: meta.len(),
@@ -101,6 +107,36 @@ pub fn probe(path: &Path) -> Result<VideoInfo> {
         width: width as u32,
         height: height as u32,
     })
+}
+
+/// Refuses, with the command that fixes the file, a video OpenCV would read wrongly without a
+/// word: a header that under-states the frame count (OpenCV stops there), or a variable frame
+/// rate (OpenCV numbers and seeks frames as if the rate were constant, so ranks starting
+/// mid-video would analyse other frames than one rank reading from the start, and times
+/// computed as frame / fps would be off).
+fn check_frame_index(path: &Path, index: &crate::container::FrameIndex, reported: u64, fps: f64) -> Result<()> {
+    let name = path.display();
+    if index.indexed && index.header_frames > 0 && index.frames() > reported {
+        bail!(
+            "video {name}: its header says {reported} frames but the stream holds {} ({:.1} s, not {:.1} s), and OpenCV \
+             reads no further than the header: rewrite the header first, e.g. `ffmpeg -i {name} -c copy fixed.mkv`",
+            index.frames(),
+            index.times_s.last().copied().unwrap_or_default(),
+            reported as f64 / fps
+        );
+    }
+    // Packets that are not one per frame (interlaced fields) say nothing about the rate.
+    let same_count = index.frames().abs_diff(reported) <= reported / 50 + 1;
+    if let Some((frame, at)) = index.first_off_constant_rate(fps).filter(|_| same_count) {
+        bail!(
+            "video {name} has a variable frame rate (frame {frame} is shown at {at:.2} s, not at {:.2} s as {fps:.2} fps \
+             puts it), and rollcall reads frames at a constant rate: convert it first at its fastest rate, e.g. \
+             `ffmpeg -i {name} -fps_mode cfr -r {:.0} -c:v libx264 -crf 18 constant.mp4`",
+            frame as f64 / fps,
+            index.fastest_fps().unwrap_or(fps).clamp(1.0, 60.0)
+        );
+    }
+    Ok(())
 }
 
 /// Decodes an image file as BGR (OpenCV's order, upright as its EXIF orientation says), or

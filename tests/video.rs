@@ -80,6 +80,17 @@ fn the_damaged_megamind_sample_decodes_and_seeks_exactly() {
     assert_eq!((info.frame_count, info.fps), (270, 30.0));
 }
 
+/// Runs the ffmpeg tool (installed by `make setup`) to make a test video.
+fn ffmpeg(args: &[&str]) {
+    let o = std::process::Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).output().unwrap();
+    assert!(o.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// `rollcall attend` on `video` with the lecture's roster into `out`.
+fn attend(video: &Path, roster: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    common::run(common::rollcall_command(), &common::attend_args(video, roster, out, &[extra, &["-q"]].concat()))
+}
+
 /// A recording whose pixels lie on their side with a rotation tag (phones write one) is
 /// analysed upright (#17 item 8): the same attendance as the upright original.
 #[test]
@@ -87,10 +98,6 @@ fn a_video_with_a_rotation_tag_is_analysed_upright() {
     let tmp = tempfile::tempdir().unwrap();
     let on_side = tmp.path().join("on_side.mp4");
     let tagged = tmp.path().join("tagged.mp4");
-    let ffmpeg = |args: &[&str]| {
-        let o = std::process::Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).output().unwrap();
-        assert!(o.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
-    };
     let lecture = common::lecture_video();
     // transpose=2 turns the pixels 90° counter-clockwise; the tag says to turn them back.
     ffmpeg(&["-i", lecture.to_str().unwrap(), "-vf", "transpose=2", "-c:v", "mpeg4", "-q:v", "3", on_side.to_str().unwrap()]);
@@ -99,9 +106,73 @@ fn a_video_with_a_rotation_tag_is_analysed_upright() {
     assert_eq!((info.width, info.height), (640, 360), "the size as seen upright");
 
     let roster = common::enrol_lecture(tmp.path());
-    let attend = |video: &Path, out: &Path| {
-        common::assert_success(&common::run(common::rollcall_command(), &common::attend_args(video, &roster, out, &["--every", "30", "-q"])));
+    let attendance = |video: &Path, out: &Path| {
+        common::assert_success(&attend(video, &roster, out, &["--every", "30"]));
         common::read(&out.join("attendance.csv"))
     };
-    assert_eq!(attend(&tagged, &tmp.path().join("tagged")), attend(&lecture, &tmp.path().join("upright")));
+    assert_eq!(attendance(&tagged, &tmp.path().join("tagged")), attendance(&lecture, &tmp.path().join("upright")));
+}
+
+/// Asserts that `o` failed with one line that contains `message`, and left no reports.
+fn assert_refused(o: &std::process::Output, message: &str, out: &Path) {
+    let err = common::stderr(o);
+    assert!(!o.status.success(), "went ahead:\n{err}");
+    assert!(err.contains(message), "expected {message:?} in:\n{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line:\n{err}");
+    assert!(!out.join("attendance.csv").exists(), "no report");
+}
+
+/// An AVI whose stream header says 10 frames for 300 (#17 item 6): OpenCV would stop at the
+/// tenth, so the run is refused with the command that rewrites the header, and the rewritten
+/// file gives the original's attendance.
+#[test]
+fn a_header_that_under_states_the_frames_is_refused_with_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut avi = std::fs::read(common::lecture_video()).unwrap();
+    // The video stream header's dwLength: 7 fields of 4 bytes after `strh` and its size, the
+    // type, the handler and the flags being 3 of them, priority and language sharing a 4th.
+    let strh = avi.windows(4).position(|w| w == b"strh").unwrap();
+    let length = strh + 8 + 32;
+    assert_eq!(avi[length..length + 4], 300u32.to_le_bytes(), "the lecture's 300 frames");
+    avi[length..length + 4].copy_from_slice(&10u32.to_le_bytes());
+    let short = tmp.path().join("short_header.avi");
+    std::fs::write(&short, avi).unwrap();
+
+    let roster = common::enrol_lecture(tmp.path());
+    let out = tmp.path().join("out");
+    let o = attend(&short, &roster, &out, &[]);
+    assert_refused(&o, "its header says 10 frames but the stream holds 300 (29.9 s, not 1.0 s)", &out);
+    let fixed = tmp.path().join("fixed.mkv");
+    assert!(common::stderr(&o).contains("-c copy fixed.mkv"), "{}", common::stderr(&o));
+    ffmpeg(&["-i", short.to_str().unwrap(), "-c", "copy", fixed.to_str().unwrap()]);
+    common::assert_success(&attend(&fixed, &roster, &out, &[]));
+    let expected = common::repo().join("data/lecture/expected_attendance.csv");
+    assert_eq!(common::read(&out.join("attendance.csv")), common::read(&expected));
+}
+
+/// A variable-frame-rate recording (#17 item 7): the lecture's first 150 frames 0.1 s apart,
+/// the next 150 one second apart. Read at a constant rate, Biden (there for the first 15 s of
+/// 164) came out at about half the lecture; the run is refused with the conversion command,
+/// and the converted file gives his true share.
+#[test]
+fn a_variable_frame_rate_is_refused_with_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vfr = tmp.path().join("vfr.mp4");
+    let lecture = common::lecture_video();
+    let times = "setpts='if(lt(N,150),N*0.1,15+(N-150))/TB'";
+    ffmpeg(&["-i", lecture.to_str().unwrap(), "-vf", times, "-fps_mode", "vfr", "-c:v", "mpeg4", "-q:v", "3", vfr.to_str().unwrap()]);
+
+    let roster = common::enrol_lecture(tmp.path());
+    let out = tmp.path().join("out");
+    let o = attend(&vfr, &roster, &out, &[]);
+    assert_refused(&o, "has a variable frame rate (frame 1 is shown at 0.10 s, not at 0.55 s as 1.83 fps puts it)", &out);
+    assert!(common::stderr(&o).contains("-fps_mode cfr -r 10 "), "{}", common::stderr(&o));
+    let constant = tmp.path().join("constant.mp4");
+    ffmpeg(&["-i", vfr.to_str().unwrap(), "-fps_mode", "cfr", "-r", "10", "-c:v", "libx264", "-crf", "18", constant.to_str().unwrap()]);
+    common::assert_success(&attend(&constant, &roster, &out, &["--fps", "0.5"]));
+    let csv = common::read(&out.join("attendance.csv"));
+    let biden = csv.lines().find(|l| l.starts_with("biden,")).unwrap();
+    let fields: Vec<&str> = biden.split(',').collect();
+    let (presence, last_seen): (f64, f64) = (fields[6].parse().unwrap(), fields[8].parse().unwrap());
+    assert!(presence < 0.25 && (12.0..=16.0).contains(&last_seen), "Biden's share of the time:\n{csv}");
 }

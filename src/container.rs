@@ -1,0 +1,94 @@
+//! What a video's container says about its frames, read with FFmpeg's demuxer (no decoding):
+//! how many frames the stream really holds and when each is shown. OpenCV trusts the stream
+//! header for the frame count and derives frame numbers from timestamps at a constant rate;
+//! this is how rollcall checks both before relying on them.
+
+use std::path::Path;
+
+use anyhow::{anyhow, Result};
+use ffmpeg_next as ffmpeg;
+
+/// The frames of a video stream as its container lists them.
+#[derive(Debug, Clone)]
+pub struct FrameIndex {
+    /// Frames the stream header claims (what OpenCV reports and reads up to); 0 when it is silent.
+    pub header_frames: u64,
+    /// When each frame is shown, seconds from the first frame, in display order.
+    pub times_s: Vec<f64>,
+    /// Whether `times_s` comes from the demuxer's own index (one entry per frame), rather
+    /// than from packets, which some codecs split a frame into (interlaced fields).
+    pub indexed: bool,
+}
+
+/// Reads the frame index of `path`'s main video stream: the demuxer's index where it lists
+/// every frame (MP4, MOV, AVI with an index: no reading beyond the header), else every packet
+/// of the stream (read, not decoded).
+pub fn frame_index(path: &Path) -> Result<FrameIndex> {
+    ffmpeg::init().map_err(|e| anyhow!("FFmpeg: {e}"))?;
+    let mut input = ffmpeg::format::input(&path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let stream = input.streams().best(ffmpeg::media::Type::Video).ok_or_else(|| anyhow!("no video stream"))?;
+    let (stream_index, time_base) = (stream.index(), f64::from(stream.time_base()));
+    let header_frames = u64::try_from(stream.frames()).unwrap_or(0);
+    let mut ticks = indexed_timestamps(&stream);
+    let indexed = !ticks.is_empty() && ticks.len() as u64 >= header_frames;
+    if !indexed {
+        ticks = input
+            .packets()
+            .filter(|(s, _)| s.index() == stream_index)
+            .filter_map(|(_, packet)| packet.pts().or(packet.dts()))
+            .collect();
+    }
+    ticks.sort_unstable();
+    let first = ticks.first().copied().unwrap_or(0);
+    let times_s = ticks.iter().map(|&t| (t - first) as f64 * time_base).collect();
+    Ok(FrameIndex { header_frames, times_s, indexed })
+}
+
+/// Timestamps of the frames in the demuxer's index of `stream`, in the stream's time base.
+fn indexed_timestamps(stream: &ffmpeg::format::stream::Stream) -> Vec<i64> {
+    // SAFETY: `raw` is a stream of an input that stays open while it is used here; entries
+    // are read by index below their count, and only read.
+    let raw = unsafe { stream.as_ptr() }.cast_mut();
+    let count = unsafe { ffmpeg::ffi::avformat_index_get_entries_count(raw) };
+    (0..count)
+        .filter_map(|i| unsafe { ffmpeg::ffi::avformat_index_get_entry(raw, i).as_ref() })
+        .map(|entry| entry.timestamp)
+        .collect()
+}
+
+impl FrameIndex {
+    /// Frames the stream holds.
+    pub fn frames(&self) -> u64 {
+        self.times_s.len() as u64
+    }
+
+    /// Frames per second where they come fastest: the rate a constant-rate copy needs to
+    /// keep every frame.
+    pub fn fastest_fps(&self) -> Option<f64> {
+        let shortest = self.times_s.windows(2).map(|w| w[1] - w[0]).filter(|&d| d > 0.0).min_by(f64::total_cmp)?;
+        Some(1.0 / shortest)
+    }
+
+    /// The first frame shown more than half a frame away from where a constant `fps` puts it,
+    /// with its time: frame numbers and times computed at a constant rate (OpenCV's seeking,
+    /// rollcall's `frame / fps`) would be wrong from there on.
+    pub fn first_off_constant_rate(&self, fps: f64) -> Option<(usize, f64)> {
+        let half_frame = 0.5 / fps;
+        self.times_s.iter().enumerate().find(|&(i, &t)| (t - i as f64 / fps).abs() > half_frame).map(|(i, &t)| (i, t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_constant_rate_is_told_from_a_variable_one() {
+        let steady = FrameIndex { header_frames: 4, times_s: vec![0.0, 0.1, 0.2, 0.3], indexed: true };
+        assert_eq!(steady.first_off_constant_rate(10.0), None);
+        let jittery = FrameIndex { header_frames: 4, times_s: vec![0.0, 0.104, 0.196, 0.302], indexed: true };
+        assert_eq!(jittery.first_off_constant_rate(10.0), None, "jitter under half a frame is harmless");
+        let paused = FrameIndex { header_frames: 4, times_s: vec![0.0, 0.1, 1.1, 1.2], indexed: true };
+        assert_eq!(paused.first_off_constant_rate(10.0), Some((2, 1.1)));
+    }
+}
