@@ -385,3 +385,22 @@ fn a_second_run_on_a_busy_output_folder_is_refused() {
     assert_success(&o);
     assert_eq!(read(&out.join("attendance.csv")), read(&repo().join("data/lecture/expected_attendance.csv")));
 }
+
+/// A result file that is not there is named as missing, not as "not an HDF5 file", by every
+/// command that reads results (#17 item 13).
+#[test]
+fn a_missing_result_file_is_called_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nope.h5");
+    let (m, out) = (missing.to_str().unwrap(), tmp.path().join("out"));
+    let o_ = out.to_str().unwrap();
+    let xlsx = tmp.path().join("s.xlsx");
+    for args in [vec!["report", m, "-o", o_], vec!["semester", m, "-o", xlsx.to_str().unwrap()], vec!["simulate", m, "-o", o_]] {
+        let o = run(rollcall_command(), &args);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(err.contains(&format!("cannot read result file {m}: No such file or directory")), "{args:?}:\n{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}:\n{err}");
+        assert!(!out.exists() && !xlsx.exists(), "{args:?}: nothing written");
+    }
+}
