@@ -21,3 +21,22 @@ pub fn software_versions() -> Vec<(&'static str, String)> {
         ("mpi", mpi),
     ]
 }
+
+/// This machine's host name, as the kernel has it.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map_or_else(|_| "unknown".into(), |h| h.trim().to_owned())
+}
+
+/// The CPU's model name, from `/proc/cpuinfo` (x86 `model name`, else the first `Model`/`cpu`).
+pub fn cpu_model() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    ["model name", "Model", "cpu"]
+        .iter()
+        .find_map(|key| {
+            info.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                (k.trim() == *key).then(|| v.trim().to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown".into())
+}

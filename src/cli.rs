@@ -113,6 +113,18 @@ Examples:
   rollcall simulate RUN.h5 -o out/sim --schedule dynamic --chunk 16 --minutes 90 --latency-us 2
   rollcall simulate RUN.h5 -o out/sim --ranks 1,2 --slow 1:2")]
     Simulate(SimulateArgs),
+    /// Measure what busy cores cost each other on this node, for simulate/probe --node.
+    #[command(after_help = "\
+Replays a few units of RUN.h5 (its video, roster and settings, one thread per worker) as 1, 2,
+4, ... up to --max-ranks workers at once, and writes each count's cost per frame over the cost
+of one worker alone: NODE.yaml's `slowdown:` map, e.g. {1: 1.0, 2: 1.04, 16: 1.30}, with its
+spread and what was measured where. Run it on an idle node of the kind the job will use (a
+whole node: slurm/calibrate-node.sbatch); no MPI is needed.
+
+Examples:
+  rollcall calibrate-node out/one-rank/attendance.h5 -o node.yaml
+  rollcall simulate out/one-rank/attendance.h5 -o out/sim --node node.yaml --ranks-per-node 16")]
+    CalibrateNode(CalibrateNodeArgs),
     /// List the lectures of a semester manifest (what a Slurm job array will run).
     #[command(after_help = "\
 Prints one line per lecture: index, name, video, date, title. Checks that every video and
@@ -340,6 +352,32 @@ pub struct SimulateArgs {
     /// Predict a lecture of this many minutes (the run's cost profile, repeated).
     #[arg(long, value_name = "M")]
     pub minutes: Option<f64>,
+    #[command(flatten)]
+    pub node: crate::simulate::node::NodeArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CalibrateNodeArgs {
+    /// A finished video run (its attendance.h5) whose video is still where it was.
+    pub run: PathBuf,
+    /// The node file to write.
+    #[arg(short, long, value_name = "NODE.yaml")]
+    pub output: PathBuf,
+    /// Most workers at once [default: the cores this process may use].
+    #[arg(long, value_name = "K")]
+    pub max_ranks: Option<usize>,
+    /// Units of the run each worker replays, spread over the recording.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub units: usize,
+    /// Times each number of workers is measured (the spread comes from these).
+    #[arg(long, default_value_t = 3, value_name = "R")]
+    pub repeat: usize,
+    /// Folder of the dlib models [default: the run's, else $ROLLCALL_MODELS, else data/models].
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// Replace NODE.yaml if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn parse_slow_rank(text: &str) -> Result<(u32, f64), String> {
@@ -411,4 +449,6 @@ pub struct ProbeArgs {
     /// Print the findings as JSON (for scripts) instead of a table.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub node: crate::simulate::node::NodeArgs,
 }

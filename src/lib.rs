@@ -7,6 +7,7 @@
 
 pub mod about;
 pub mod attend;
+pub mod calibrate;
 pub mod cli;
 pub mod comm;
 pub mod config;

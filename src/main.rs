@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         }
     };
     rollcall::log::init(cli.verbosity());
+    rollcall::worker::one_blas_thread_per_worker();
     let outcome =
         rollcall::interrupt::install().and_then(|()| rollcall::video::quiet_codec_logs()).and_then(|()| run(cli));
     match outcome {
@@ -76,6 +77,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Lectures(args) => lectures(args),
         Command::Scaling(args) => scaling(args),
         Command::Simulate(args) => simulate(args),
+        Command::CalibrateNode(args) => calibrate_node(args),
         Command::Synth(args) => synth(args),
         Command::Eval(args) => eval(args),
         Command::Probe(args) => probe(args),
@@ -261,6 +263,7 @@ fn simulate(args: SimulateArgs) -> Result<()> {
         slow: args.slow.into_iter().collect(),
         latency_s: args.latency_us * 1e-6,
         master_s: args.master_us.map(|us| us * 1e-6).or(model.master_s).unwrap_or(simulate::DEFAULT_MASTER_S),
+        node: args.node.load()?,
     };
     let rows = simulate::study(&model, &spec).context("simulation stopped: nothing written")?;
     std::fs::create_dir_all(&args.output)
@@ -293,7 +296,30 @@ fn simulate(args: SimulateArgs) -> Result<()> {
             r.decoded_per_sample()
         );
     }
+    println!("{}", spec.node.describe());
     println!("table and charts in {}", args.output.join("simulation.xlsx").display());
+    Ok(())
+}
+
+fn calibrate_node(args: rollcall::cli::CalibrateNodeArgs) -> Result<()> {
+    use rollcall::calibrate;
+    if args.output.exists() && !args.force {
+        bail!("{} already exists: pass --force to overwrite it", args.output.display());
+    }
+    let spec = calibrate::CalibrateSpec {
+        run: args.run,
+        max_cores: args.max_ranks,
+        units: args.units,
+        repeat: args.repeat,
+        models: args.models,
+    };
+    let file = calibrate::run(&spec)?;
+    calibrate::write(&file, &args.output)?;
+    println!("busy cores  slowdown  spread  ms/frame   ({} on {})", file.detector, file.cpu);
+    for (busy, factor) in &file.slowdown {
+        println!("{busy:>10}  {factor:>8.3}  {:>6.3}  {:>8.1}", file.spread[busy], file.ms_per_frame[busy]);
+    }
+    println!("wrote {}", args.output.display());
     Ok(())
 }
 
@@ -492,6 +518,7 @@ fn probe(args: ProbeArgs) -> Result<()> {
         models: args.models,
         ranks: args.ranks,
         frames: args.frames,
+        node: args.node.load()?,
     };
     let found = rollcall::probe::run(&spec)?;
     if args.json {

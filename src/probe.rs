@@ -14,6 +14,7 @@ use crate::config::{Resolution, Sampling, DEFAULT_CHUNK, DEFAULT_TOLERANCE};
 use crate::face::{self, matching, Detector, FacePipeline};
 use crate::roster::Roster;
 use crate::schedule::Schedule;
+use crate::simulate::node::NodeModel;
 use crate::simulate::{self, CostModel, StudySpec, DEFAULT_MASTER_S};
 use crate::video::{self, VideoReader};
 
@@ -26,6 +27,8 @@ pub struct ProbeSpec {
     pub ranks: usize,
     /// Frames to analyse, spread evenly over the recording.
     pub frames: usize,
+    /// The node the prediction assumes (its slowdown curve, ranks per node).
+    pub node: NodeModel,
 }
 
 /// Each trial stops after this long (but not before [`MIN_FRAMES`]): the CNN at one
@@ -69,6 +72,8 @@ pub struct Recommendation {
     /// Seconds the whole recording is predicted to take on `ranks` ranks (dynamic schedule).
     pub predicted_wall_s: f64,
     pub why: String,
+    /// Whether and how the prediction includes what busy cores on a node cost each other.
+    pub node_contention: String,
 }
 
 /// Faces whose width falls in `[from_px, to_px)`.
@@ -172,7 +177,7 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
         .collect();
     let most = trials.iter().max_by_key(|t| t.faces).expect("three trials");
     let widths = histogram(&most.widths);
-    let recommendation = recommend(&trials, &info, decode_s, spec.ranks)?;
+    let recommendation = recommend(&trials, &info, decode_s, spec.ranks, &spec.node)?;
     Ok(Probe {
         video: info,
         frames: indices,
@@ -222,14 +227,20 @@ fn histogram(widths: &[u32]) -> Vec<WidthBin> {
 
 /// The cheapest trial that finds nearly as many faces as the best, at 1 frame per second, or
 /// fewer when the job would outlast the recording itself on `ranks` ranks.
-fn recommend(trials: &[Trial], info: &video::VideoInfo, decode_s: f64, ranks: usize) -> Result<Recommendation> {
+fn recommend(
+    trials: &[Trial],
+    info: &video::VideoInfo,
+    decode_s: f64,
+    ranks: usize,
+    node: &NodeModel,
+) -> Result<Recommendation> {
     let most = trials.iter().map(|t| t.faces).max().unwrap_or(0);
     let choice = trials
         .iter()
         .filter(|t| t.faces as f64 >= ENOUGH * most as f64)
         .min_by(|a, b| a.ms_per_frame.total_cmp(&b.ms_per_frame))
         .expect("the trial with the most faces qualifies");
-    let wall = |fps: f64| predicted_wall_s(choice.ms_per_frame / 1000.0, decode_s, info, fps, ranks);
+    let wall = |fps: f64| predicted_wall_s(choice.ms_per_frame / 1000.0, decode_s, info, fps, ranks, node);
     let (mut fps, mut predicted_wall_s) = (1.0, wall(1.0)?);
     while fps > 0.1 && predicted_wall_s > info.duration_s() {
         fps /= 2.0;
@@ -246,12 +257,27 @@ fn recommend(trials: &[Trial], info: &video::VideoInfo, decode_s: f64, ranks: us
     if fps < 1.0 {
         why += &format!("; {fps} fps so that {ranks} rank(s) take no longer than the recording lasts");
     }
-    Ok(Recommendation { detector: choice.detector, min_face: choice.min_face, fps, ranks, predicted_wall_s, why })
+    Ok(Recommendation {
+        detector: choice.detector,
+        min_face: choice.min_face,
+        fps,
+        ranks,
+        predicted_wall_s,
+        why,
+        node_contention: node.describe(),
+    })
 }
 
 /// The simulator's prediction for the whole recording at `fps`: every sampled frame costing
 /// `analyse_s` plus decoding the frames up to it, dynamic schedule, default chunk.
-fn predicted_wall_s(analyse_s: f64, decode_s: f64, info: &video::VideoInfo, fps: f64, ranks: usize) -> Result<f64> {
+fn predicted_wall_s(
+    analyse_s: f64,
+    decode_s: f64,
+    info: &video::VideoInfo,
+    fps: f64,
+    ranks: usize,
+    node: &NodeModel,
+) -> Result<f64> {
     let stride = Sampling::Fps(fps).stride(info.fps);
     let samples = info.frame_count.div_ceil(stride).max(1);
     let model = CostModel {
@@ -261,6 +287,8 @@ fn predicted_wall_s(analyse_s: f64, decode_s: f64, info: &video::VideoInfo, fps:
         master_s: None,
         chunk: DEFAULT_CHUNK,
         samples_per_s: info.fps / stride as f64,
+        measured_ranks: 1, // the trials ran one at a time, one thread each
+        threads: 1,
     };
     let spec = StudySpec {
         ranks: vec![ranks],
@@ -269,6 +297,7 @@ fn predicted_wall_s(analyse_s: f64, decode_s: f64, info: &video::VideoInfo, fps:
         slow: Default::default(),
         latency_s: LATENCY_S,
         master_s: DEFAULT_MASTER_S,
+        node: node.clone(),
     };
     Ok(simulate::study(&model, &spec)?.first().map_or(0.0, |row| row.outcome.makespan_s))
 }
@@ -315,6 +344,7 @@ impl Probe {
             "\nrecommended: --detector {} --min-face {} --fps {} ({}); predicted wall time on {} rank(s): {:.0} s\n",
             r.detector, r.min_face, r.fps, r.why, r.ranks, r.predicted_wall_s
         );
+        out += &format!("({})\n", r.node_contention);
         out
     }
 }

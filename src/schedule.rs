@@ -373,6 +373,40 @@ pub fn run_units_with<W, R: Serialize>(
     }
 }
 
+/// A fixed list of units whose results stay in this process: one rank with nobody to talk to
+/// (tests, and `calibrate-node` replaying a run's units).
+pub struct LocalSource {
+    units: std::vec::IntoIter<usize>,
+    pub finished: Vec<Finished>,
+    pub failed: Vec<usize>,
+}
+
+impl LocalSource {
+    pub fn new(units: Vec<usize>) -> Self {
+        LocalSource { units: units.into_iter(), finished: Vec::new(), failed: Vec::new() }
+    }
+}
+
+impl UnitSource for LocalSource {
+    fn next_unit(&mut self) -> Result<Option<usize>> {
+        Ok(self.units.next())
+    }
+
+    fn finished(&mut self, done: Finished) -> Result<()> {
+        self.finished.push(done);
+        Ok(())
+    }
+
+    fn failed(&mut self, unit: usize) -> Result<()> {
+        self.failed.push(unit);
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// Seconds since `started` not spent communicating.
 fn idle_since(started: Instant, comm_before: Duration, source: &dyn UnitSource) -> f64 {
     started.elapsed().saturating_sub(source.comm_time().saturating_sub(comm_before)).as_secs_f64()
@@ -496,39 +530,6 @@ mod tests {
 #[cfg(test)]
 mod runner_tests {
     use super::*;
-
-    /// A fixed list of units whose results stay in this process: one rank with nobody to talk to.
-    pub struct LocalSource {
-        units: std::vec::IntoIter<usize>,
-        pub finished: Vec<Finished>,
-        pub failed: Vec<usize>,
-    }
-
-    impl LocalSource {
-        pub fn new(units: Vec<usize>) -> Self {
-            LocalSource { units: units.into_iter(), finished: Vec::new(), failed: Vec::new() }
-        }
-    }
-
-    impl UnitSource for LocalSource {
-        fn next_unit(&mut self) -> Result<Option<usize>> {
-            Ok(self.units.next())
-        }
-
-        fn finished(&mut self, done: Finished) -> Result<()> {
-            self.finished.push(done);
-            Ok(())
-        }
-
-        fn failed(&mut self, unit: usize) -> Result<()> {
-            self.failed.push(unit);
-            Ok(())
-        }
-
-        fn close(&mut self) -> Result<()> {
-            Ok(())
-        }
-    }
 
     fn run(
         source: &mut LocalSource,

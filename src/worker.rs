@@ -31,6 +31,7 @@ use crate::video::{self, VideoInfo, VideoReader};
 pub const SERVE_EVERY: Duration = Duration::from_millis(2);
 
 /// What the workers need to know about the job (every rank has the same).
+#[derive(Clone, Copy)]
 pub struct Job<'a> {
     pub settings: &'a Settings,
     pub video: &'a VideoInfo,
@@ -184,6 +185,24 @@ impl<'a> RankWorkers<'a> {
             total.match_s += w.timing.match_s;
         }
         total
+    }
+}
+
+extern "C" {
+    /// OpenBLAS's own setting, which overrides what `OPENBLAS_NUM_THREADS` said when the
+    /// library loaded (before `main`, too early to set the variable from here).
+    fn openblas_set_num_threads(threads: std::os::raw::c_int);
+}
+
+/// One BLAS thread per worker unless `OPENBLAS_NUM_THREADS` says otherwise: rollcall's
+/// parallelism is its ranks and threads, and OpenBLAS starting a thread per core in each of
+/// them oversubscribes the cores (measured with `calibrate-node` on 2 cores: two workers
+/// 1.37x slower than one alone with OpenBLAS's threads, 1.02-1.04x with one each), and lets a
+/// one-rank baseline borrow idle cores, which understates every speedup computed from it.
+pub fn one_blas_thread_per_worker() {
+    if std::env::var_os("OPENBLAS_NUM_THREADS").is_none() {
+        // SAFETY: a plain setter, called before any worker thread exists.
+        unsafe { openblas_set_num_threads(1) };
     }
 }
 

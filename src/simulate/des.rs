@@ -6,13 +6,16 @@
 //! reach a unit that does not follow its previous one (a grab walk or a seek), a slow-down per
 //! rank, the network latency of every message, and the master: one message at a time, each
 //! costing `master_s` of rank 0's time, looked at every `poll_s` while rank 0 works (as its
-//! own thread does while its workers analyse) and at once when it has nothing else to do. Not modelled: bandwidth
-//! (messages are a few hundred bytes), contention between ranks on a node, and the threads of
-//! a rank (a unit's cost is what the measured run's ranks took, with its threads).
+//! own thread does while its workers analyse) and at once when it has nothing else to do, and,
+//! given a node's slowdown curve, what the ranks busy on a node cost each other (a unit costs
+//! its work times the curve's factor for the cores busy on its node when it starts). Not
+//! modelled: bandwidth (messages are a few hundred bytes) and the threads of a rank (a unit's
+//! cost is what the measured run's ranks took, with its threads).
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
+use super::node::Contention;
 use crate::schedule::{static_units, Answer, Dispatcher, Schedule, MASTER};
 use crate::video::{MAX_GRAB_GAP, SEEK_DECODES};
 
@@ -55,6 +58,8 @@ pub struct Scenario<'a> {
     pub latency_s: f64,
     /// How often rank 0 looks for messages while it works.
     pub poll_s: f64,
+    /// What ranks sharing a node cost each other; `None`: nothing.
+    pub contention: Option<Contention<'a>>,
 }
 
 /// What a simulation predicts.
@@ -133,6 +138,8 @@ struct Sim<'a> {
     master_free: f64,
     out: Outcome,
     end: f64,
+    /// Ranks working on each node (with `contention`).
+    node_busy: Vec<usize>,
 }
 
 /// Events between two looks for SIGTERM/SIGINT: a million ranks take minutes to simulate.
@@ -150,6 +157,7 @@ pub fn simulate(scenario: &Scenario) -> Result<Outcome, crate::interrupt::Interr
         master_free: 0.0,
         out: Outcome::default(),
         end: 0.0,
+        node_busy: scenario.contention.map_or(Vec::new(), |c| vec![0; c.node_of(n.saturating_sub(1)) + 1]),
     };
     sim.start();
     while let Some(Event { t, kind, seq }) = sim.events.pop() {
@@ -212,7 +220,15 @@ impl Sim<'_> {
         // The work of a unit includes walking `stride - 1` frames to its first; anything more
         // (or less) is this rank's own way of getting there.
         let walk = decodes_to_reach(gap) as f64 - decodes_to_reach(self.s.stride as i64 - 1) as f64;
-        let cost = (u.work_s + walk * self.s.decode_s).max(0.0) * self.slow(rank);
+        let crowding = match self.s.contention {
+            Some(c) => {
+                let busy = &mut self.node_busy[c.node_of(rank)];
+                *busy += 1;
+                c.factor(*busy)
+            }
+            None => 1.0,
+        };
+        let cost = (u.work_s + walk * self.s.decode_s).max(0.0) * self.slow(rank) * crowding;
         let within = (u.frames.saturating_sub(1) as u64) * decodes_to_reach(self.s.stride as i64 - 1);
         self.out.decoded_frames += decodes_to_reach(gap) + within;
         let state = &mut self.ranks[rank];
@@ -232,6 +248,9 @@ impl Sim<'_> {
 
     fn unit_done(&mut self, rank: usize, t: f64) {
         let (_, started, _) = self.ranks[rank].current.take().expect("a unit in hand");
+        if let Some(c) = self.s.contention {
+            self.node_busy[c.node_of(rank)] -= 1;
+        }
         self.ranks[rank].busy_s += t - started;
         let seconds = t - started;
         let mut t = t;
@@ -359,6 +378,7 @@ mod tests {
             stride: 1,
             decode_s: 0.0,
             slow,
+            contention: None,
             master_s: 0.0,
             latency_s: 0.0,
             poll_s: 0.002,

@@ -7,6 +7,7 @@
 //! through [`des::simulate`].
 
 pub mod des;
+pub mod node;
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ use crate::plan::FramePlan;
 use crate::result::RunResult;
 use crate::schedule::Schedule;
 use des::{decodes_to_reach, Scenario, SimUnit};
+use node::NodeModel;
 
 /// How often rank 0's own thread looks for messages while its workers analyse: the real one's.
 pub const POLL_S: f64 = crate::worker::SERVE_EVERY.as_secs_f64();
@@ -38,6 +40,10 @@ pub struct CostModel {
     pub chunk: usize,
     /// Sampled frames per second of video.
     pub samples_per_s: f64,
+    /// Ranks and threads per rank of the measured run: the cores that were busy together
+    /// while `frame_s` was measured (taken to be on one node).
+    pub measured_ranks: usize,
+    pub threads: usize,
 }
 
 impl CostModel {
@@ -78,6 +84,8 @@ impl CostModel {
             master_s,
             chunk: s.chunk,
             samples_per_s: run.video.fps / run.stride as f64,
+            measured_ranks: run.ranks,
+            threads: s.threads,
         })
     }
 
@@ -130,6 +138,8 @@ pub struct StudySpec {
     pub slow: BTreeMap<u32, f64>,
     pub latency_s: f64,
     pub master_s: f64,
+    /// The node's slowdown curve (if measured) and the ranks per node.
+    pub node: NodeModel,
 }
 
 /// One predicted run.
@@ -166,7 +176,11 @@ pub fn study(model: &CostModel, spec: &StudySpec) -> Result<Vec<SimRow>, crate::
         let run = |ranks: usize| {
             let frame_count = model.frame_s.len() * model.stride;
             let plan = FramePlan::for_schedule(frame_count, model.stride, spec.chunk, schedule, ranks);
-            let units = model.units(&plan);
+            let contention = spec.node.contention(ranks, model.threads);
+            // The measured costs already hold the crowding of the measured run: take it out.
+            let crowded = contention.map_or(1.0, |c| c.factor(model.measured_ranks));
+            let units: Vec<SimUnit> =
+                model.units(&plan).into_iter().map(|u| SimUnit { work_s: u.work_s / crowded, ..u }).collect();
             let outcome = des::simulate(&Scenario {
                 schedule,
                 ranks,
@@ -177,6 +191,7 @@ pub fn study(model: &CostModel, spec: &StudySpec) -> Result<Vec<SimRow>, crate::
                 master_s: spec.master_s,
                 latency_s: spec.latency_s,
                 poll_s: POLL_S,
+                contention,
             })?;
             Ok((units.len(), plan.sampled_frames(), outcome))
         };
