@@ -19,6 +19,7 @@ pub fn software_versions() -> Vec<(&'static str, String)> {
         ("opencv", opencv),
         ("hdf5", format!("{major}.{minor}.{patch}")),
         ("mpi", mpi),
+        ("isa_in_use", ISA_IN_USE.to_owned()),
     ]
 }
 
@@ -39,4 +40,95 @@ pub fn cpu_model() -> String {
             })
         })
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// What one rank ran on: with the job's [`job_provenance`], what a published figure needs
+/// to be attributed and reproduced.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HostInfo {
+    pub rank: u32,
+    pub host: String,
+    pub cpu: String,
+    pub logical_cores: u32,
+    /// The x86-64 micro-architecture level the CPU supports (v1 to v4); the code that runs
+    /// is built for the baseline (`isa_in_use` in the software list).
+    pub isa_level: String,
+    pub memory_bytes: u64,
+}
+
+impl HostInfo {
+    pub fn of_this_process(rank: u32) -> Self {
+        HostInfo {
+            rank,
+            host: host_name(),
+            cpu: cpu_model(),
+            logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+            isa_level: isa_level().to_owned(),
+            memory_bytes: memory_total().unwrap_or(0),
+        }
+    }
+}
+
+/// The instruction-set level rollcall's hot loops are compiled for.
+pub const ISA_IN_USE: &str = "x86-64 (baseline: SSE2)";
+
+/// The highest x86-64 micro-architecture level this CPU supports.
+pub fn isa_level() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        let v2 = has!("sse4.2") && has!("popcnt") && has!("ssse3") && has!("cmpxchg16b");
+        let v3 = v2 && has!("avx2") && has!("bmi1") && has!("bmi2") && has!("fma") && has!("f16c") && has!("lzcnt");
+        let v4 = v3 && has!("avx512f") && has!("avx512bw") && has!("avx512cd") && has!("avx512dq") && has!("avx512vl");
+        match (v2, v3, v4) {
+            (_, _, true) => "x86-64-v4",
+            (_, true, _) => "x86-64-v3",
+            (true, _, _) => "x86-64-v2",
+            _ => "x86-64",
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        std::env::consts::ARCH
+    }
+}
+
+fn memory_total() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// The job's side of the provenance: the command line as typed, the UTC start, and, under
+/// Slurm, the job, step, array task, node list and partition (from its environment).
+pub fn job_provenance(started: std::time::SystemTime) -> Vec<(String, String)> {
+    let args: Vec<String> = std::env::args().collect();
+    let mut job = vec![
+        ("command_line".to_owned(), shell_words::join(&args)),
+        ("start_utc".to_owned(), humantime::format_rfc3339_seconds(started).to_string()),
+    ];
+    for (key, variable) in [
+        ("slurm_job_id", "SLURM_JOB_ID"),
+        ("slurm_step_id", "SLURM_STEP_ID"),
+        ("slurm_array_task_id", "SLURM_ARRAY_TASK_ID"),
+        ("slurm_job_nodelist", "SLURM_JOB_NODELIST"),
+        ("slurm_job_partition", "SLURM_JOB_PARTITION"),
+    ] {
+        if let Ok(value) = std::env::var(variable) {
+            job.push((key.to_owned(), value));
+        }
+    }
+    job
+}
+
+/// A host in one line: "node17: Intel Xeon ..., 16 cores, x86-64-v3, 62.8 GiB".
+pub fn describe_host(h: &HostInfo) -> String {
+    format!(
+        "{}: {}, {} cores, {}, {:.1} GiB",
+        h.host,
+        h.cpu,
+        h.logical_cores,
+        h.isa_level,
+        h.memory_bytes as f64 / f64::from(1u32 << 30)
+    )
 }

@@ -63,6 +63,7 @@ pub enum Existing {
 struct RankReport {
     timing: RankTiming,
     warnings: Vec<String>,
+    host: crate::about::HostInfo,
 }
 
 /// Rank 0's view of the results as they stream in; each is journaled before it counts.
@@ -312,7 +313,7 @@ fn run_rank(
         total_s: clock(),
         ..worker.timing()
     };
-    Ok(RankReport { timing, warnings: crate::log::take_warnings() })
+    Ok(RankReport { timing, warnings: crate::log::take_warnings(), host: crate::about::HostInfo::of_this_process(rank as u32) })
 }
 
 /// Rank 0: the collected results and the ranks' reports as one result, independent of who
@@ -344,6 +345,8 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
     for d in &mut detections {
         d.encoding = Vec::new(); // biometric data: used for tracks, never written
     }
+    let started = std::time::SystemTime::now() - std::time::Duration::from_secs_f64(wall_time_s);
+    let hosts = reports.iter().map(|r| r.host.clone()).collect();
     let (timings, warnings): (Vec<_>, Vec<_>) = reports.into_iter().map(|r| (r.timing, r.warnings)).unzip();
     Ok(RunResult {
         tracks: over_time.tracks,
@@ -364,5 +367,7 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
         wall_time_s,
         warnings: warnings.into_iter().flatten().collect(),
         software: crate::about::software_versions().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        hosts,
+        job: crate::about::job_provenance(started).into_iter().collect(),
     })
 }

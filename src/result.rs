@@ -146,6 +146,10 @@ pub struct RunResult {
     pub wall_time_s: f64,
     /// Name → version of rollcall and its native libraries on the master.
     pub software: BTreeMap<String, String>,
+    /// What each rank ran on, in rank order (empty in results written before it was kept).
+    pub hosts: Vec<crate::about::HostInfo>,
+    /// The job's command line, UTC start and Slurm job (see `about::job_provenance`).
+    pub job: BTreeMap<String, String>,
     /// Warnings logged on any rank during the run, for the end-of-run summary (not stored).
     pub warnings: Vec<String>,
 }

@@ -94,6 +94,18 @@ fn h5py_reads_every_dataset_and_format_md_matches_the_file() {
     assert_eq!(objects["/settings"]["attrs"]["title"], "Week 1");
     assert_eq!(objects["/video"]["attrs"]["frame_count"], 300);
     assert!(objects["/software"]["attrs"]["opencv"].as_str().unwrap().starts_with('4'));
+    // Provenance, real: this machine's host and CPU for both ranks, the command line as run.
+    let provenance = &objects["/provenance"]["attrs"];
+    assert!(provenance["command_line"].as_str().unwrap().contains("attend"), "{provenance}");
+    assert!(provenance["start_utc"].as_str().unwrap().starts_with("20"), "{provenance}");
+    assert_eq!(objects["/provenance/ranks"]["rows"], 2);
+    let hosts = found["h5_hosts"].as_array().unwrap();
+    for (rank, h) in hosts.iter().enumerate() {
+        assert_eq!(h["rank"], rank);
+        assert_eq!(h["host"].as_str(), Some(rollcall::about::host_name().as_str()));
+        assert_eq!(h["cpu"].as_str(), Some(rollcall::about::cpu_model().as_str()));
+        assert!(h["memory_bytes"].as_u64().unwrap() > 1 << 30);
+    }
 }
 
 #[test]
@@ -120,6 +132,14 @@ fn the_workbook_opens_in_openpyxl_and_libreoffice() {
     assert_eq!(xlsx["Detections"]["rows"].as_array().unwrap().len(), 27);
     let settings = xlsx["Settings"]["rows"].as_array().unwrap();
     assert!(settings.iter().any(|r| r[0] == "schedule" && r[1] == "dynamic"));
+    let host_row = format!("{}: {}", rollcall::about::host_name(), rollcall::about::cpu_model());
+    for rank in 0..2 {
+        let key = format!("rank {rank} ran on");
+        assert!(settings.iter().any(|r| r[0] == key.as_str() && r[1].as_str().unwrap().starts_with(&host_row)), "{key}");
+    }
+    assert!(settings.iter().any(|r| r[0] == "command_line"));
+    let html = read(&out.join("report.html"));
+    assert!(html.contains("<table id=\"provenance\">") && html.contains(&host_row), "report.html names the hosts");
 
     // LibreOffice, in a profile of its own so parallel tests don't share one.
     let pdf_dir = tmp.path().join("pdf");

@@ -8,6 +8,9 @@ use anyhow::{anyhow, Context, Result};
 use hdf5::types::VarLenUnicode;
 use hdf5::H5Type;
 
+use std::collections::BTreeMap;
+
+use crate::about::HostInfo;
 use crate::config::Settings;
 use crate::face::FaceBox;
 use crate::h5util::{read_str_attr, write_attr, write_str_attr};
@@ -65,6 +68,18 @@ struct UnknownRow {
     last_seen_s: f64,
 }
 
+/// A row of `/provenance/ranks`: what one rank ran on.
+#[derive(H5Type, Clone, Debug)]
+#[repr(C)]
+struct HostRow {
+    rank: u32,
+    host: VarLenUnicode,
+    cpu: VarLenUnicode,
+    logical_cores: u32,
+    isa_level: VarLenUnicode,
+    memory_bytes: u64,
+}
+
 /// A row of `/attendance`.
 #[derive(H5Type, Clone, Debug)]
 #[repr(C)]
@@ -107,6 +122,7 @@ pub fn render(result: &RunResult) -> Result<Vec<u8>> {
         }
         write_attr(&file, "ranks", &(result.ranks as u32))?;
         write_attr(&file, "wall_time_s", &result.wall_time_s)?;
+        write_provenance(&file, result)?;
 
         let settings = file.create_group("settings")?;
         for (key, value) in result.settings.describe() {
@@ -218,6 +234,57 @@ fn in_memory_file(fill: impl FnOnce(&hdf5::File) -> Result<()>) -> Result<Vec<u8
     Ok(bytes)
 }
 
+/// `/provenance`: the job's attributes (command line, UTC start, Slurm job) and a row per rank.
+fn write_provenance(file: &hdf5::File, result: &RunResult) -> Result<()> {
+    let group = file.create_group("provenance")?;
+    for (key, value) in &result.job {
+        write_str_attr(&group, key, value)?;
+    }
+    let rows = result
+        .hosts
+        .iter()
+        .map(|h| {
+            Ok(HostRow {
+                rank: h.rank,
+                host: vlu(&h.host)?,
+                cpu: vlu(&h.cpu)?,
+                logical_cores: h.logical_cores,
+                isa_level: vlu(&h.isa_level)?,
+                memory_bytes: h.memory_bytes,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    group.new_dataset_builder().with_data(&rows).create("ranks")?;
+    Ok(())
+}
+
+/// Name → value of a group's string attributes.
+fn string_attrs(group: &hdf5::Group) -> Result<BTreeMap<String, String>> {
+    group.attr_names()?.into_iter().map(|name| Ok((read_str_attr(group, &name)?, name))).map(|r| r.map(|(v, n)| (n, v))).collect()
+}
+
+/// The provenance of a result file; empty for files written before rollcall kept it.
+fn read_provenance(file: &hdf5::File) -> Result<(Vec<HostInfo>, BTreeMap<String, String>)> {
+    let Ok(group) = file.group("provenance") else {
+        return Ok(Default::default());
+    };
+    let job = string_attrs(&group)?;
+    let hosts = group
+        .dataset("ranks")?
+        .read_raw::<HostRow>()?
+        .into_iter()
+        .map(|r| HostInfo {
+            rank: r.rank,
+            host: r.host.to_string(),
+            cpu: r.cpu.to_string(),
+            logical_cores: r.logical_cores,
+            isa_level: r.isa_level.to_string(),
+            memory_bytes: r.memory_bytes,
+        })
+        .collect();
+    Ok((hosts, job))
+}
+
 /// `/tracks`, `/unknown` and, when the user kept them, `/unknown_encodings`.
 fn write_tracks(file: &hdf5::File, result: &RunResult) -> Result<()> {
     let tracks = result
@@ -267,6 +334,7 @@ pub fn read(path: &Path) -> Result<RunResult> {
 }
 
 fn read_file(file: &hdf5::File) -> Result<RunResult> {
+    let (hosts, job) = read_provenance(file)?;
     let settings_group = file.group("settings")?;
     let settings = Settings::from_yaml(&read_str_attr(&settings_group, CONFIG_ATTR)?)?;
     let v = file.group("video")?;
@@ -369,14 +437,9 @@ fn read_file(file: &hdf5::File) -> Result<RunResult> {
         timings: file.dataset("ranks")?.read_raw()?,
         units: file.dataset("units")?.read_raw()?,
         warnings: Vec::new(),
-        software: {
-            let g = file.group("software")?;
-            g.attr_names()?
-                .into_iter()
-                .map(|name| Ok((read_str_attr(&g, &name)?, name)))
-                .map(|r| r.map(|(v, n)| (n, v)))
-                .collect::<Result<_>>()?
-        },
+        software: string_attrs(&file.group("software")?)?,
+        hosts,
+        job,
         wall_time_s: file.attr("wall_time_s")?.read_scalar()?,
     })
 }

@@ -163,6 +163,13 @@ pub fn render(r: &RunResult) -> Result<String, std::fmt::Error> {
     for (k, v) in r.settings.describe().into_iter().filter(|(_, v)| !v.is_empty()) {
         writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v))?;
     }
+    h.push_str("</tbody></table>\n<h2>Provenance</h2>\n<table id=\"provenance\"><tbody>\n");
+    for (k, v) in r.software.iter().chain(&r.job) {
+        writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v))?;
+    }
+    for host in &r.hosts {
+        writeln!(h, "<tr><th>rank {} ran on</th><td>{}</td></tr>", host.rank, esc(&crate::about::describe_host(host)))?;
+    }
     h.push_str("</tbody></table>\n</body></html>\n");
     Ok(h)
 }

@@ -317,9 +317,10 @@ fn units_sheet(ws: &mut Worksheet, f: &Formats, units: &[UnitRecord], ranks: usi
     Ok(())
 }
 
-/// The Settings sheet's rows for an attendance run.
-fn settings_rows(result: &RunResult) -> Vec<(&str, String)> {
-    let mut rows: Vec<(&str, String)> = result.settings.describe();
+/// The Settings sheet's rows for an attendance run: settings, video, software, provenance.
+fn settings_rows(result: &RunResult) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> =
+        result.settings.describe().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     let v = &result.video;
     rows.extend([
         ("ranks", result.ranks.to_string()),
@@ -331,15 +332,17 @@ fn settings_rows(result: &RunResult) -> Vec<(&str, String)> {
         ("sampled frames", result.sampled_frames.to_string()),
         ("undecodable frames", result.failed_frames.len().to_string()),
         ("wall time (s)", format!("{:.3}", result.wall_time_s)),
-    ]);
-    rows.extend(result.software.iter().map(|(name, version)| (name.as_str(), version.clone())));
+    ]
+    .map(|(k, v)| (k.to_owned(), v)));
+    rows.extend(result.software.iter().chain(&result.job).map(|(k, v)| (k.clone(), v.clone())));
+    rows.extend(result.hosts.iter().map(|h| (format!("rank {} ran on", h.rank), crate::about::describe_host(h))));
     rows
 }
 
-fn settings_sheet(ws: &mut Worksheet, f: &Formats, rows: &[(&str, String)]) -> Result<()> {
+fn settings_sheet(ws: &mut Worksheet, f: &Formats, rows: &[(impl AsRef<str>, String)]) -> Result<()> {
     header(ws, f, "Settings", &[("Setting", 18.0), ("Value", 60.0)])?;
     for (i, (k, v)) in rows.iter().enumerate() {
-        ws.write_string(i as u32 + 1, 0, *k)?;
+        ws.write_string(i as u32 + 1, 0, k.as_ref())?;
         ws.write_string(i as u32 + 1, 1, v)?;
     }
     Ok(())

@@ -42,7 +42,11 @@ def walk_h5(path):
             {"student_id": r["student_id"].decode(), "status": r["status"].decode(), "frames_seen": int(r["frames_seen"])}
             for r in f["attendance"][()]
         ]
-    return objects, attendance
+        hosts = [
+            {"rank": int(r["rank"]), "host": r["host"].decode(), "cpu": r["cpu"].decode(), "memory_bytes": int(r["memory_bytes"])}
+            for r in f["provenance/ranks"][()]
+        ] if "provenance" in f else []
+    return objects, attendance, hosts
 
 
 def read_xlsx(path):
@@ -61,5 +65,5 @@ def read_xlsx(path):
 out = Path(sys.argv[1])
 found = {"xlsx": read_xlsx(out / "attendance.xlsx")}
 if (out / "attendance.h5").exists():  # `rollcall report` folders hold no HDF5 file
-    found["h5"], found["h5_attendance"] = walk_h5(out / "attendance.h5")
+    found["h5"], found["h5_attendance"], found["h5_hosts"] = walk_h5(out / "attendance.h5")
 print(json.dumps(found, default=str))
