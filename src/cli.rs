@@ -94,8 +94,12 @@ Examples:
     Semester(SemesterArgs),
     /// Speedup and efficiency from runs of one job on different numbers of ranks.
     #[command(after_help = "\
-Each run's schedule and rank count come from its HDF5 file; speedup is against the 1-rank
-run of the same schedule. Writes FILE.xlsx (table and charts) and FILE.csv.
+Each run's schedule, ranks and threads come from its HDF5 file; runs with the same three are
+repetitions, summarised as mean ± standard deviation, min and max of the makespan, speedup and
+efficiency with their spread, and the Karp-Flatt serial fraction. Speedup is against the mean
+1-rank makespan of the same schedule. Runs must share the video, settings, roster, software
+and CPU model, or are refused. Writes FILE.xlsx (table and charts), FILE.csv, FILE.json and
+FILE.md (a Markdown table for a paper or a wiki), and prints the Markdown table.
 
 Example:
   rollcall scaling out/scaling/*/attendance.h5 -o out/scaling/scaling.xlsx")]
@@ -315,7 +319,7 @@ pub struct SemesterArgs {
 
 #[derive(Debug, Args)]
 pub struct ScalingArgs {
-    /// Results of `rollcall attend` on the same video (attendance.h5).
+    /// Results of `rollcall attend` on the same video (attendance.h5), repetitions included.
     #[arg(required = true)]
     pub runs: Vec<PathBuf>,
     /// Workbook to write; the csv goes next to it with the same stem.

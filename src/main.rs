@@ -198,24 +198,28 @@ fn attend_settings(args: &AttendArgs) -> Result<Settings> {
 }
 
 fn scaling(args: ScalingArgs) -> Result<()> {
-    let runs = args.runs.iter().map(|p| report::hdf5::read(p)).collect::<Result<Vec<_>>>()?;
+    if args.output.extension().and_then(|e| e.to_str()) != Some("xlsx") {
+        bail!("-o {}: name the workbook FILE.xlsx (FILE.csv, FILE.json and FILE.md go next to it)", args.output.display());
+    }
+    let runs = args
+        .runs
+        .iter()
+        .map(|p| Ok((p.display().to_string(), report::hdf5::read(p)?)))
+        .collect::<Result<Vec<_>>>()?;
+    rollcall::scaling::check_comparable(&runs)?;
+    let runs: Vec<_> = runs.into_iter().map(|(_, run)| run).collect();
     let rows = rollcall::scaling::table(&runs);
-    let csv_path = args.output.with_extension("csv");
     let study = report::scaling::study(&rows);
     study.write_xlsx(&args.output)?;
-    study.write_csv(&csv_path)?;
-    println!("{:<9} {:>5} {:>10} {:>8} {:>10}", "schedule", "ranks", "wall (s)", "speedup", "efficiency");
-    for r in &rows {
-        println!(
-            "{:<9} {:>5} {:>10.2} {:>8.2} {:>9.0}%",
-            r.schedule,
-            r.ranks,
-            r.wall_time_s,
-            r.speedup,
-            r.efficiency * 100.0
-        );
-    }
-    println!("table and charts in {} and {}", args.output.display(), csv_path.display());
+    study.write_csv(&args.output.with_extension("csv"))?;
+    report::scaling::write_json(&rows, &args.output.with_extension("json"))?;
+    report::scaling::write_markdown(&rows, &args.output.with_extension("md"))?;
+    print!("{}", report::scaling::markdown(&rows));
+    println!(
+        "table and charts in {}; also {}.csv, .json and .md",
+        args.output.display(),
+        args.output.with_extension("").display()
+    );
     Ok(())
 }
 

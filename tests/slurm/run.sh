@@ -67,11 +67,12 @@ if [ "$state" = COMPLETED ] && diff -q data/lecture/expected_attendance.csv "$wo
 else
   fail "lecture.sbatch ended $state"; cat "$work"/lecture-*.out >&2 || true
 fi
-scaling=$(OUT="$work/results" sbatch --parsable --ntasks=2 --output="$work/scaling-%j.out" slurm/scaling.sbatch configs/lecture.yaml)
+scaling=$(OUT="$work/results" REPEAT=2 sbatch --parsable --ntasks=2 --output="$work/scaling-%j.out" slurm/scaling.sbatch configs/lecture.yaml)
 state=$(timeout 600 bash -c "$(declare -f wait_for); wait_for $scaling")
 table=$work/results/scaling-$scaling/scaling.csv
-if [ "$state" = COMPLETED ] && [ "$(grep -cE '^(block|dynamic),[12],' "$table")" = 4 ] && [ -s "${table%.csv}.xlsx" ]; then
-  pass "scaling.sbatch: 1 and 2 tasks x block and dynamic, table and chart written"
+if [ "$state" = COMPLETED ] && [ "$(grep -cE '^(block|dynamic),[12],1,2,' "$table")" = 4 ] && [ -s "${table%.csv}.xlsx" ] \
+  && [ -s "${table%.csv}.md" ] && [ -s "${table%.csv}.json" ]; then
+  pass "scaling.sbatch: 1 and 2 tasks x block and dynamic, 2 repetitions each, table, chart, json and md written"
 else
   fail "scaling.sbatch ended $state"; cat "$work"/scaling-*.out "$table" >&2 || true
 fi
