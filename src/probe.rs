@@ -341,10 +341,9 @@ impl Probe {
         }
         let r = &self.recommendation;
         out += &format!(
-            "\nrecommended: --detector {} --min-face {} --fps {} ({}); predicted wall time on {} rank(s): {:.0} s\n",
-            r.detector, r.min_face, r.fps, r.why, r.ranks, r.predicted_wall_s
+            "\nrecommended: --detector {} --min-face {} --fps {} ({}); predicted wall time on {} rank(s): {:.0} s ({})\n",
+            r.detector, r.min_face, r.fps, r.why, r.ranks, r.predicted_wall_s, r.node_contention
         );
-        out += &format!("({})\n", r.node_contention);
         out
     }
 }

@@ -50,6 +50,7 @@ fn probe_on_the_hall_recommends_settings_and_its_json_parses() {
     let last = text.lines().last().unwrap();
     assert!(last.starts_with("recommended: --detector "), "{text}");
     assert!(last.contains("predicted wall time on 1 rank(s):"), "{text}");
+    assert!(last.contains("node contention NOT included"), "says what the prediction leaves out: {text}");
 }
 
 #[test]
