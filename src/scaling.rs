@@ -73,10 +73,20 @@ fn identity(run: &RunResult) -> Vec<(&'static str, String)> {
     vec![
         ("video", format!("{} ({} bytes)", run.video.path, run.video.file_size)),
         ("settings", settings.join(", ")),
-        ("roster", format!("{:?} {:?}", run.roster.ids, run.roster.encodings.iter().map(|x| x.to_bits()).sum::<u64>())),
+        ("roster", format!("{:?} {:08x}", run.roster.ids, roster_checksum(run))),
         ("software", format!("{:?}", run.software)),
         ("hardware", hardware),
     ]
+}
+
+/// A checksum of the roster's encodings: two rosters of the same ids enrolled from other
+/// photos differ here.
+fn roster_checksum(run: &RunResult) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    for x in &run.roster.encodings {
+        hasher.update(&x.to_le_bytes());
+    }
+    hasher.finalize()
 }
 
 /// Refuses runs that are not one study: a different video, setting, roster, software or CPU.
