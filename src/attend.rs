@@ -313,7 +313,11 @@ fn run_rank(
         total_s: clock(),
         ..worker.timing()
     };
-    Ok(RankReport { timing, warnings: crate::log::take_warnings(), host: crate::about::HostInfo::of_this_process(rank as u32) })
+    Ok(RankReport {
+        timing,
+        warnings: crate::log::take_warnings(),
+        host: crate::about::HostInfo::of_this_process(rank as u32),
+    })
 }
 
 /// Rank 0: the collected results and the ranks' reports as one result, independent of who

@@ -199,13 +199,13 @@ fn attend_settings(args: &AttendArgs) -> Result<Settings> {
 
 fn scaling(args: ScalingArgs) -> Result<()> {
     if args.output.extension().and_then(|e| e.to_str()) != Some("xlsx") {
-        bail!("-o {}: name the workbook FILE.xlsx (FILE.csv, FILE.json and FILE.md go next to it)", args.output.display());
+        bail!(
+            "-o {}: name the workbook FILE.xlsx (FILE.csv, FILE.json and FILE.md go next to it)",
+            args.output.display()
+        );
     }
-    let runs = args
-        .runs
-        .iter()
-        .map(|p| Ok((p.display().to_string(), report::hdf5::read(p)?)))
-        .collect::<Result<Vec<_>>>()?;
+    let runs =
+        args.runs.iter().map(|p| Ok((p.display().to_string(), report::hdf5::read(p)?))).collect::<Result<Vec<_>>>()?;
     rollcall::scaling::check_comparable(&runs)?;
     let runs: Vec<_> = runs.into_iter().map(|(_, run)| run).collect();
     let rows = rollcall::scaling::table(&runs);

@@ -69,7 +69,9 @@ fn cgroup_headroom() -> Option<u64> {
 /// path that it lacks are dropped.
 fn group_folder(root: &str, path: &str) -> Option<std::path::PathBuf> {
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    (0..=parts.len()).map(|skip| parts[skip..].iter().fold(std::path::PathBuf::from(root), |d, p| d.join(p))).find(|d| d.is_dir())
+    (0..=parts.len())
+        .map(|skip| parts[skip..].iter().fold(std::path::PathBuf::from(root), |d, p| d.join(p)))
+        .find(|d| d.is_dir())
 }
 
 /// Ranks of this job on this node, as the MPI launcher says (OpenMPI, MPICH, Slurm's srun).

@@ -52,8 +52,13 @@ pub fn write_rendered(dir: &Path, files: &[Rendered]) -> Result<()> {
         return Err(out_of_space(dir, need, Some(free)));
     }
     for f in files {
-        write_atomically(&dir.join(f.name), f.access, |tmp| Ok(std::fs::write(tmp, &f.bytes)?))
-            .map_err(|e| if is_out_of_space(&e) { out_of_space(dir, need, free_space(dir)) } else { e })?;
+        write_atomically(&dir.join(f.name), f.access, |tmp| Ok(std::fs::write(tmp, &f.bytes)?)).map_err(|e| {
+            if is_out_of_space(&e) {
+                out_of_space(dir, need, free_space(dir))
+            } else {
+                e
+            }
+        })?;
     }
     Ok(())
 }

@@ -63,12 +63,8 @@ fn identity(run: &RunResult) -> Vec<(&'static str, String)> {
     let s = &run.settings;
     // Everything that changes the work, not how it is spread.
     let varying = ["output", "schedule", "threads", "title", "date"];
-    let settings: Vec<String> = s
-        .describe()
-        .into_iter()
-        .filter(|(k, _)| !varying.contains(k))
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
+    let settings: Vec<String> =
+        s.describe().into_iter().filter(|(k, _)| !varying.contains(k)).map(|(k, v)| format!("{k}={v}")).collect();
     let hardware = run.hosts.first().map(|h| format!("{} ({})", h.cpu, h.isa_level)).unwrap_or_default();
     vec![
         ("video", format!("{} ({} bytes)", run.video.path, run.video.file_size)),
@@ -124,11 +120,13 @@ pub fn table(runs: &[RunResult]) -> Vec<ScalingRow> {
             .collect();
         (!matching.is_empty()).then(|| mean_wall(&matching))
     };
-    let smallest = groups.iter().min_by_key(|((_, _, ranks), _)| *ranks).map(|((_, _, ranks), rs)| mean_wall(rs) * *ranks as f64);
+    let smallest =
+        groups.iter().min_by_key(|((_, _, ranks), _)| *ranks).map(|((_, _, ranks), rs)| mean_wall(rs) * *ranks as f64);
     groups
         .into_iter()
         .map(|((schedule, threads, ranks), reps)| {
-            let baseline = one_rank(Some(&schedule), threads).or_else(|| one_rank(None, threads)).or(smallest).unwrap_or(1.0);
+            let baseline =
+                one_rank(Some(&schedule), threads).or_else(|| one_rank(None, threads)).or(smallest).unwrap_or(1.0);
             let walls: Vec<f64> = reps.iter().map(|r| r.wall_time_s).collect();
             let speedups: Vec<f64> = walls.iter().map(|w| baseline / w).collect();
             let efficiencies: Vec<f64> = speedups.iter().map(|s| s / ranks as f64).collect();

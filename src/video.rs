@@ -50,7 +50,7 @@ impl VideoInfo {
 pub fn quiet_codec_logs() -> Result<()> {
     if std::env::var_os("OPENCV_FFMPEG_LOGLEVEL").is_none() {
         std::env::set_var("OPENCV_FFMPEG_LOGLEVEL", "-8"); // AV_LOG_QUIET
-        // The same FFmpeg libraries serve `container`'s demuxing.
+                                                           // The same FFmpeg libraries serve `container`'s demuxing.
         ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Quiet);
     }
     opencv::core::set_log_level(opencv::core::LogLevel::LOG_LEVEL_ERROR)?;

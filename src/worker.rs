@@ -218,7 +218,10 @@ fn usable_threads(requested: usize, cores: usize, images_per_unit: usize) -> usi
 fn threads_that_fit(job: &Job, threads: usize) -> usize {
     let (width, height) = match job.plan {
         Plan::Frames(_) => (job.video.width, job.video.height),
-        Plan::Tiles(tiles) => { let first = tiles.rect(0); (first.w, first.h) }
+        Plan::Tiles(tiles) => {
+            let first = tiles.rect(0);
+            (first.w, first.h)
+        }
     };
     let s = job.settings;
     let side = |px: u32| (f64::from(px) * s.scale * f64::from(1u32 << s.upsample)).ceil() as u64;

@@ -395,7 +395,9 @@ fn a_missing_result_file_is_called_missing() {
     let (m, out) = (missing.to_str().unwrap(), tmp.path().join("out"));
     let o_ = out.to_str().unwrap();
     let xlsx = tmp.path().join("s.xlsx");
-    for args in [vec!["report", m, "-o", o_], vec!["semester", m, "-o", xlsx.to_str().unwrap()], vec!["simulate", m, "-o", o_]] {
+    for args in
+        [vec!["report", m, "-o", o_], vec!["semester", m, "-o", xlsx.to_str().unwrap()], vec!["simulate", m, "-o", o_]]
+    {
         let o = run(rollcall_command(), &args);
         let err = stderr(&o);
         assert!(!o.status.success(), "{args:?}");

@@ -72,7 +72,8 @@ fn several_photos_per_student_and_names_from_roster_csv() {
 
     // The same names saved by a spreadsheet set to `;` between fields (much of Europe).
     std::fs::write(photos.join("roster.csv"), "student_id;name\nobama;Barack Obama\nbiden;Joe Biden\n").unwrap();
-    let o = run(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", roster_path.to_str().unwrap(), "--force"]);
+    let o =
+        run(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", roster_path.to_str().unwrap(), "--force"]);
     assert_success(&o);
     assert_eq!(Roster::load(&roster_path).unwrap().names, ["Joe Biden", "Barack Obama"]);
 }
@@ -84,7 +85,8 @@ fn a_models_variable_naming_a_folder_without_models_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let mut command = rollcall_command();
     command.env("ROLLCALL_MODELS", tmp.path());
-    let o = run(command, &["enroll", lecture_photos().to_str().unwrap(), "-o", tmp.path().join("r.h5").to_str().unwrap()]);
+    let o =
+        run(command, &["enroll", lecture_photos().to_str().unwrap(), "-o", tmp.path().join("r.h5").to_str().unwrap()]);
     let err = stderr(&o);
     assert!(!o.status.success());
     let message = format!("ROLLCALL_MODELS={} does not hold the face models", tmp.path().display());
@@ -232,7 +234,8 @@ fn exif_turn_clockwise() -> Vec<u8> {
 #[test]
 fn a_photo_on_its_side_is_turned_as_its_exif_says() {
     let tmp = tempfile::tempdir().unwrap();
-    let upright = imgcodecs::imread(setup_file("data/faces/obama.jpg").to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
+    let upright =
+        imgcodecs::imread(setup_file("data/faces/obama.jpg").to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
     let mut on_side = Mat::default();
     opencv::core::rotate(&upright, &mut on_side, opencv::core::ROTATE_90_COUNTERCLOCKWISE).unwrap();
     let mut jpeg = Vector::<u8>::new();
@@ -271,7 +274,8 @@ fn a_huge_header_is_named_and_a_cut_photo_is_warned_about() {
     let huge = tmp.path().join("huge");
     std::fs::create_dir(&huge).unwrap();
     let header = [60000u32.to_be_bytes().as_slice(), &60000u32.to_be_bytes(), &[8, 2, 0, 0, 0]].concat();
-    let chunks = [png_chunk(b"IHDR", &header), png_chunk(b"IDAT", &[0x78, 0x9C, 0x03, 0, 0, 0, 0, 1]), png_chunk(b"IEND", &[])];
+    let chunks =
+        [png_chunk(b"IHDR", &header), png_chunk(b"IDAT", &[0x78, 0x9C, 0x03, 0, 0, 0, 0, 1]), png_chunk(b"IEND", &[])];
     let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &chunks.concat()].concat();
     std::fs::write(huge.join("bomb.png"), png).unwrap();
     let o = enroll(&huge, &tmp.path().join("huge.h5"));
@@ -290,6 +294,9 @@ fn a_huge_header_is_named_and_a_cut_photo_is_warned_about() {
     assert!(err.contains("obama.jpg: the file is cut short (no end-of-image marker)"), "{err}");
     // The whole photo has no such warning.
     std::fs::write(cut.join("obama.jpg"), &whole).unwrap();
-    let o = run(rollcall_command(), &["enroll", cut.to_str().unwrap(), "-o", tmp.path().join("whole.h5").to_str().unwrap()]);
+    let o = run(
+        rollcall_command(),
+        &["enroll", cut.to_str().unwrap(), "-o", tmp.path().join("whole.h5").to_str().unwrap()],
+    );
     assert!(!stderr(&o).contains("cut short"), "{}", stderr(&o));
 }

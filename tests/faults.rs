@@ -85,7 +85,8 @@ impl MemoryCgroup {
     /// this process may not make one.
     fn limited_to(bytes: u64) -> Option<Self> {
         let name = format!("rollcall-test-{}", std::process::id());
-        for (root, limit_file) in [("/sys/fs/cgroup/memory", "memory.limit_in_bytes"), ("/sys/fs/cgroup", "memory.max")] {
+        for (root, limit_file) in [("/sys/fs/cgroup/memory", "memory.limit_in_bytes"), ("/sys/fs/cgroup", "memory.max")]
+        {
             let dir = Path::new(root).join(&name);
             if std::fs::create_dir(&dir).is_ok() {
                 if std::fs::write(dir.join(limit_file), bytes.to_string()).is_ok() {

@@ -11,7 +11,10 @@ use common::*;
 fn one_rank_run(dir: &Path) -> std::path::PathBuf {
     let roster = enrol_lecture(dir);
     let out = dir.join("one");
-    assert_success(&run(rollcall_command(), &attend_args(&lecture_video(), &roster, &out, &["--every", "6", "--chunk", "1", "-q"])));
+    assert_success(&run(
+        rollcall_command(),
+        &attend_args(&lecture_video(), &roster, &out, &["--every", "6", "--chunk", "1", "-q"]),
+    ));
     out.join("attendance.h5")
 }
 
@@ -38,11 +41,23 @@ fn calibrate_node_measures_this_machine_and_simulate_applies_a_curve() {
     let node = tmp.path().join("node.yaml");
     let o = run(
         rollcall_command(),
-        &["calibrate-node", run_h5.to_str().unwrap(), "-o", node.to_str().unwrap(), "--max-ranks", "2", "--units", "2", "--repeat", "2"],
+        &[
+            "calibrate-node",
+            run_h5.to_str().unwrap(),
+            "-o",
+            node.to_str().unwrap(),
+            "--max-ranks",
+            "2",
+            "--units",
+            "2",
+            "--repeat",
+            "2",
+        ],
     );
     assert_success(&o);
     let yaml: serde_norway::Value = serde_norway::from_str(&read(&node)).unwrap();
-    let factor = |k: usize| yaml["slowdown"][k].as_f64().unwrap_or_else(|| panic!("slowdown[{k}] in:\n{}", read(&node)));
+    let factor =
+        |k: usize| yaml["slowdown"][k].as_f64().unwrap_or_else(|| panic!("slowdown[{k}] in:\n{}", read(&node)));
     assert_eq!(factor(1), 1.0, "one worker is the reference");
     assert!((0.5..3.0).contains(&factor(2)), "two busy cores: {}", factor(2));
     assert!(yaml["spread"][2].as_f64().is_some_and(|s| s >= 0.0));
@@ -59,16 +74,33 @@ fn calibrate_node_measures_this_machine_and_simulate_applies_a_curve() {
     let (crowded, said) = predicted_16(&run_h5, &tmp.path().join("crowded"), &["--node", synthetic.to_str().unwrap()]);
     assert!(said.contains("node contention included: slowdown curve"), "{said}");
     let ratio = crowded / plain;
-    assert!((1.15..=1.40).contains(&ratio), "16 ranks: {crowded:.2} s with the curve, {plain:.2} s without ({ratio:.2}x)");
+    assert!(
+        (1.15..=1.40).contains(&ratio),
+        "16 ranks: {crowded:.2} s with the curve, {plain:.2} s without ({ratio:.2}x)"
+    );
     // Spread over 4 nodes of 4 ranks, each node has 4 busy cores: +6 % at most.
-    let (spread, _) = predicted_16(&run_h5, &tmp.path().join("spread"), &["--node", synthetic.to_str().unwrap(), "--ranks-per-node", "4"]);
+    let (spread, _) = predicted_16(
+        &run_h5,
+        &tmp.path().join("spread"),
+        &["--node", synthetic.to_str().unwrap(), "--ranks-per-node", "4"],
+    );
     assert!(spread / plain < 1.08, "4 ranks a node: {spread:.2} s against {plain:.2} s");
 
     // Bad curves: one line each.
     std::fs::write(tmp.path().join("bad.yaml"), "slowdown: {0: 1.0}\n").unwrap();
     for (file, message) in [("missing.yaml", "cannot read node file"), ("bad.yaml", "counts start at 1")] {
         let path = tmp.path().join(file);
-        let o = run(rollcall_command(), &["simulate", run_h5.to_str().unwrap(), "-o", tmp.path().join("x").to_str().unwrap(), "--node", path.to_str().unwrap()]);
+        let o = run(
+            rollcall_command(),
+            &[
+                "simulate",
+                run_h5.to_str().unwrap(),
+                "-o",
+                tmp.path().join("x").to_str().unwrap(),
+                "--node",
+                path.to_str().unwrap(),
+            ],
+        );
         let err = stderr(&o);
         assert!(!o.status.success() && err.contains(message), "{file}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");

@@ -135,7 +135,10 @@ fn the_workbook_opens_in_openpyxl_and_libreoffice() {
     let host_row = format!("{}: {}", rollcall::about::host_name(), rollcall::about::cpu_model());
     for rank in 0..2 {
         let key = format!("rank {rank} ran on");
-        assert!(settings.iter().any(|r| r[0] == key.as_str() && r[1].as_str().unwrap().starts_with(&host_row)), "{key}");
+        assert!(
+            settings.iter().any(|r| r[0] == key.as_str() && r[1].as_str().unwrap().starts_with(&host_row)),
+            "{key}"
+        );
     }
     assert!(settings.iter().any(|r| r[0] == "command_line"));
     let html = read(&out.join("report.html"));

@@ -41,7 +41,10 @@ fn repetitions_give_a_spread_and_other_videos_are_refused() {
         assert_eq!((row[col("schedule")], row[col("ranks")], row[col("runs")]), ("block", ranks, "3"));
         let number = |name: &str| row[col(name)].parse::<f64>().unwrap();
         assert!(number("makespan_s_sd") > 0.0, "three real runs spread:\n{csv}");
-        assert!(number("makespan_s_min") <= number("makespan_s_mean") && number("makespan_s_mean") <= number("makespan_s_max"));
+        assert!(
+            number("makespan_s_min") <= number("makespan_s_mean")
+                && number("makespan_s_mean") <= number("makespan_s_max")
+        );
     }
     assert!(rows[1][col("serial_fraction")].parse::<f64>().is_ok(), "Karp-Flatt on 2 ranks:\n{csv}");
     assert!(rows[0][col("serial_fraction")].is_empty(), "none on 1 rank");
@@ -53,7 +56,16 @@ fn repetitions_give_a_spread_and_other_videos_are_refused() {
 
     // A run of another recording is not a repetition of this study.
     let other = attend(&setup_file("data/videos/Megamind.avi"), &roster, &tmp.path().join("other"), 1);
-    let o = run(rollcall_command(), &["scaling", runs[0].to_str().unwrap(), other.to_str().unwrap(), "-o", tmp.path().join("mixed.xlsx").to_str().unwrap()]);
+    let o = run(
+        rollcall_command(),
+        &[
+            "scaling",
+            runs[0].to_str().unwrap(),
+            other.to_str().unwrap(),
+            "-o",
+            tmp.path().join("mixed.xlsx").to_str().unwrap(),
+        ],
+    );
     let err = stderr(&o);
     assert!(!o.status.success(), "{err}");
     assert!(err.contains("differ in video") && err.contains("Megamind.avi"), "{err}");

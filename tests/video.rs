@@ -100,7 +100,17 @@ fn a_video_with_a_rotation_tag_is_analysed_upright() {
     let tagged = tmp.path().join("tagged.mp4");
     let lecture = common::lecture_video();
     // transpose=2 turns the pixels 90° counter-clockwise; the tag says to turn them back.
-    ffmpeg(&["-i", lecture.to_str().unwrap(), "-vf", "transpose=2", "-c:v", "mpeg4", "-q:v", "3", on_side.to_str().unwrap()]);
+    ffmpeg(&[
+        "-i",
+        lecture.to_str().unwrap(),
+        "-vf",
+        "transpose=2",
+        "-c:v",
+        "mpeg4",
+        "-q:v",
+        "3",
+        on_side.to_str().unwrap(),
+    ]);
     ffmpeg(&["-i", on_side.to_str().unwrap(), "-c", "copy", "-metadata:s:v:0", "rotate=90", tagged.to_str().unwrap()]);
     let info = probe(&tagged).unwrap();
     assert_eq!((info.width, info.height), (640, 360), "the size as seen upright");
@@ -160,15 +170,43 @@ fn a_variable_frame_rate_is_refused_with_the_fix() {
     let vfr = tmp.path().join("vfr.mp4");
     let lecture = common::lecture_video();
     let times = "setpts='if(lt(N,150),N*0.1,15+(N-150))/TB'";
-    ffmpeg(&["-i", lecture.to_str().unwrap(), "-vf", times, "-fps_mode", "vfr", "-c:v", "mpeg4", "-q:v", "3", vfr.to_str().unwrap()]);
+    ffmpeg(&[
+        "-i",
+        lecture.to_str().unwrap(),
+        "-vf",
+        times,
+        "-fps_mode",
+        "vfr",
+        "-c:v",
+        "mpeg4",
+        "-q:v",
+        "3",
+        vfr.to_str().unwrap(),
+    ]);
 
     let roster = common::enrol_lecture(tmp.path());
     let out = tmp.path().join("out");
     let o = attend(&vfr, &roster, &out, &[]);
-    assert_refused(&o, "has a variable frame rate (frame 1 is shown at 0.10 s, not at 0.55 s as 1.83 fps puts it)", &out);
+    assert_refused(
+        &o,
+        "has a variable frame rate (frame 1 is shown at 0.10 s, not at 0.55 s as 1.83 fps puts it)",
+        &out,
+    );
     assert!(common::stderr(&o).contains("-fps_mode cfr -r 10 "), "{}", common::stderr(&o));
     let constant = tmp.path().join("constant.mp4");
-    ffmpeg(&["-i", vfr.to_str().unwrap(), "-fps_mode", "cfr", "-r", "10", "-c:v", "libx264", "-crf", "18", constant.to_str().unwrap()]);
+    ffmpeg(&[
+        "-i",
+        vfr.to_str().unwrap(),
+        "-fps_mode",
+        "cfr",
+        "-r",
+        "10",
+        "-c:v",
+        "libx264",
+        "-crf",
+        "18",
+        constant.to_str().unwrap(),
+    ]);
     common::assert_success(&attend(&constant, &roster, &out, &["--fps", "0.5"]));
     let csv = common::read(&out.join("attendance.csv"));
     let biden = csv.lines().find(|l| l.starts_with("biden,")).unwrap();

@@ -1,7 +1,6 @@
 //! `attendance.csv` and `detections.csv`: the column sets are a public contract (see
 //! docs/FORMAT.md); numbers are written with fixed decimals so files diff cleanly.
 
-
 use anyhow::Result;
 
 use crate::result::RunResult;

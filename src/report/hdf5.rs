@@ -1,14 +1,13 @@
 //! `attendance.h5`: everything a run knows, for h5py/pandas users and for `rollcall report`.
 //! The layout is documented in docs/FORMAT.md.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 
 use anyhow::{anyhow, Context, Result};
 use hdf5::types::VarLenUnicode;
 use hdf5::H5Type;
-
-use std::collections::BTreeMap;
 
 use crate::about::HostInfo;
 use crate::config::Settings;
@@ -217,7 +216,8 @@ pub fn render(result: &RunResult) -> Result<Vec<u8>> {
 fn in_memory_file(fill: impl FnOnce(&hdf5::File) -> Result<()>) -> Result<Vec<u8>> {
     static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     // The name only has to differ from other files open in this process.
-    let name = format!("rollcall-{}-{}.h5", std::process::id(), FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let name =
+        format!("rollcall-{}-{}.h5", std::process::id(), FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     let file = hdf5::File::with_options().with_fapl(|p| p.core_options(1 << 20, false)).create(&name)?;
     fill(&file)?;
     file.flush()?;
@@ -260,7 +260,12 @@ fn write_provenance(file: &hdf5::File, result: &RunResult) -> Result<()> {
 
 /// Name → value of a group's string attributes.
 fn string_attrs(group: &hdf5::Group) -> Result<BTreeMap<String, String>> {
-    group.attr_names()?.into_iter().map(|name| Ok((read_str_attr(group, &name)?, name))).map(|r| r.map(|(v, n)| (n, v))).collect()
+    group
+        .attr_names()?
+        .into_iter()
+        .map(|name| Ok((read_str_attr(group, &name)?, name)))
+        .map(|r| r.map(|(v, n)| (n, v)))
+        .collect()
 }
 
 /// The provenance of a result file; empty for files written before rollcall kept it.

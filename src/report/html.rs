@@ -210,4 +210,3 @@ fn timeline_svg(r: &RunResult) -> Result<String, std::fmt::Error> {
     s.push_str("</svg>\n");
     Ok(s)
 }
-

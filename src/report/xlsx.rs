@@ -322,18 +322,20 @@ fn settings_rows(result: &RunResult) -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> =
         result.settings.describe().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     let v = &result.video;
-    rows.extend([
-        ("ranks", result.ranks.to_string()),
-        ("video frames", v.frame_count.to_string()),
-        ("video fps", v.fps.to_string()),
-        ("video size (px)", format!("{}x{}", v.width, v.height)),
-        ("video bytes", v.file_size.to_string()),
-        ("stride (frames)", result.stride.to_string()),
-        ("sampled frames", result.sampled_frames.to_string()),
-        ("undecodable frames", result.failed_frames.len().to_string()),
-        ("wall time (s)", format!("{:.3}", result.wall_time_s)),
-    ]
-    .map(|(k, v)| (k.to_owned(), v)));
+    rows.extend(
+        [
+            ("ranks", result.ranks.to_string()),
+            ("video frames", v.frame_count.to_string()),
+            ("video fps", v.fps.to_string()),
+            ("video size (px)", format!("{}x{}", v.width, v.height)),
+            ("video bytes", v.file_size.to_string()),
+            ("stride (frames)", result.stride.to_string()),
+            ("sampled frames", result.sampled_frames.to_string()),
+            ("undecodable frames", result.failed_frames.len().to_string()),
+            ("wall time (s)", format!("{:.3}", result.wall_time_s)),
+        ]
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
     rows.extend(result.software.iter().chain(&result.job).map(|(k, v)| (k.clone(), v.clone())));
     rows.extend(result.hosts.iter().map(|h| (format!("rank {} ran on", h.rank), crate::about::describe_host(h))));
     rows

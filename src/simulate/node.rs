@@ -22,7 +22,8 @@ impl NodeCurve {
     /// Reads the `slowdown:` map of a node file (other keys, what was measured and where,
     /// are for people) and checks it.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read node file {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read node file {}", path.display()))?;
         let curve: NodeCurve =
             serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("node file {}: {e}", path.display()))?;
         curve.validate().map_err(|e| anyhow::anyhow!("node file {}: {e}", path.display()))?;
