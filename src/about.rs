@@ -62,9 +62,9 @@ impl HostInfo {
             rank,
             host: host_name(),
             cpu: cpu_model(),
-            logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+            logical_cores: logical_cores() as u32,
             isa_level: isa_level().to_owned(),
-            memory_bytes: memory_total().unwrap_or(0),
+            memory_bytes: crate::memory::meminfo_bytes("MemTotal").unwrap_or(0),
         }
     }
 }
@@ -93,10 +93,9 @@ pub fn isa_level() -> &'static str {
     }
 }
 
-fn memory_total() -> Option<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kib: u64 = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+/// Logical cores this process may run on (its CPU affinity, cgroup quota), at least 1.
+pub fn logical_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// The job's side of the provenance: the command line as typed, the UTC start, and, under

@@ -68,7 +68,7 @@ pub fn run(spec: &CalibrateSpec) -> Result<NodeFile> {
         "the run's video {} is not there: calibrate-node replays its frames",
         run.settings.video.display()
     );
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let cores = crate::about::logical_cores();
     let max = spec.max_cores.unwrap_or(cores);
     ensure!(max >= 1, "--max-cores must be at least 1");
     let model_dir = crate::face::find_model_dir(spec.models.as_deref().or(run.settings.models.as_deref()))?;

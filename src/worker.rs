@@ -93,7 +93,7 @@ impl<'a> RankWorkers<'a> {
             Plan::Frames(_) => job.settings.chunk,
             Plan::Tiles(_) => 1,
         };
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let cores = crate::about::logical_cores();
         let mut threads = usable_threads(job.settings.threads, cores, images_per_unit);
         if threads < job.settings.threads {
             tracing::warn!(
