@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodeCurve {
     pub slowdown: BTreeMap<u32, f64>,
+    /// The file it was read from, to name in the output (empty when built in code).
+    #[serde(skip)]
+    pub source: std::path::PathBuf,
 }
 
 impl NodeCurve {
@@ -24,8 +27,9 @@ impl NodeCurve {
     pub fn load(path: &Path) -> Result<Self> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("cannot read node file {}", path.display()))?;
-        let curve: NodeCurve =
+        let mut curve: NodeCurve =
             serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("node file {}: {e}", path.display()))?;
+        curve.source = path.to_path_buf();
         curve.validate().map_err(|e| anyhow::anyhow!("node file {}: {e}", path.display()))?;
         Ok(curve)
     }
@@ -69,8 +73,6 @@ impl NodeCurve {
 #[derive(Debug, Clone, Default)]
 pub struct NodeModel {
     pub curve: Option<NodeCurve>,
-    /// Where the curve was read from, to say so in the output.
-    pub source: Option<std::path::PathBuf>,
     /// Ranks per node; `None`: all ranks on one node.
     pub ranks_per_node: Option<usize>,
 }
@@ -94,7 +96,6 @@ impl NodeArgs {
         }
         Ok(NodeModel {
             curve: self.node.as_deref().map(NodeCurve::load).transpose()?,
-            source: self.node.clone(),
             ranks_per_node: self.ranks_per_node,
         })
     }
@@ -107,13 +108,13 @@ impl NodeModel {
             Some(n) => format!("{n} rank(s) per node"),
             None => "all ranks on one node".to_owned(),
         };
-        match (&self.curve, &self.source) {
-            (Some(curve), Some(source)) => format!(
+        match &self.curve {
+            Some(curve) => format!(
                 "node contention included: slowdown curve {} (measured up to {} busy cores), {placement}",
-                source.display(),
+                curve.source.display(),
                 curve.measured_up_to()
             ),
-            _ => "node contention NOT included: pass --node NODE.yaml from `rollcall calibrate-node` \
+            None => "node contention NOT included: pass --node NODE.yaml from `rollcall calibrate-node` \
                   (busy cores slow each other, e.g. +30 % with 16 on a 16-core Xeon)"
                 .to_owned(),
         }
