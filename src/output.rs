@@ -46,9 +46,11 @@ pub struct Rendered {
 /// one line that says how much is needed.
 pub fn write_rendered(dir: &Path, files: &[Rendered]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
-    let need = space_needed(dir, files.iter().map(|f| f.bytes.len() as u64));
-    let free = free_space(dir);
-    if let Some(free) = free.filter(|&free| free < need) {
+    let file_system = rustix::fs::statvfs(dir).ok();
+    // Whole blocks each.
+    let block = file_system.as_ref().map_or(4096, |s| s.f_frsize.max(1));
+    let need = files.iter().map(|f| (f.bytes.len() as u64).div_ceil(block).max(1) * block).sum();
+    if let Some(free) = file_system.as_ref().map(free_of).filter(|&free| free < need) {
         return Err(out_of_space(dir, need, Some(free)));
     }
     for f in files {
@@ -63,15 +65,13 @@ pub fn write_rendered(dir: &Path, files: &[Rendered]) -> Result<()> {
     Ok(())
 }
 
-/// Bytes the file system of `dir` gives `sizes`: whole blocks each.
-fn space_needed(dir: &Path, sizes: impl Iterator<Item = u64>) -> u64 {
-    let block = rustix::fs::statvfs(dir).map_or(4096, |s| s.f_frsize.max(1));
-    sizes.map(|size| size.div_ceil(block).max(1) * block).sum()
-}
-
 /// Bytes an unprivileged writer may still use under `dir`, if the file system says.
 fn free_space(dir: &Path) -> Option<u64> {
-    rustix::fs::statvfs(dir).ok().map(|s| s.f_bavail.saturating_mul(s.f_frsize))
+    rustix::fs::statvfs(dir).ok().as_ref().map(free_of)
+}
+
+fn free_of(file_system: &rustix::fs::StatVfs) -> u64 {
+    file_system.f_bavail.saturating_mul(file_system.f_frsize)
 }
 
 /// Too little room for the reports: what they need and what the file system has.
