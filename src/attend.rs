@@ -222,9 +222,7 @@ fn prepare(settings: Settings, ranks: usize, existing: Existing) -> Result<(JobS
 fn probe_photo(path: &std::path::Path) -> Result<VideoInfo> {
     let meta = std::fs::metadata(path).map_err(|_| anyhow!("photo {} does not exist", path.display()))?;
     let image = video::read_image(path)?;
-    if video::is_cut_short(path)? {
-        tracing::warn!("photo {} is cut short (no end-of-image marker): its lower part may be blank", path.display());
-    }
+    video::warn_if_cut_short(path)?;
     Ok(VideoInfo {
         path: path.display().to_string(),
         file_size: meta.len(),

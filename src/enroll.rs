@@ -117,12 +117,7 @@ fn encode_photo(pipeline: &FacePipeline, photo: &Path) -> Result<[f64; ENCODING_
         bail!("{}: not a regular file", photo.display());
     }
     let image = crate::video::read_image(photo)?;
-    if crate::video::is_cut_short(photo)? {
-        tracing::warn!(
-            "{}: the file is cut short (no end-of-image marker); replace it if the face is incomplete",
-            photo.display()
-        );
-    }
+    crate::video::warn_if_cut_short(photo)?;
     let (faces, _) = pipeline.analyze(&image).with_context(|| photo.display().to_string())?;
     match faces.len() {
         1 => {

@@ -161,11 +161,23 @@ pub fn read_image(path: &Path) -> Result<Mat> {
     Ok(image)
 }
 
+/// Warns, naming the photo, when its file stops before its format's end marker (see
+/// [`is_cut_short`]): OpenCV decodes it anyway, with libjpeg's own line and no name.
+pub fn warn_if_cut_short(path: &Path) -> Result<()> {
+    if is_cut_short(path)? {
+        tracing::warn!(
+            "{}: the file is cut short (no end-of-image marker): its lower part may be blank; replace it",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// Whether an image file stops before its format's end marker: a copy cut short, which
 /// decodes to a picture whose lower part is grey. JPEG's end-of-image marker follows the last
 /// scan (an EXIF thumbnail's comes before it, data appended after it is allowed); PNG ends in
 /// an IEND chunk.
-pub fn is_cut_short(path: &Path) -> Result<bool> {
+fn is_cut_short(path: &Path) -> Result<bool> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let find_last = |marker: &[u8]| bytes.windows(marker.len()).rposition(|w| w == marker);
     Ok(if bytes.starts_with(&[0xFF, 0xD8]) {
