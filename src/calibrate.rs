@@ -61,6 +61,7 @@ fn busy_levels(max: usize) -> Vec<usize> {
 pub fn run(spec: &CalibrateSpec) -> Result<NodeFile> {
     ensure!(spec.units >= 1, "--units must be at least 1");
     ensure!(spec.repeat >= 1, "--repeat must be at least 1");
+    ensure!(spec.max_cores != Some(0), "--max-ranks must be at least 1");
     let run = crate::report::hdf5::read(&spec.run)?;
     ensure!(run.settings.tiling.is_none(), "calibrate-node replays a video run; {} is a photo's", spec.run.display());
     ensure!(
@@ -70,7 +71,6 @@ pub fn run(spec: &CalibrateSpec) -> Result<NodeFile> {
     );
     let cores = crate::about::logical_cores();
     let max = spec.max_cores.unwrap_or(cores);
-    ensure!(max >= 1, "--max-cores must be at least 1");
     let model_dir = crate::face::find_model_dir(spec.models.as_deref().or(run.settings.models.as_deref()))?;
     let mut settings = run.settings.clone();
     settings.threads = 1;

@@ -310,6 +310,7 @@ fn calibrate_node(args: rollcall::cli::CalibrateNodeArgs) -> Result<()> {
     if args.output.exists() && !args.force {
         bail!("{} already exists: pass --force to overwrite it", args.output.display());
     }
+    rollcall::output::check_writable(&args.output)?; // before minutes of measuring
     let spec = calibrate::CalibrateSpec {
         run: args.run,
         max_cores: args.max_ranks,

@@ -106,3 +106,40 @@ fn calibrate_node_measures_this_machine_and_simulate_applies_a_curve() {
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     }
 }
+
+/// `calibrate-node` refuses in one line, before measuring and writing nothing: a missing run,
+/// `--max-ranks 0`, an existing file without `--force`, a folder it cannot write.
+#[test]
+fn calibrate_node_refuses_bad_input_in_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nope.h5");
+    let existing = tmp.path().join("node.yaml");
+    std::fs::write(&existing, "slowdown: {1: 1.0}\n").unwrap();
+    let blocked = tmp.path().join("a-file");
+    std::fs::write(&blocked, "").unwrap();
+    let unwritable = blocked.join("node.yaml");
+    let new = tmp.path().join("new.yaml");
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    let cases: [(Vec<String>, String); 4] = [
+        (vec![path(&missing), "-o".into(), path(&new)], format!("cannot read result file {}", missing.display())),
+        (
+            vec![path(&missing), "-o".into(), path(&existing)],
+            format!("{} already exists: pass --force to overwrite it", existing.display()),
+        ),
+        (vec![path(&missing), "-o".into(), path(&unwritable)], "cannot create the folder".to_owned()),
+        (
+            vec![path(&missing), "-o".into(), path(&new), "--max-ranks".into(), "0".into()],
+            "--max-ranks must be at least 1".to_owned(),
+        ),
+    ];
+    for (args, message) in cases {
+        let o = run(rollcall_command(), &[vec!["calibrate-node".to_owned()], args.clone()].concat());
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{args:?} went ahead");
+        assert!(err.contains(&message), "{args:?}: expected {message:?} in:\n{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line:\n{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert!(!new.exists(), "nothing written");
+    assert_eq!(read(&existing), "slowdown: {1: 1.0}\n", "the existing file is left alone");
+}
