@@ -9,7 +9,31 @@ fn output_of(cmd: &str, args: &[&str]) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).trim().to_owned()).filter(|s| !s.is_empty())
 }
 
+/// Compiles `cpp/hog_avx2.cpp` into `$OUT_DIR/librollcall_hog_avx2.so`, which the binary
+/// embeds (src/face/isa.rs says why it is a library of its own). Flags: AVX2 without FMA, so
+/// that sums round as in the baseline build; hidden symbols and a version script, so that
+/// nothing but its C functions is visible outside it.
+fn build_avx2_detector() {
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let library = out.join("librollcall_hog_avx2.so");
+    let compiler = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    let status = Command::new(&compiler)
+        .args(["-std=c++14", "-O3", "-mavx2", "-mno-fma", "-ffp-contract=off", "-fPIC", "-shared"])
+        .args(["-fvisibility=hidden", "-fvisibility-inlines-hidden", "-Wl,-Bsymbolic"])
+        .arg("-Wl,--version-script=cpp/hog_avx2.map")
+        .args(["-o".as_ref(), library.as_os_str(), "cpp/hog_avx2.cpp".as_ref(), "-ldlib".as_ref()])
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run the C++ compiler {compiler}: {e}"));
+    assert!(status.success(), "compiling cpp/hog_avx2.cpp failed ({status}); is libdlib-dev installed? (make setup)");
+    println!("cargo:rerun-if-changed=cpp/hog_avx2.cpp");
+    println!("cargo:rerun-if-changed=cpp/hog_avx2.map");
+    println!("cargo:rerun-if-env-changed=CXX");
+}
+
 fn main() {
+    if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64") {
+        build_avx2_detector();
+    }
     let commit = output_of("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=ROLLCALL_GIT_COMMIT={commit}");
     let dlib = output_of("pkg-config", &["--modversion", "dlib-1"]).unwrap_or_else(|| "unknown".into());

@@ -4,8 +4,9 @@
 /// `rollcall --version`: the crate version and the git commit it was built from.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("ROLLCALL_GIT_COMMIT"), ")");
 
-/// Name → version of rollcall and the native libraries it uses.
-pub fn software_versions() -> Vec<(&'static str, String)> {
+/// Name → version of rollcall and the native libraries it uses, and the build of the HOG
+/// detector the job ran (`isa`).
+pub fn software_versions(isa: crate::face::Isa) -> Vec<(&'static str, String)> {
     let opencv = opencv::core::get_version_string().unwrap_or_else(|_| "unknown".into());
     // "Open MPI v4.1.4, package: ..., ident: ..." (NUL-terminated): keep the name and version.
     let mpi = mpi::environment::library_version()
@@ -19,7 +20,7 @@ pub fn software_versions() -> Vec<(&'static str, String)> {
         ("opencv", opencv),
         ("hdf5", format!("{major}.{minor}.{patch}")),
         ("mpi", mpi),
-        ("isa_in_use", ISA_IN_USE.to_owned()),
+        ("isa_in_use", isa.describe().to_owned()),
     ]
 }
 
@@ -50,8 +51,8 @@ pub struct HostInfo {
     pub host: String,
     pub cpu: String,
     pub logical_cores: u32,
-    /// The x86-64 micro-architecture level the CPU supports (v1 to v4); the code that runs
-    /// is built for the baseline (`isa_in_use` in the software list).
+    /// The x86-64 micro-architecture level the CPU supports (v1 to v4); the build of the HOG
+    /// detector that ran is `isa_in_use` in the software list.
     pub isa_level: String,
     pub memory_bytes: u64,
 }
@@ -68,9 +69,6 @@ impl HostInfo {
         }
     }
 }
-
-/// The instruction-set level rollcall's hot loops are compiled for.
-pub const ISA_IN_USE: &str = "x86-64 (baseline: SSE2)";
 
 /// The highest x86-64 micro-architecture level this CPU supports.
 pub fn isa_level() -> &'static str {

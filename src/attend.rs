@@ -118,12 +118,14 @@ impl Collector {
 /// Runs the whole job and, on rank 0, writes the reports and returns the result. `settings`
 /// is only read on rank 0 (the others' copy is ignored in favour of the broadcast).
 pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: bool) -> Result<Option<RunResult>> {
-    let (prepared, mut root) = match comm.is_root() {
-        true => match settings.and_then(|s| prepare(s, comm.size(), existing)) {
+    // What each rank's CPU can run, so that rank 0 picks one HOG build for all (see face::isa).
+    let isas = comm.gather(&face::Isa::of_this_process())?;
+    let (prepared, mut root) = match isas {
+        Some(isas) => match settings.and_then(|s| prepare(s, &isas, existing)) {
             Ok((setup, state)) => (Some(Ok(setup)), Some(state)),
             Err(e) => (Some(Err(e)), None),
         },
-        false => (None, None),
+        None => (None, None),
     };
     let setup: JobSetup = comm.share(prepared)?;
     let n_units = setup.plan.n_units();
@@ -188,8 +190,10 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
     Ok(Some(result))
 }
 
-/// Rank 0's checks and loading, before any rank does work.
-fn prepare(settings: Settings, ranks: usize, existing: Existing) -> Result<(JobSetup, RootState)> {
+/// Rank 0's checks and loading, before any rank does work. `isas`: what each rank can run.
+fn prepare(mut settings: Settings, isas: &[face::Isa], existing: Existing) -> Result<(JobSetup, RootState)> {
+    let ranks = isas.len();
+    settings.isa = settings.isa.resolve(isas)?;
     let video = match settings.tiling {
         Some(_) => probe_photo(&settings.video)?,
         None => video::probe(&settings.video)?,
@@ -350,6 +354,7 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
     let started = std::time::SystemTime::now() - std::time::Duration::from_secs_f64(wall_time_s);
     let hosts = reports.iter().map(|r| r.host.clone()).collect();
     let (timings, warnings): (Vec<_>, Vec<_>) = reports.into_iter().map(|r| (r.timing, r.warnings)).unzip();
+    let software = crate::about::software_versions(setup.settings.isa).into_iter().map(|(k, v)| (k.to_owned(), v));
     Ok(RunResult {
         tracks: over_time.tracks,
         unknown: over_time.unknown,
@@ -368,7 +373,7 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
         units,
         wall_time_s,
         warnings: warnings.into_iter().flatten().collect(),
-        software: crate::about::software_versions().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        software: software.collect(),
         hosts,
         job: crate::about::job_provenance(started).into_iter().collect(),
     })

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::face::Detector;
+use crate::face::{Detector, Isa};
 use crate::schedule::Schedule;
 
 /// Sampled frames per unit of work when nobody says otherwise: large enough that a unit's
@@ -146,6 +146,12 @@ pub struct ConfigFile {
     #[arg(long, value_name = "T")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threads: Option<usize>,
+    /// Instruction set of the HOG detector: `auto` = the best every rank can run (AVX2 where
+    /// all ranks have it), `baseline` = SSE2 everywhere, `avx2` = refuse ranks without it
+    /// [default: auto]. The reports record the level that ran.
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub isa: Option<Isa>,
     /// Side of the square tiles a photo is cut into, pixels [default: 2048].
     #[arg(long, value_name = "PX")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -416,6 +422,9 @@ pub struct Settings {
     /// Worker threads per rank, each with its own copy of the models; the rank's own thread
     /// decodes the frames of a unit and hands them to whichever is free.
     pub threads: usize,
+    /// The HOG detector's instruction set: as asked until rank 0 resolves `auto` against what
+    /// the ranks have (then the level that runs, which is what the reports and the journal keep).
+    pub isa: Isa,
     /// Benchmark knob `bench.slow_ranks` (empty in a normal run).
     pub slow_ranks: BTreeMap<u32, f64>,
     /// How a photo is cut into tiles; `None` for a video.
@@ -527,6 +536,7 @@ impl Settings {
             schedule: c.schedule.unwrap_or_default(),
             chunk,
             threads,
+            isa: c.isa.unwrap_or_default(),
             slow_ranks,
         })
     }
@@ -563,6 +573,7 @@ impl Settings {
             schedule: Some(self.schedule),
             chunk: Some(self.chunk),
             threads: Some(self.threads),
+            isa: Some(self.isa),
             tile: self.tiling.map(|t| t.tile),
             overlap: self.tiling.map(|t| t.overlap),
             bench,
@@ -608,6 +619,7 @@ impl Settings {
             ("schedule", self.schedule.to_string()),
             ("chunk", self.chunk.to_string()),
             ("threads", self.threads.to_string()),
+            ("isa", self.isa.to_string()),
             ("tile", self.tiling.map(|t| t.tile.to_string()).unwrap_or_default()),
             ("overlap", self.tiling.map(|t| t.overlap.to_string()).unwrap_or_default()),
             ("bench.slow_ranks", self.slow_ranks_text()),

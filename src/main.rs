@@ -89,7 +89,12 @@ fn enroll(args: EnrollArgs, quiet: bool) -> Result<()> {
         bail!("{} already exists: pass --force to overwrite it", args.output.display());
     }
     rollcall::output::check_writable(&args.output)?;
-    let pipeline = FacePipeline::load(&face::find_model_dir(args.models.as_deref())?, args.detector, args.upsample)?;
+    let pipeline = FacePipeline::load(
+        &face::find_model_dir(args.models.as_deref())?,
+        args.detector,
+        args.upsample,
+        face::Isa::Auto,
+    )?;
     let roster = enroll::build_roster(&args.photos_dir, &pipeline)?;
     enroll::write_roster(&roster, &args.output)?;
     let warnings = rollcall::log::take_warnings();
@@ -493,7 +498,8 @@ fn semester(args: SemesterArgs) -> Result<()> {
 }
 
 fn synth(args: SynthArgs) -> Result<()> {
-    let pipeline = FacePipeline::load(&face::find_model_dir(args.models.as_deref())?, face::Detector::Hog, 1)?;
+    let pipeline =
+        FacePipeline::load(&face::find_model_dir(args.models.as_deref())?, face::Detector::Hog, 1, face::Isa::Auto)?;
     synth::run(&args.scenario, &args.video, &args.photos, &pipeline)?;
     println!("wrote {} and enrolment photos in {}", args.video.display(), args.photos.display());
     Ok(())

@@ -134,7 +134,7 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
     for (detector, min_face) in trial_settings() {
         // What a job with this detector and narrowest face would run.
         let settings = Resolution::of(detector, Some(min_face), None, None)?;
-        let pipeline = FacePipeline::load(&model_dir, detector, settings.upsample)?;
+        let pipeline = FacePipeline::load(&model_dir, detector, settings.upsample, crate::face::Isa::Auto)?;
         let started = Instant::now();
         let mut per_frame = Vec::new();
         for frame in &frames {

@@ -103,7 +103,7 @@ impl<'a> RankWorkers<'a> {
             );
         }
         threads = threads_that_fit(&job, threads);
-        let pipeline = FacePipeline::load(model_dir, job.settings.detector, job.settings.upsample)?;
+        let pipeline = FacePipeline::load(model_dir, job.settings.detector, job.settings.upsample, job.settings.isa)?;
         let mut workers: Vec<FaceWorker> =
             (1..threads).map(|_| FaceWorker::new(&job, rank, pipeline.clone())).collect();
         workers.push(FaceWorker::new(&job, rank, pipeline));

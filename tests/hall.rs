@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use common::*;
@@ -68,4 +69,58 @@ fn the_short_hall_is_right_for_any_ranks_schedule_and_threads() {
         assert_eq!(statuses(&read(&out.join("attendance.csv"))), truth, "{case}");
         assert_eq!(detections_without_rank(&out), reference, "{case}: detections and tracks");
     }
+}
+
+/// Frame → the enrolled students found in it, and every box, from detections.csv.
+fn per_frame(out: &Path) -> (BTreeMap<u64, BTreeSet<String>>, BTreeSet<String>) {
+    let (mut students, mut boxes) = (BTreeMap::<u64, BTreeSet<String>>::new(), BTreeSet::new());
+    for line in read(&out.join("detections.csv")).lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        let frame: u64 = c[0].parse().unwrap();
+        let entry = students.entry(frame).or_default();
+        if !c[7].is_empty() {
+            entry.insert(c[7].to_owned());
+        }
+        boxes.insert(format!("{},{},{},{},{}", c[0], c[3], c[4], c[5], c[6]));
+    }
+    (students, boxes)
+}
+
+/// An attribute of attendance.h5, as h5dump (the HDF5 project's reader) prints it.
+fn h5_attribute(out: &Path, path: &str) -> String {
+    let o = std::process::Command::new("h5dump").args(["-a", path]).arg(out.join("attendance.h5")).output().unwrap();
+    assert!(o.status.success(), "h5dump -a {path}: {}", stderr(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The HOG detector's two builds, x86-64 baseline and AVX2, on two real ranks each: the same
+/// students in every frame of the hall, and the reports name the build that ran.
+#[test]
+fn the_baseline_and_avx2_detectors_find_the_same_students() {
+    if !std::arch::is_x86_feature_detected!("avx2") {
+        eprintln!("skipped: this CPU has no AVX2, so there is one build to run");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = tmp.path().join("roster.h5");
+    let photos = setup_file("data/hall/photos");
+    assert_success(&run(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", roster.to_str().unwrap()]));
+    let mut found = Vec::new();
+    for isa in ["baseline", "avx2"] {
+        let out = tmp.path().join(isa);
+        assert_success(&run(mpirun_command(2), &attend_args(&hall_video(), &roster, &out, &["-q", "--isa", isa])));
+        assert!(h5_attribute(&out, "/software/isa_in_use").contains(&format!("\"{isa}:")), "{isa} recorded");
+        assert!(h5_attribute(&out, "/settings/isa").contains(&format!("\"{isa}\"")), "{isa} in the settings");
+        found.push(per_frame(&out));
+    }
+    let [(baseline, baseline_boxes), (avx2, avx2_boxes)] = <[_; 2]>::try_from(found).unwrap();
+    assert_eq!(baseline.keys().collect::<Vec<_>>(), avx2.keys().collect::<Vec<_>>(), "frames with faces");
+    let disagree: Vec<_> = baseline.iter().filter(|(frame, ids)| avx2[frame] != **ids).collect();
+    assert!(disagree.is_empty(), "frames whose students differ between the builds: {disagree:?}");
+    let differing = baseline_boxes.symmetric_difference(&avx2_boxes).count();
+    eprintln!(
+        "{} frames, same students in all; {differing} of {} boxes differ between the builds",
+        baseline.len(),
+        baseline_boxes.len().max(avx2_boxes.len())
+    );
 }

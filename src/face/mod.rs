@@ -6,6 +6,7 @@
 //! landmark model, one jitter): same boxes to the pixel, and encodings that agree (see
 //! benches/reference/README.md for the one known exception).
 
+pub mod isa;
 pub mod matching;
 pub mod models;
 pub mod upsample;
@@ -22,6 +23,7 @@ use opencv::core::Mat;
 use opencv::imgproc;
 use opencv::prelude::*;
 
+pub use isa::Isa;
 pub use models::find_model_dir;
 
 /// Length of a face encoding.
@@ -105,16 +107,24 @@ impl std::fmt::Display for Detector {
     }
 }
 
-/// A loaded detector. Both keep scratch state, so each worker thread has its own copy.
+/// A loaded detector. All keep scratch state, so each worker thread has its own copy.
 #[derive(Clone)]
 enum LoadedDetector {
+    /// HOG as the dlib-face-recognition crate builds it (x86-64 baseline).
     Hog(FaceDetector),
+    /// The same HOG detector built for AVX2 (see [`isa`]).
+    HogAvx2(isa::HogAvx2),
     Cnn(FaceDetectorCnn),
 }
 
 impl LoadedDetector {
-    fn load(detector: Detector, model_dir: &Path) -> Result<Self> {
+    /// `isa` is the job's resolved level (`auto` means the best this process can run); it
+    /// chooses between the two builds of HOG. The CNN spends its time in OpenBLAS, which picks
+    /// its own kernels for the CPU.
+    fn load(detector: Detector, isa: Isa, model_dir: &Path) -> Result<Self> {
+        let isa = if isa == Isa::Auto { Isa::of_this_process() } else { isa };
         Ok(match detector {
+            Detector::Hog if isa == Isa::Avx2 => LoadedDetector::HogAvx2(isa::HogAvx2::new()?),
             Detector::Hog => LoadedDetector::Hog(FaceDetector::new()),
             Detector::Cnn => {
                 let path = model_dir.join(models::CNN_DETECTOR_FILE);
@@ -131,11 +141,18 @@ impl LoadedDetector {
         })
     }
 
-    fn face_locations(&self, image: &ImageMatrix) -> dlib_face_recognition::FaceLocations {
-        match self {
-            LoadedDetector::Hog(d) => d.face_locations(image),
-            LoadedDetector::Cnn(d) => d.face_locations(image),
-        }
+    /// Faces in a packed `width`×`height` RGB image.
+    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>> {
+        let matrix = || {
+            ensure!(rgb.len() == width * height * 3, "unexpected image layout");
+            // SAFETY: `rgb` is a live, packed width×height×3 buffer (checked just above).
+            Ok(unsafe { ImageMatrix::new(width, height, rgb.as_ptr()) })
+        };
+        Ok(match self {
+            LoadedDetector::Hog(d) => d.face_locations(&matrix()?).to_vec(),
+            LoadedDetector::HogAvx2(d) => d.face_locations(rgb, width, height)?,
+            LoadedDetector::Cnn(d) => d.face_locations(&matrix()?).to_vec(),
+        })
     }
 }
 
@@ -152,13 +169,13 @@ pub struct FacePipeline {
 impl FacePipeline {
     /// Loads the models from `model_dir`. `upsample` doubles the image that many times before
     /// detection: each halves the narrowest face found (see [`Detector::smallest_face_px`]);
-    /// `face_recognition` upsamples once.
-    pub fn load(model_dir: &Path, detector: Detector, upsample: u32) -> Result<Self> {
+    /// `face_recognition` upsamples once. `isa` picks the build of HOG ([`Isa`]).
+    pub fn load(model_dir: &Path, detector: Detector, upsample: u32, isa: Isa) -> Result<Self> {
         let landmarks = LandmarkPredictor::open(model_dir.join(models::LANDMARKS_FILE))
             .map_err(|e| anyhow!("cannot load the landmark model: {e}"))?;
         let encoder = FaceEncoderNetwork::open(model_dir.join(models::ENCODER_FILE))
             .map_err(|e| anyhow!("cannot load the face encoder model: {e}"))?;
-        let detector = LoadedDetector::load(detector, model_dir)?;
+        let detector = LoadedDetector::load(detector, isa, model_dir)?;
         Ok(FacePipeline { detector, landmarks, encoder, upsample })
     }
 
@@ -170,7 +187,7 @@ impl FacePipeline {
         let mut rgb_mat = Mat::default();
         imgproc::cvt_color(bgr, &mut rgb_mat, imgproc::COLOR_BGR2RGB, 0).context("BGR to RGB conversion")?;
         let rgb = dlib_matrix(&rgb_mat)?;
-        let rects = self.detect(&rgb_mat, &rgb)?;
+        let rects = self.detect(&rgb_mat)?;
         let t1 = Instant::now();
 
         let landmarks: Vec<FaceLandmarks> = rects.iter().map(|r| self.landmarks.face_landmarks(&rgb, r)).collect();
@@ -197,20 +214,17 @@ impl FacePipeline {
 
     /// Detection (HOG or CNN) on the image enlarged `upsample` times by dlib's `pyramid_up`,
     /// boxes mapped back by its `rect_down` and trimmed to the image: exactly what
-    /// `face_recognition.face_locations` does for either `model` (see [`upsample`]). `rgb_mat` and `rgb` are the
-    /// same image as an OpenCV and a dlib matrix.
-    fn detect(&self, rgb_mat: &Mat, rgb: &ImageMatrix) -> Result<Vec<Rectangle>> {
+    /// `face_recognition.face_locations` does for either `model` (see [`upsample`]).
+    fn detect(&self, rgb_mat: &Mat) -> Result<Vec<Rectangle>> {
         let (width, height) = (rgb_mat.cols() as usize, rgb_mat.rows() as usize);
         let found = if self.upsample == 0 {
-            self.detector.face_locations(rgb)
+            self.detector.face_locations(rgb_mat.data_bytes()?, width, height)?
         } else {
             let mut big = upsample::pyramid_up(rgb_mat.data_bytes()?, width, height);
             for _ in 1..self.upsample {
                 big = upsample::pyramid_up(&big.pixels, big.width, big.height);
             }
-            // SAFETY: `big.pixels` is a live, packed width×height×3 buffer (pyramid_up's output).
-            let matrix = unsafe { ImageMatrix::new(big.width, big.height, big.pixels.as_ptr()) };
-            self.detector.face_locations(&matrix)
+            self.detector.face_locations(&big.pixels, big.width, big.height)?
         };
         let (width, height) = (width as i64, height as i64);
         Ok(found
