@@ -25,6 +25,7 @@ demo: setup
 
 ## Every test: unit tests, real mpirun runs on real video (see tests/), then the Slurm flow.
 test: setup
+	cargo build --release --locked --benches   # benchmarks are built (not run) so that they cannot rot
 	cargo test --release --locked -- --test-threads 2
 	tests/slurm/run.sh
 

@@ -3,7 +3,9 @@
 //! - matching a face against rosters of 30, 300 and 3000 students (one encoding each);
 //! - merging the duplicate detections of an 8K photo's overlapping tiles;
 //! - the scheduler's own cost per unit (`run_units` with no work: result encoding and hand-off);
-//! - the simulator on 1024 ranks (what `rollcall simulate` costs per prediction).
+//! - the simulator on 1024 ranks (what `rollcall simulate` costs per prediction);
+//! - dlib's ResNet encoder: 8 faces in one call (one batch, as rollcall encodes a frame's
+//!   faces) against 8 calls of one face (as `face_recognition.face_encodings` does).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -132,6 +134,7 @@ fn scheduling(c: &mut Criterion) {
                 master_s: 100e-6,
                 latency_s: 5e-6,
                 poll_s: 0.002,
+                contention: None,
             })
             .unwrap()
         })
@@ -139,5 +142,40 @@ fn scheduling(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, matching, tile_merging, scheduling);
+/// Per face, one batch of 8 against 8 single-face calls: the same chips, the same network.
+fn encoding_batches(c: &mut Criterion) {
+    use dlib_face_recognition::{
+        FaceDetector, FaceDetectorTrait, FaceEncoderNetwork, FaceEncoderTrait, ImageMatrix, LandmarkPredictor,
+        LandmarkPredictorTrait,
+    };
+    use opencv::prelude::*;
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let models = repo.join("data/models");
+    let photo = repo.join("data/lecture/photos/obama.jpg");
+    let bgr = opencv::imgcodecs::imread(photo.to_str().unwrap(), opencv::imgcodecs::IMREAD_COLOR).unwrap();
+    let mut rgb = opencv::core::Mat::default();
+    opencv::imgproc::cvt_color(&bgr, &mut rgb, opencv::imgproc::COLOR_BGR2RGB, 0).unwrap();
+    // SAFETY: imread gives a packed width×height×3 image.
+    let image =
+        unsafe { ImageMatrix::new(rgb.cols() as usize, rgb.rows() as usize, rgb.data_bytes().unwrap().as_ptr()) };
+    let face = FaceDetector::new().face_locations(&image)[0];
+    let landmarks = LandmarkPredictor::open(models.join(rollcall::face::models::LANDMARKS_FILE)).unwrap();
+    let encoder = FaceEncoderNetwork::open(models.join(rollcall::face::models::ENCODER_FILE)).unwrap();
+    let eight = vec![landmarks.face_landmarks(&image, &face); 8];
+
+    let mut group = c.benchmark_group("encode 8 faces");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(8));
+    group.bench_function("one batch of 8", |b| b.iter(|| black_box(encoder.get_face_encodings(&image, &eight, 0))));
+    group.bench_function("8 calls of 1", |b| {
+        b.iter(|| {
+            for one in eight.chunks(1) {
+                black_box(encoder.get_face_encodings(&image, one, 0));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, matching, tile_merging, scheduling, encoding_batches);
 criterion_main!(benches);

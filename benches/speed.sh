@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # `make bench`: rollcall side by side with the Python face_recognition pipeline it replaces,
-# then its scaling, then the criterion micro-benchmarks. Prints the table; writes out/bench/
+# then its scaling, then the criterion micro-benchmarks. Prints the tables; writes out/bench/
 # speed.csv (the side-by-side table), scaling.csv + scaling.xlsx (speedup and efficiency charts).
 #
-# Same video and settings for everyone: every EVERY-th frame, frames scaled by SCALE, HOG with
-# one upsampling, tolerance 0.6, one core each (taskset), OPENBLAS_NUM_THREADS=1.
-#   VIDEO=... PHOTOS=... EVERY=2 SCALE=1.0 make bench
+# Two recordings, each at the same settings for everyone (one core each (taskset),
+# OPENBLAS_NUM_THREADS=1, HOG with one upsampling, tolerance 0.6):
+#   lecture  data/lecture: 5 faces of ~100 px a frame at 640x360, every EVERY-th frame, scaled by
+#            SCALE (encoding-heavy)
+#   hall     data/hall: 720p H.264, faces 26-80 px, every HALL_EVERY-th frame (detection-heavy:
+#            HOG runs on the frame doubled to 2560x1440)
+# rollcall runs both builds of its HOG detector (--isa auto, the best the CPU has, and
+# --isa baseline), with the time per stage (decode, detect, encode, match) of each pipeline.
+#   VIDEO=... PHOTOS=... EVERY=2 SCALE=1.0 HALL_EVERY=25 make bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=target/release/rollcall
@@ -19,23 +25,34 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 benches/reference/setup.sh
 rm -rf "$out" && mkdir -p "$out/scaling"
-$B enroll "$photos" -o "$out/roster.h5" -q
-attend() { # attend OUT_DIR [flags...]
+attend() { # attend OUT_DIR [flags...]: the lecture as its side-by-side rows ran it
   local dir=$1; shift
-  "$@" --roster "$out/roster.h5" -o "$dir" --every "$every" --scale "$scale" -q
+  "$@" --roster "$out/lecture/roster.h5" -o "$dir" --every "$every" --scale "$scale" -q
 }
 
-echo "== one core each: rollcall, face_recognition + dlib-bin, face_recognition + dlib built with OpenBLAS"
-attend "$out/rollcall-1" taskset -c 0 $B attend "$video"
-for ref in dlib-bin dlib-openblas; do
-  taskset -c 0 ".bench/$ref/bin/python" benches/reference/face_recognition_ref.py "$video" --photos "$photos" \
-    --every "$every" --scale "$scale" --tolerance 0.6 --out "$out/$ref.json"
-done
-python3 benches/reference/compare.py --rollcall "$out/rollcall-1/detections.csv" \
-  --reference "$out/dlib-bin.json" --reference "$out/dlib-openblas.json" --json "$out/agreement.json" --show 5
+# side_by_side NAME VIDEO PHOTOS EVERY SCALE: in $out/NAME, rollcall with each HOG build and
+# both references on one core, and how far their identities agree.
+side_by_side() {
+  local dir=$out/$1 video=$2 photos=$3 k=$4 s=$5
+  echo "== $1: one core each: rollcall (both HOG builds), face_recognition + dlib-bin, + dlib built with OpenBLAS"
+  mkdir -p "$dir"
+  $B enroll "$photos" -o "$dir/roster.h5" -q
+  for isa in auto baseline; do
+    taskset -c 0 $B attend "$video" --roster "$dir/roster.h5" -o "$dir/rollcall-$isa" --every "$k" --scale "$s" \
+      --isa "$isa" -q
+  done
+  for ref in dlib-bin dlib-openblas; do
+    taskset -c 0 ".bench/$ref/bin/python" benches/reference/face_recognition_ref.py "$video" --photos "$photos" \
+      --every "$k" --scale "$s" --tolerance 0.6 --out "$dir/$ref.json"
+  done
+  python3 benches/reference/compare.py --rollcall "$dir/rollcall-auto/detections.csv" \
+    --reference "$dir/dlib-bin.json" --reference "$dir/dlib-openblas.json" --json "$dir/agreement.json" --show 5
+}
+side_by_side lecture "$video" "$photos" "$every" "$scale"
+side_by_side hall data/hall/hall.mp4 data/hall/photos "${HALL_EVERY:-25}" 1.0
 
 echo "== the CNN detector (face_recognition's model=\"cnn\", one upsampling), one core each, every ${cnn_every}th frame"
-taskset -c 0 $B attend "$video" --roster "$out/roster.h5" -o "$out/rollcall-cnn" --every "$cnn_every" --scale "$scale" \
+taskset -c 0 $B attend "$video" --roster "$out/lecture/roster.h5" -o "$out/rollcall-cnn" --every "$cnn_every" --scale "$scale" \
   --detector cnn --upsample 1 -q
 for ref in dlib-bin dlib-openblas; do
   taskset -c 0 ".bench/$ref/bin/python" benches/reference/face_recognition_ref.py "$video" --photos "$photos" \
@@ -51,7 +68,7 @@ for schedule in block dynamic; do
   done
 done
 attend "$out/scaling/threads-2" $B attend "$video" --threads 2
-$B scaling "$out/rollcall-1/attendance.h5" "$out"/scaling/{block,dynamic}-*/attendance.h5 -o "$out/scaling.xlsx" >/dev/null
+$B scaling "$out/lecture/rollcall-auto/attendance.h5" "$out"/scaling/{block,dynamic}-*/attendance.h5 -o "$out/scaling.xlsx" >/dev/null
 
 .venv/bin/python benches/speed_summary.py "$out"
 

@@ -1,8 +1,10 @@
-"""The side-by-side table of `make bench` (benches/speed.sh) from the files it left in OUT.
+"""The side-by-side tables of `make bench` (benches/speed.sh) from the files it left in OUT.
 
-Prints ms/frame of rollcall and both face_recognition references on one core, with the HOG
-detector and with the CNN, the ratios and the identity agreement, then the 2-rank and 2-thread efficiency and the frames decoded per
-frame a single reader needs; writes OUT/speed.csv.
+Prints, for the lecture (encoding-heavy) and the hall (detection-heavy), ms/frame of rollcall's
+two HOG builds and both face_recognition references on one core, the ratios and the identity
+agreement, and each pipeline's time per stage; then the CNN rows (lecture), the 2-rank and
+2-thread efficiency and the frames decoded per frame a single reader needs; writes
+OUT/speed.csv.
 """
 import csv
 import json
@@ -12,8 +14,11 @@ from pathlib import Path
 import h5py
 
 
+STAGES = ("decode", "detect", "encode", "match")
+
+
 def run(path):
-    """A rollcall run: wall time, sampled frames, per-rank timings, makespan."""
+    """A rollcall run: wall time, sampled frames, per-rank timings, makespan, stage seconds."""
     with h5py.File(path / "attendance.h5") as f:
         ranks = f["ranks"][:]
         units = f["units"][:]
@@ -23,29 +28,47 @@ def run(path):
             "makespan": float(units["end_s"].max()),
             "decoded": int(ranks["decoded_frames"].sum()),
             "ranks": len(ranks),
+            "stages": {s: float(ranks[f"{s}_s"].sum()) for s in STAGES},
+            "isa": f["software"].attrs["isa_in_use"].split(":")[0],
         }
+
+
+def side_by_side(out, name, detector, mine, suffix, rows, stages):
+    """Rows of one recording and detector: rollcall's runs (the first is the one compared),
+    then both references, with rollcall's ratio to each and the identity agreement."""
+    agreement = {Path(r["reference"]).stem: r
+                 for r in json.load(open(out / f"agreement{suffix}.json"))["references"]}
+    rollcall_ms = 1000 * mine[0]["busy"] / mine[0]["frames"]
+    for r in mine:
+        ms = 1000 * r["busy"] / r["frames"]
+        label = f"{name}: rollcall {detector}" + (f", {r['isa']} build" if detector == "hog" else "")
+        rows.append((label, ms, rollcall_ms / ms, None))
+        stages.append((label, [1000 * r["stages"][s] / r["frames"] for s in STAGES]))
+    for ref_name in ("dlib-bin", "dlib-openblas"):
+        ref = json.load(open(out / f"{ref_name}{suffix}.json"))
+        label = f"{name}: face_recognition {detector} + {ref_name}"
+        rows.append((label, ref["ms_per_frame"], rollcall_ms / ref["ms_per_frame"],
+                     agreement[f"{ref_name}{suffix}"]["identity_agreement"]))
+        stages.append((label, [ref[f"{s}_ms_per_frame"] for s in STAGES]))
 
 
 def main(out):
     out = Path(out)
-    one = run(out / "rollcall-1")
-    rows = []
-    # The HOG rows, then the CNN rows (face_recognition's model="cnn"): each detector against
-    # the same detector in both reference builds.
-    for detector, suffix in (("hog", ""), ("cnn", "-cnn")):
-        mine = run(out / ("rollcall-1" if detector == "hog" else "rollcall-cnn"))
-        agreement = {Path(r["reference"]).stem: r
-                     for r in json.load(open(out / f"agreement{suffix}.json"))["references"]}
-        rollcall_ms = 1000 * mine["busy"] / mine["frames"]
-        rows.append((f"rollcall {detector} (1 rank, 1 core)", rollcall_ms, 1.0, None))
-        for name in ("dlib-bin", "dlib-openblas"):
-            ref = json.load(open(out / f"{name}{suffix}.json"))
-            rows.append((f"face_recognition {detector} + {name}", ref["ms_per_frame"],
-                         rollcall_ms / ref["ms_per_frame"], agreement[f"{name}{suffix}"]["identity_agreement"]))
+    rows, stages = [], []
+    for name in ("lecture", "hall"):
+        mine = [run(out / name / f"rollcall-{isa}") for isa in ("auto", "baseline")]
+        side_by_side(out / name, name, "hog", mine, "", rows, stages)
+    # The CNN (face_recognition's model="cnn") on the lecture against the same detector in
+    # both reference builds.
+    side_by_side(out, "lecture", "cnn", [run(out / "rollcall-cnn")], "-cnn", rows, stages)
+    one = run(out / "lecture" / "rollcall-auto")
 
-    print(f"\n{'pipeline':<36} {'ms/frame':>9} {'rollcall / it':>14} {'identity agreement':>19}")
+    print(f"\n{'pipeline (one core)':<52} {'ms/frame':>9} {'rollcall / it':>14} {'identity agreement':>19}")
     for name, ms, ratio, agree in rows:
-        print(f"{name:<36} {ms:>9.1f} {ratio:>14.2f} {'' if agree is None else f'{100 * agree:.1f} %':>19}")
+        print(f"{name:<52} {ms:>9.1f} {ratio:>14.2f} {'' if agree is None else f'{100 * agree:.1f} %':>19}")
+    print(f"\n{'ms per frame, by stage':<52}" + "".join(f"{s:>9}" for s in STAGES))
+    for name, values in stages:
+        print(f"{name:<52}" + "".join(f"{v:>9.1f}" for v in values))
 
     print(f"\n{'parallel run':<24} {'makespan s':>10} {'speedup':>8} {'efficiency':>10} {'decoded/needed':>15}")
     parallel = [("1 rank", one, 1)] + [
