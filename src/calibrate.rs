@@ -36,7 +36,8 @@ pub struct CalibrateSpec {
 pub struct NodeFile {
     /// Busy cores → cost per frame over the cost with one worker alone.
     pub slowdown: BTreeMap<u32, f64>,
-    /// Busy cores → standard deviation of that factor over workers and repetitions.
+    /// Busy cores → sample standard deviation (n − 1, as `rollcall scaling`) of that factor over
+    /// workers and repetitions.
     pub spread: BTreeMap<u32, f64>,
     /// Busy cores → mean milliseconds per frame (decode, detect, encode, match).
     pub ms_per_frame: BTreeMap<u32, f64>,
@@ -157,11 +158,10 @@ fn node_file(
     };
     for (&busy, seconds) in per_frame {
         let factors: Vec<f64> = seconds.iter().map(|s| s / alone).collect();
-        let m = mean(&factors);
-        let sd = (factors.iter().map(|f| (f - m).powi(2)).sum::<f64>() / factors.len() as f64).sqrt();
+        let spread = crate::scaling::Spread::of(&factors);
         let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
-        file.slowdown.insert(busy as u32, round(m, 3));
-        file.spread.insert(busy as u32, round(sd, 3));
+        file.slowdown.insert(busy as u32, round(spread.mean, 3));
+        file.spread.insert(busy as u32, round(spread.sd, 3));
         file.ms_per_frame.insert(busy as u32, round(mean(seconds) * 1e3, 1));
     }
     file

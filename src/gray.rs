@@ -103,11 +103,8 @@ pub fn run(
         if output.extension().and_then(|e| e.to_str()) != Some("png") {
             bail!("{}: the output must be a .png (lossless, so the bytes can be compared)", output.display());
         }
-        for path in [output.to_path_buf(), output.with_extension("h5"), output.with_extension("xlsx")] {
-            if path.exists() && !force {
-                bail!("{} already exists: pass --force to overwrite it", path.display());
-            }
-        }
+        let outputs = [output.to_path_buf(), output.with_extension("h5"), output.with_extension("xlsx")];
+        crate::output::refuse_to_overwrite(outputs.iter().map(|p| p.as_path()), force)?;
         let bgr = crate::video::read_image(image)?;
         Ok(GraySetup {
             image: image.to_path_buf(),

@@ -85,9 +85,7 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn enroll(args: EnrollArgs, quiet: bool) -> Result<()> {
-    if args.output.exists() && !args.force {
-        bail!("{} already exists: pass --force to overwrite it", args.output.display());
-    }
+    rollcall::output::refuse_to_overwrite([args.output.as_path()], args.force)?;
     rollcall::output::check_writable(&args.output)?;
     let pipeline = FacePipeline::load(
         &face::find_model_dir(args.models.as_deref())?,
@@ -312,9 +310,7 @@ fn simulate(args: SimulateArgs) -> Result<()> {
 
 fn calibrate_node(args: rollcall::cli::CalibrateNodeArgs) -> Result<()> {
     use rollcall::calibrate;
-    if args.output.exists() && !args.force {
-        bail!("{} already exists: pass --force to overwrite it", args.output.display());
-    }
+    rollcall::output::refuse_to_overwrite([args.output.as_path()], args.force)?;
     rollcall::output::check_writable(&args.output)?; // before minutes of measuring
     let spec = calibrate::CalibrateSpec {
         run: args.run,
@@ -429,11 +425,7 @@ fn semester(args: SemesterArgs) -> Result<()> {
         bail!("-o {}: name the workbook FILE.xlsx (the csv is written next to it as FILE.csv)", output.display());
     }
     let csv_path = output.with_extension("csv");
-    for existing in [&output, &csv_path] {
-        if existing.exists() && !args.force {
-            bail!("{} already exists: pass --force to overwrite it", existing.display());
-        }
-    }
+    rollcall::output::refuse_to_overwrite([output.as_path(), csv_path.as_path()], args.force)?;
     // (result file, heading from the manifest)
     let sources: Vec<(std::path::PathBuf, Option<String>)> = match &manifest {
         Some(m) => m

@@ -17,6 +17,17 @@ pub enum Access {
     OwnerOnly,
 }
 
+/// Refuses, in one line naming the first, to overwrite any of `paths` that exists, unless the
+/// user said `--force`: one wording for every command that writes files of fixed names.
+pub fn refuse_to_overwrite<'a>(paths: impl IntoIterator<Item = &'a Path>, force: bool) -> Result<()> {
+    match paths.into_iter().find(|p| p.exists()) {
+        Some(existing) if !force => {
+            anyhow::bail!("{} already exists: pass --force to overwrite it", existing.display())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Fails now, before long work, if `path` could not be written at the end: creates its folder
 /// and, for a moment, the temporary file [`write_atomically`] will write.
 pub fn check_writable(path: &Path) -> Result<()> {

@@ -11,7 +11,7 @@ pub mod xlsx;
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
 use crate::output::{write_rendered, Access, Rendered};
 use crate::result::RunResult;
@@ -23,12 +23,8 @@ pub fn prepare_output_dir(dir: &Path, outputs: &[&str], force: bool) -> Result<(
     let probe = dir.join(".rollcall-write-test");
     std::fs::write(&probe, b"").with_context(|| format!("output directory {} is not writable", dir.display()))?;
     std::fs::remove_file(&probe)?;
-    if !force {
-        if let Some(existing) = outputs.iter().map(|o| dir.join(o)).find(|p| p.exists()) {
-            bail!("{} already exists: pass --force to overwrite it", existing.display());
-        }
-    }
-    Ok(())
+    let outputs: Vec<_> = outputs.iter().map(|o| dir.join(o)).collect();
+    crate::output::refuse_to_overwrite(outputs.iter().map(|p| p.as_path()), force)
 }
 
 /// Colours of the ranks in every chart and timeline, cycled, so rank 3 looks the same in the
