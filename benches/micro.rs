@@ -4,6 +4,7 @@
 //! - merging the duplicate detections of an 8K photo's overlapping tiles;
 //! - the scheduler's own cost per unit (`run_units` with no work: result encoding and hand-off);
 //! - the simulator on 1024 ranks (what `rollcall simulate` costs per prediction);
+//! - `pyramid_up` of a 1280×720 frame (the upsampling before HOG);
 //! - dlib's ResNet encoder: 8 faces in one call (one batch, as rollcall encodes a frame's
 //!   faces) against 8 calls of one face (as `face_recognition.face_encodings` does).
 
@@ -142,6 +143,19 @@ fn scheduling(c: &mut Criterion) {
     group.finish();
 }
 
+/// The doubling of a 720p frame before detection (rollcall's bit-exact port of dlib's).
+fn upsampling(c: &mut Criterion) {
+    let (width, height) = (1280, 720);
+    let frame: Vec<u8> = values(7, width * height * 3).iter().map(|v| ((v + 0.25) * 510.0) as u8).collect();
+    let mut group = c.benchmark_group("pyramid_up");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements((width * height) as u64));
+    group.bench_function("1280x720", |b| {
+        b.iter(|| black_box(rollcall::face::upsample::pyramid_up(&frame, width, height)))
+    });
+    group.finish();
+}
+
 /// Per face, one batch of 8 against 8 single-face calls: the same chips, the same network.
 fn encoding_batches(c: &mut Criterion) {
     use dlib_face_recognition::{
@@ -177,5 +191,5 @@ fn encoding_batches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, matching, tile_merging, scheduling, encoding_batches);
+criterion_group!(benches, matching, tile_merging, scheduling, upsampling, encoding_batches);
 criterion_main!(benches);

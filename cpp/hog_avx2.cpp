@@ -1,5 +1,6 @@
 // dlib's HOG frontal face detector compiled for AVX2, as a shared library that rollcall
-// embeds and loads only on CPUs that have AVX2 (src/face/hog_simd.rs).
+// embeds and loads only on CPUs that have AVX2 (src/face/isa.rs). It also exports dlib's own
+// pyramid_up, the reference rollcall's port of it (src/face/upsample.rs) is tested against.
 //
 // Why a shared library of its own: dlib's detector is header templates, so its hot loops are
 // compiled wherever it is used. In the dlib-face-recognition crate's glue they are built for
@@ -67,6 +68,23 @@ __attribute__((visibility("default"))) void* rollcall_hog_clone(const void* dete
 
 __attribute__((visibility("default"))) void rollcall_hog_free(void* detector) {
     delete static_cast<dlib::frontal_face_detector*>(detector);
+}
+
+/// dlib's `pyramid_up` (with `pyramid_down<2>`, as face_recognition upsamples) of a packed
+/// width×height RGB image into `out`, which has room for (2·width+2)×(2·height+1) pixels.
+/// Returns 0, or -1 on an error.
+__attribute__((visibility("default"))) int rollcall_pyramid_up(const unsigned char* rgb, long width, long height,
+                                                             unsigned char* out) {
+    try {
+        dlib::matrix<dlib::rgb_pixel> image(height, width);
+        std::memcpy(&image(0, 0), rgb, static_cast<size_t>(width * height * 3));
+        dlib::matrix<dlib::rgb_pixel> big;
+        dlib::pyramid_up(image, big, dlib::pyramid_down<2>());
+        std::memcpy(out, &big(0, 0), static_cast<size_t>(big.size() * 3));
+        return 0;
+    } catch (...) {
+        return -1;
+    }
 }
 
 /// Detects faces in a packed width×height RGB image; writes up to `capacity` boxes as

@@ -87,6 +87,7 @@ struct Avx2Library {
     clone: unsafe extern "C" fn(*const c_void) -> *mut c_void,
     free: unsafe extern "C" fn(*mut c_void),
     detect: unsafe extern "C" fn(*mut c_void, *const u8, i64, i64, *mut i64, i64) -> i64,
+    pyramid_up: unsafe extern "C" fn(*const u8, i64, i64, *mut u8) -> i32,
     /// Keeps the library mapped for as long as the functions above may be called.
     _library: libloading::Library,
 }
@@ -120,6 +121,7 @@ fn load_avx2_library() -> Result<Avx2Library, String> {
             clone: *library.get(b"rollcall_hog_clone").map_err(|_| symbol("rollcall_hog_clone"))?,
             free: *library.get(b"rollcall_hog_free").map_err(|_| symbol("rollcall_hog_free"))?,
             detect: *library.get(b"rollcall_hog_detect").map_err(|_| symbol("rollcall_hog_detect"))?,
+            pyramid_up: *library.get(b"rollcall_pyramid_up").map_err(|_| symbol("rollcall_pyramid_up"))?,
             _library: library,
         })
     }
@@ -128,6 +130,18 @@ fn load_avx2_library() -> Result<Avx2Library, String> {
 #[cfg(not(target_arch = "x86_64"))]
 fn load_avx2_library() -> Result<Avx2Library, String> {
     Err("it is not an x86-64 CPU".into())
+}
+
+/// dlib's own `pyramid_up` of a packed RGB image, from the AVX2 library (None where that cannot
+/// load): the reference that [`super::upsample::pyramid_up`], rollcall's port, is checked against.
+pub fn dlib_pyramid_up(rgb: &[u8], width: usize, height: usize) -> Option<super::upsample::Rgb> {
+    let library = avx2_library().ok()?;
+    assert_eq!(rgb.len(), width * height * 3, "a packed RGB image");
+    let (out_w, out_h) = (2 * width + 2, 2 * height + 1);
+    let mut pixels = vec![0u8; out_w * out_h * 3];
+    // SAFETY: `rgb` is width×height×3 bytes; `pixels` has room for dlib's (2w+2)×(2h+1) result.
+    let status = unsafe { (library.pyramid_up)(rgb.as_ptr(), width as i64, height as i64, pixels.as_mut_ptr()) };
+    (status == 0).then_some(super::upsample::Rgb { width: out_w, height: out_h, pixels })
 }
 
 /// dlib's frontal face detector from the AVX2 library. Like the crate's, it keeps scratch

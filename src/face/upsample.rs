@@ -46,15 +46,57 @@ pub fn rect_down(rect: &Rectangle, levels: u32) -> Rectangle {
     }
 }
 
-/// One output column of the four-wide part: its two source columns and their weights.
-struct Column {
-    left: usize,
-    right: usize,
-    lr: f32,
-    inv_lr: f32,
+/// The four-wide part's columns, as arrays so that a row is computed with contiguous loads:
+/// each output column's left source column and its two weights.
+#[derive(Default)]
+struct Columns {
+    left: Vec<usize>,
+    lr: Vec<f32>,
+    inv_lr: Vec<f32>,
+}
+
+/// A source row gathered into the four-wide part's columns, one plane per channel: for output
+/// column `c`, the left and the right neighbour's value (`f32`, as dlib converts them).
+struct GatheredRow {
+    source_row: usize,
+    left: [Vec<f32>; 3],
+    right: [Vec<f32>; 3],
+}
+
+impl GatheredRow {
+    fn new(columns: &Columns, pixels: &[u8], row_bytes: usize, source_row: usize) -> Self {
+        let row = &pixels[source_row * row_bytes..][..row_bytes];
+        let plane =
+            |offset: usize, ch: usize| columns.left.iter().map(|&x| f32::from(row[3 * (x + offset) + ch])).collect();
+        GatheredRow {
+            source_row,
+            left: [plane(0, 0), plane(0, 1), plane(0, 2)],
+            right: [plane(1, 0), plane(1, 1), plane(1, 2)],
+        }
+    }
+}
+
+/// The four-wide part's weights of one output row (dlib's tlf, trf, blf, brf).
+struct Weights {
+    top_left: Vec<f32>,
+    top_right: Vec<f32>,
+    bottom_left: Vec<f32>,
+    bottom_right: Vec<f32>,
+}
+
+impl Weights {
+    fn new(columns: usize) -> Self {
+        let zeros = || vec![0.0; columns];
+        Weights { top_left: zeros(), top_right: zeros(), bottom_left: zeros(), bottom_right: zeros() }
+    }
 }
 
 /// dlib 19.24's `resize_image` for RGB images with `interpolate_bilinear`.
+///
+/// The four-wide part is computed a channel at a time over whole rows of gathered source values
+/// (each source row is gathered once, though up to four output rows read it): the loops are
+/// then plain arrays that the compiler vectorises, with every product and sum formed in the
+/// same order as dlib's, so the pixels stay bit-identical.
 fn resize_bilinear(pixels: &[u8], in_w: usize, in_h: usize, out_w: usize, out_h: usize) -> Rgb {
     let mut out = Rgb { width: out_w, height: out_h, pixels: vec![0; out_w * out_h * 3] };
     if in_w == 0 || in_h == 0 || out_w == 0 || out_h == 0 {
@@ -69,27 +111,28 @@ fn resize_bilinear(pixels: &[u8], in_w: usize, in_h: usize, out_w: usize, out_h:
     let x0 = -4.0 * x_scale;
     let mut lanes = [x0 as f32, (x0 + x_scale) as f32, (x0 + 2.0 * x_scale) as f32, (x0 + 3.0 * x_scale) as f32];
     let step = (4.0 * x_scale) as f32;
-    let mut columns: Vec<Column> = Vec::with_capacity(out_w + 4);
+    let mut columns = Columns::default();
     loop {
         for lane in &mut lanes {
             *lane += step;
         }
-        let group: Vec<Column> = lanes
-            .iter()
-            .map(|&x| {
-                let left = x as i32; // truncation, as _mm_cvttps_epi32
-                let lr = x - left as f32;
-                Column { left: left as usize, right: left as usize + 1, lr, inv_lr: 1.0 - lr }
-            })
-            .collect();
-        if group[3].right >= in_w || columns.len() + 4 > out_w {
+        let lefts = lanes.map(|x| x as i32); // truncation, as _mm_cvttps_epi32
+        if lefts[3] as usize + 1 >= in_w || columns.left.len() + 4 > out_w {
             break;
         }
-        columns.extend(group);
+        for (&x, &left) in lanes.iter().zip(&lefts) {
+            let lr = x - left as f32;
+            columns.left.push(left as usize);
+            columns.lr.push(lr);
+            columns.inv_lr.push(1.0 - lr);
+        }
     }
-    let simd_columns = columns.len();
+    let simd_columns = columns.left.len();
 
     let row_bytes = in_w * 3;
+    let mut gathered: Vec<GatheredRow> = Vec::with_capacity(3);
+    let mut planes = [vec![0u8; simd_columns], vec![0u8; simd_columns], vec![0u8; simd_columns]];
+    let mut weights = Weights::new(simd_columns);
     let mut y = -y_scale;
     for r in 0..out_h {
         y += y_scale;
@@ -101,17 +144,37 @@ fn resize_bilinear(pixels: &[u8], in_w: usize, in_h: usize, out_w: usize, out_h:
         let bottom_row = &pixels[bottom * row_bytes..][..row_bytes];
         let out_row = &mut out.pixels[r * out_w * 3..][..out_w * 3];
 
-        for (c, col) in columns.iter().enumerate() {
-            let (tlf, trf) = (inv_tbf * col.inv_lr, inv_tbf * col.lr);
-            let (blf, brf) = (tbf * col.inv_lr, tbf * col.lr);
-            for ch in 0..3 {
-                let px = |row: &[u8], x: usize| f32::from(row[3 * x + ch]);
-                let value = tlf * px(top_row, col.left)
-                    + trf * px(top_row, col.right)
-                    + blf * px(bottom_row, col.left)
-                    + brf * px(bottom_row, col.right);
-                out_row[3 * c + ch] = value as i32 as u8;
+        // Output rows move down the source: a gathered row is kept while rows below still read it.
+        gathered.retain(|g| g.source_row >= top);
+        for wanted in [top, bottom] {
+            if !gathered.iter().any(|g| g.source_row == wanted) {
+                gathered.push(GatheredRow::new(&columns, pixels, row_bytes, wanted));
             }
+        }
+        let find = |wanted: usize| gathered.iter().find(|g| g.source_row == wanted).expect("gathered just above");
+        let (upper, lower) = (find(top), find(bottom));
+        let n = simd_columns;
+        for (c, (&inv_lr, &lr)) in columns.inv_lr.iter().zip(&columns.lr).enumerate() {
+            weights.top_left[c] = inv_tbf * inv_lr;
+            weights.top_right[c] = inv_tbf * lr;
+            weights.bottom_left[c] = tbf * inv_lr;
+            weights.bottom_right[c] = tbf * lr;
+        }
+        let (tlf, trf) = (&weights.top_left[..n], &weights.top_right[..n]);
+        let (blf, brf) = (&weights.bottom_left[..n], &weights.bottom_right[..n]);
+        for (ch, plane) in planes.iter_mut().enumerate() {
+            let (tl, tr) = (&upper.left[ch][..n], &upper.right[ch][..n]);
+            let (bl, br) = (&lower.left[ch][..n], &lower.right[ch][..n]);
+            for (c, out) in plane[..n].iter_mut().enumerate() {
+                let value = tlf[c] * tl[c] + trf[c] * tr[c] + blf[c] * bl[c] + brf[c] * br[c];
+                // SAFETY: four byte values times weights in [0, 1]: finite and within 0..=256,
+                // so the unchecked conversion truncates as `as i32` (and dlib's) would, and it
+                // vectorises where the saturating `as` does not.
+                *out = unsafe { value.to_int_unchecked::<i32>() } as u8;
+            }
+        }
+        for (c, pixel) in out_row[..3 * n].chunks_exact_mut(3).enumerate() {
+            pixel.copy_from_slice(&[planes[0][c], planes[1][c], planes[2][c]]);
         }
 
         let mut x = -x_scale + simd_columns as f64 * x_scale;
@@ -149,6 +212,25 @@ mod tests {
         // Corner-aligned: the first and last pixels are the source's.
         assert_eq!(&big.pixels[..3], &small.pixels[..3]);
         assert_eq!(&big.pixels[big.pixels.len() - 3..], &small.pixels[small.pixels.len() - 3..]);
+    }
+
+    /// Bit for bit what dlib's own `pyramid_up` gives (from rollcall's AVX2 library, whose
+    /// resize uses the same 4-wide SSE arithmetic as every build of dlib), on sizes that
+    /// exercise the four-wide part and its tail.
+    #[test]
+    fn the_port_gives_dlibs_pixels() {
+        let sizes = [(2, 2), (5, 3), (13, 7), (64, 48), (97, 61), (640, 360), (1281, 721)];
+        for (width, height) in sizes {
+            let small = image(width, height);
+            let Some(dlib) = crate::face::isa::dlib_pyramid_up(&small.pixels, width, height) else {
+                eprintln!("skipped: dlib's pyramid_up comes from the AVX2 library, which this CPU cannot run");
+                return;
+            };
+            let port = pyramid_up(&small.pixels, width, height);
+            assert_eq!((port.width, port.height), (dlib.width, dlib.height));
+            let differing = port.pixels.iter().zip(&dlib.pixels).filter(|(a, b)| a != b).count();
+            assert_eq!(differing, 0, "{width}x{height}: {differing} bytes differ from dlib's");
+        }
     }
 
     #[test]
