@@ -213,3 +213,41 @@ fn the_frames_rule_gives_shares_of_sampled_frames() {
     assert_success(&run(rollcall_command(), &attend_args(&lecture_video(), &roster, &out, &["--rule", "frames"])));
     assert_eq!(read(&out.join("attendance.csv")), read(&repo().join("data/lecture/expected_attendance_frames.csv")));
 }
+
+/// `mpirun -n 1 rollcall ARGS : -n 1 env ROLLCALL_MAX_ISA=baseline rollcall ARGS`: a job whose
+/// rank 1 offers only the baseline build, as a node without AVX2 would.
+fn mixed_isa_job(args: &[String]) -> std::process::Output {
+    let rollcall = env!("CARGO_BIN_EXE_rollcall");
+    let mut command = mpirun_program(std::path::Path::new(rollcall), 1, Some(300));
+    command.args(args).args([":", "-n", "1", "env", "ROLLCALL_MAX_ISA=baseline", rollcall]).args(args);
+    command.output().expect("cannot start mpirun")
+}
+
+/// Ranks that differ run the level they share (so no box depends on the rank), and a level
+/// one rank cannot run is refused naming that rank.
+#[test]
+fn ranks_that_differ_run_the_build_they_share() {
+    if !std::arch::is_x86_feature_detected!("avx2") {
+        eprintln!("skipped: this CPU has no AVX2, so its ranks cannot differ");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let out = tmp.path().join("out");
+    let refused =
+        mixed_isa_job(&attend_args(&lecture_video(), &roster, &out, &["-q", "--isa", "avx2", "--every", "10"]));
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("isa avx2: rank 1 cannot run AVX2 code"),
+        "refusal names the rank: {}",
+        stderr(&refused)
+    );
+    let shared = mixed_isa_job(&attend_args(&lecture_video(), &roster, &out, &["-q", "--every", "10"]));
+    assert_success(&shared);
+    let dump = std::process::Command::new("h5dump")
+        .args(["-a", "/software/isa_in_use"])
+        .arg(out.join("attendance.h5"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&dump.stdout).contains("\"baseline:"), "auto ran the baseline on both ranks");
+}

@@ -76,6 +76,11 @@ const CASES: &[Case] = &[
         message: "invalid value 'foo' for '--detector <DETECTOR>' [possible values: hog, cnn]",
     },
     Case {
+        what: "unknown instruction set",
+        args: "{v} --roster {r} --isa avx512",
+        message: "invalid value 'avx512' for '--isa <ISA>' [possible values: auto, baseline, avx2]",
+    },
+    Case {
         what: "min face 0",
         args: "{v} --roster {r} --min-face 0",
         message: "min_face must be at least 1 px, got 0",

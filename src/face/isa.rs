@@ -38,10 +38,19 @@ impl std::fmt::Display for Isa {
     }
 }
 
+/// Caps the level this process offers to the job (`baseline`): for nodes whose AVX2 code should
+/// not run (say, one that lowers its clock for it), and to try ranks that differ on one machine.
+pub const MAX_ISA_ENV: &str = "ROLLCALL_MAX_ISA";
+
 impl Isa {
     /// The best level this process can run: AVX2 when the CPU has it and the AVX2 library
-    /// loads, else the baseline.
+    /// loads, else the baseline; at most what `ROLLCALL_MAX_ISA` allows.
     pub fn of_this_process() -> Isa {
+        match std::env::var(MAX_ISA_ENV).as_deref() {
+            Err(_) | Ok("avx2") => {}
+            Ok("baseline") => return Isa::Baseline,
+            Ok(other) => tracing::warn!("{MAX_ISA_ENV}={other} is neither baseline nor avx2: ignored"),
+        }
         match avx2_library() {
             Ok(_) => Isa::Avx2,
             Err(reason) => {
