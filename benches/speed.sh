@@ -7,7 +7,7 @@
 # OPENBLAS_NUM_THREADS=1, HOG with one upsampling, tolerance 0.6):
 #   lecture  data/lecture: 5 faces of ~100 px a frame at 640x360, every EVERY-th frame, scaled by
 #            SCALE (encoding-heavy)
-#   hall     data/hall: 720p H.264, faces 26-80 px, every HALL_EVERY-th frame (detection-heavy:
+#   short-hall  data/hall: 720p H.264, faces 26-80 px, every HALL_EVERY-th frame (detection-heavy:
 #            HOG runs on the frame doubled to 2560x1440)
 # rollcall runs both builds of its HOG detector (--isa auto, the best the CPU has, and
 # --isa baseline), with the time per stage (decode, detect, encode, match) of each pipeline.
@@ -24,7 +24,10 @@ cnn_every=${CNN_EVERY:-10}   # the CNN takes seconds a frame: fewer frames
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 benches/reference/setup.sh
-rm -rf "$out" && mkdir -p "$out/scaling"
+# Only what this script writes: the long hall that `make bench-accuracy` composed in $out/hall
+# (~30 min to compose) and its scores stay.
+rm -rf "$out"/{lecture,short-hall,rollcall-cnn,scaling} "$out"/{speed.csv,scaling.*,*-cnn.json}
+mkdir -p "$out/scaling"
 attend() { # attend OUT_DIR [flags...]: the lecture as its side-by-side rows ran it
   local dir=$1; shift
   "$@" --roster "$out/lecture/roster.h5" -o "$dir" --every "$every" --scale "$scale" -q
@@ -49,7 +52,7 @@ side_by_side() {
     --reference "$dir/dlib-bin.json" --reference "$dir/dlib-openblas.json" --json "$dir/agreement.json" --show 5
 }
 side_by_side lecture "$video" "$photos" "$every" "$scale"
-side_by_side hall data/hall/hall.mp4 data/hall/photos "${HALL_EVERY:-25}" 1.0
+side_by_side short-hall data/hall/hall.mp4 data/hall/photos "${HALL_EVERY:-25}" 1.0
 
 echo "== the CNN detector (face_recognition's model=\"cnn\", one upsampling), one core each, every ${cnn_every}th frame"
 taskset -c 0 $B attend "$video" --roster "$out/lecture/roster.h5" -o "$out/rollcall-cnn" --every "$cnn_every" --scale "$scale" \

@@ -1,6 +1,6 @@
 """The side-by-side tables of `make bench` (benches/speed.sh) from the files it left in OUT.
 
-Prints, for the lecture (encoding-heavy) and the hall (detection-heavy), ms/frame of rollcall's
+Prints, for the lecture (encoding-heavy) and the short hall (detection-heavy), ms/frame of rollcall's
 two HOG builds and both face_recognition references on one core, the ratios and the identity
 agreement, and each pipeline's time per stage; then the CNN rows (lecture), the 2-rank and
 2-thread efficiency and the frames decoded per frame a single reader needs; writes
@@ -55,7 +55,7 @@ def side_by_side(out, name, detector, mine, suffix, rows, stages):
 def main(out):
     out = Path(out)
     rows, stages = [], []
-    for name in ("lecture", "hall"):
+    for name in ("lecture", "short-hall"):
         mine = [run(out / name / f"rollcall-{isa}") for isa in ("auto", "baseline")]
         side_by_side(out / name, name, "hog", mine, "", rows, stages)
     # The CNN (face_recognition's model="cnn") on the lecture against the same detector in
