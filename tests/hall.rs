@@ -86,19 +86,11 @@ fn per_frame(out: &Path) -> (BTreeMap<u64, BTreeSet<String>>, BTreeSet<String>) 
     (students, boxes)
 }
 
-/// An attribute of attendance.h5, as h5dump (the HDF5 project's reader) prints it.
-fn h5_attribute(out: &Path, path: &str) -> String {
-    let o = std::process::Command::new("h5dump").args(["-a", path]).arg(out.join("attendance.h5")).output().unwrap();
-    assert!(o.status.success(), "h5dump -a {path}: {}", stderr(&o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 /// The HOG detector's two builds, x86-64 baseline and AVX2, on two real ranks each: the same
 /// students in every frame of the hall, and the reports name the build that ran.
 #[test]
 fn the_baseline_and_avx2_detectors_find_the_same_students() {
-    if !std::arch::is_x86_feature_detected!("avx2") {
-        eprintln!("skipped: this CPU has no AVX2, so there is one build to run");
+    if !has_avx2_or_skip("there is one build to run") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -118,3 +118,19 @@ pub fn detections_without_rank(out: &Path) -> String {
         })
         .collect()
 }
+
+/// An attribute of OUT/attendance.h5 as h5dump, the HDF5 project's own reader, prints it.
+pub fn h5_attribute(out: &Path, path: &str) -> String {
+    let o = Command::new("h5dump").args(["-a", path]).arg(out.join("attendance.h5")).output().unwrap();
+    assert!(o.status.success(), "h5dump -a {path}: {}", stderr(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Whether this CPU has AVX2 (both HOG builds can run); if not, says the test is skipped and why.
+pub fn has_avx2_or_skip(why: &str) -> bool {
+    let has = std::arch::is_x86_feature_detected!("avx2");
+    if !has {
+        eprintln!("skipped: this CPU has no AVX2, so {why}");
+    }
+    has
+}
