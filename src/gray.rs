@@ -104,7 +104,7 @@ pub fn run(
             bail!("{}: the output must be a .png (lossless, so the bytes can be compared)", output.display());
         }
         let outputs = [output.to_path_buf(), output.with_extension("h5"), output.with_extension("xlsx")];
-        crate::output::refuse_to_overwrite(outputs.iter().map(|p| p.as_path()), force)?;
+        crate::output::refuse_to_overwrite(outputs, force)?;
         let bgr = crate::video::read_image(image)?;
         Ok(GraySetup {
             image: image.to_path_buf(),

@@ -19,10 +19,10 @@ pub enum Access {
 
 /// Refuses, in one line naming the first, to overwrite any of `paths` that exists, unless the
 /// user said `--force`: one wording for every command that writes files of fixed names.
-pub fn refuse_to_overwrite<'a>(paths: impl IntoIterator<Item = &'a Path>, force: bool) -> Result<()> {
-    match paths.into_iter().find(|p| p.exists()) {
+pub fn refuse_to_overwrite<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>, force: bool) -> Result<()> {
+    match paths.into_iter().find(|p| p.as_ref().exists()) {
         Some(existing) if !force => {
-            anyhow::bail!("{} already exists: pass --force to overwrite it", existing.display())
+            anyhow::bail!("{} already exists: pass --force to overwrite it", existing.as_ref().display())
         }
         _ => Ok(()),
     }

@@ -126,16 +126,24 @@ fn load_avx2_library() -> Result<Avx2Library, String> {
         unsafe { libloading::Library::new(&path) }.map_err(|e| format!("cannot load the AVX2 detector: {e}"))?;
     // SAFETY: the signatures are those of the extern "C" functions in cpp/hog_avx2.cpp.
     unsafe {
-        let symbol = |name: &str| format!("the AVX2 detector lacks {name}");
         Ok(Avx2Library {
-            new: *library.get(b"rollcall_hog_new").map_err(|_| symbol("rollcall_hog_new"))?,
-            clone: *library.get(b"rollcall_hog_clone").map_err(|_| symbol("rollcall_hog_clone"))?,
-            free: *library.get(b"rollcall_hog_free").map_err(|_| symbol("rollcall_hog_free"))?,
-            detect: *library.get(b"rollcall_hog_detect").map_err(|_| symbol("rollcall_hog_detect"))?,
-            pyramid_up: *library.get(b"rollcall_pyramid_up").map_err(|_| symbol("rollcall_pyramid_up"))?,
+            new: symbol(&library, "rollcall_hog_new")?,
+            clone: symbol(&library, "rollcall_hog_clone")?,
+            free: symbol(&library, "rollcall_hog_free")?,
+            detect: symbol(&library, "rollcall_hog_detect")?,
+            pyramid_up: symbol(&library, "rollcall_pyramid_up")?,
             _library: library,
         })
     }
+}
+
+/// The function `name` of `library`, or why it is missing.
+///
+/// # Safety
+/// `T` must be the function's type in cpp/hog_avx2.cpp.
+#[cfg(target_arch = "x86_64")]
+unsafe fn symbol<T: Copy>(library: &libloading::Library, name: &str) -> Result<T, String> {
+    library.get::<T>(name.as_bytes()).map(|f| *f).map_err(|e| format!("the AVX2 detector lacks {name}: {e}"))
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -148,7 +156,7 @@ fn load_avx2_library() -> Result<Avx2Library, String> {
 pub fn dlib_pyramid_up(rgb: &[u8], width: usize, height: usize) -> Option<super::upsample::Rgb> {
     let library = avx2_library().ok()?;
     assert_eq!(rgb.len(), width * height * 3, "a packed RGB image");
-    let (out_w, out_h) = (2 * width + 2, 2 * height + 1);
+    let (out_w, out_h) = super::upsample::enlarged_size(width, height);
     let mut pixels = vec![0u8; out_w * out_h * 3];
     // SAFETY: `rgb` is width×height×3 bytes; `pixels` has room for dlib's (2w+2)×(2h+1) result.
     let status = unsafe { (library.pyramid_up)(rgb.as_ptr(), width as i64, height as i64, pixels.as_mut_ptr()) };

@@ -143,15 +143,13 @@ impl LoadedDetector {
 
     /// Faces in a packed `width`×`height` RGB image.
     fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>> {
-        let matrix = || {
-            ensure!(rgb.len() == width * height * 3, "unexpected image layout");
-            // SAFETY: `rgb` is a live, packed width×height×3 buffer (checked just above).
-            Ok(unsafe { ImageMatrix::new(width, height, rgb.as_ptr()) })
-        };
+        ensure!(rgb.len() == width * height * 3, "unexpected image layout");
+        // SAFETY: `rgb` is a live, packed width×height×3 buffer (checked just above).
+        let matrix = || unsafe { ImageMatrix::new(width, height, rgb.as_ptr()) };
         Ok(match self {
-            LoadedDetector::Hog(d) => d.face_locations(&matrix()?).to_vec(),
+            LoadedDetector::Hog(d) => d.face_locations(&matrix()).to_vec(),
             LoadedDetector::HogAvx2(d) => d.face_locations(rgb, width, height)?,
-            LoadedDetector::Cnn(d) => d.face_locations(&matrix()?).to_vec(),
+            LoadedDetector::Cnn(d) => d.face_locations(&matrix()).to_vec(),
         })
     }
 }

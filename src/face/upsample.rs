@@ -26,7 +26,13 @@ pub struct Rgb {
 /// dlib's `pyramid_up(image, out, pyramid_down<2>())` of a packed RGB image.
 pub fn pyramid_up(pixels: &[u8], width: usize, height: usize) -> Rgb {
     assert_eq!(pixels.len(), width * height * 3, "a packed RGB image");
-    resize_bilinear(pixels, width, height, 2 * width + 2, 2 * height + 1)
+    let (out_w, out_h) = enlarged_size(width, height);
+    resize_bilinear(pixels, width, height, out_w, out_h)
+}
+
+/// The size `pyramid_up` gives a `width`×`height` image: (2W+2)×(2H+1), dlib's geometry.
+pub fn enlarged_size(width: usize, height: usize) -> (usize, usize) {
+    (2 * width + 2, 2 * height + 1)
 }
 
 /// dlib's `pyramid_down<2>::rect_down(rect, levels)` converted to a whole-pixel rectangle.

@@ -23,8 +23,7 @@ pub fn prepare_output_dir(dir: &Path, outputs: &[&str], force: bool) -> Result<(
     let probe = dir.join(".rollcall-write-test");
     std::fs::write(&probe, b"").with_context(|| format!("output directory {} is not writable", dir.display()))?;
     std::fs::remove_file(&probe)?;
-    let outputs: Vec<_> = outputs.iter().map(|o| dir.join(o)).collect();
-    crate::output::refuse_to_overwrite(outputs.iter().map(|p| p.as_path()), force)
+    crate::output::refuse_to_overwrite(outputs.iter().map(|o| dir.join(o)), force)
 }
 
 /// Colours of the ranks in every chart and timeline, cycled, so rank 3 looks the same in the
