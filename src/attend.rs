@@ -119,9 +119,9 @@ impl Collector {
 /// is only read on rank 0 (the others' copy is ignored in favour of the broadcast).
 pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: bool) -> Result<Option<RunResult>> {
     // What each rank's CPU can run, so that rank 0 picks one HOG build for all (see face::isa).
-    let isas = comm.gather(&face::Isa::of_this_process())?;
-    let (prepared, mut root) = match isas {
-        Some(isas) => match settings.and_then(|s| prepare(s, &isas, existing)) {
+    let cpus = comm.gather(&face::RankCpu::of_this_process())?;
+    let (prepared, mut root) = match cpus {
+        Some(cpus) => match settings.and_then(|s| prepare(s, &cpus, existing)) {
             Ok((setup, state)) => (Some(Ok(setup)), Some(state)),
             Err(e) => (Some(Err(e)), None),
         },
@@ -190,16 +190,21 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
     Ok(Some(result))
 }
 
-/// Rank 0's checks and loading, before any rank does work. `isas`: what each rank can run.
-fn prepare(mut settings: Settings, isas: &[face::Isa], existing: Existing) -> Result<(JobSetup, RootState)> {
-    let ranks = isas.len();
-    settings.isa = settings.isa.resolve(isas)?;
+/// Rank 0's checks and loading, before any rank does work. `cpus`: what each rank can run.
+fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -> Result<(JobSetup, RootState)> {
+    let ranks = cpus.len();
+    face::RankCpu::check_detector(cpus, settings.detector)?;
+    settings.isa = settings.isa.resolve(&cpus.iter().map(|c| c.isa).collect::<Vec<_>>())?;
     let video = match settings.tiling {
         Some(_) => probe_photo(&settings.video)?,
         None => video::probe(&settings.video)?,
     };
     let roster = Roster::load(&settings.roster)?;
     let model_dir = face::find_model_dir(settings.models.as_deref())?;
+    if settings.detector == face::Detector::Yunet {
+        // Refused here, in one line, before any rank starts (each rank loads its own copy later).
+        face::yunet::Yunet::load(&model_dir, settings.yunet_confidence)?;
+    }
     if let Some(rank) = settings.slow_ranks.keys().find(|&&r| r as usize >= ranks) {
         bail!("bench.slow_ranks names rank {rank}, but the job has {ranks} rank(s)");
     }

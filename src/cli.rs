@@ -154,7 +154,8 @@ Examples:
     /// Look at a recording before submitting a job: what each detector finds and costs.
     #[command(after_help = "\
 Analyses --frames frames spread over the recording with hog looking for faces from 40 px and
-from 20 px, and cnn from 40 px (from 20 px it takes about a minute a 720p frame on one core), and
+from 20 px, cnn from 40 px (from 20 px it takes about a minute a 720p frame on one core), and
+yunet from 20 px (skipped, with a warning, where its library is missing), and
 prints per trial the faces found (on the frames every trial analysed), how many match --roster, and the time per frame; a histogram of face widths;
 and the settings to submit with, with the wall time the simulator predicts for the whole
 recording on --ranks ranks. A trial stops after 20 s (at least 2 frames): the cnn is slow on
@@ -189,7 +190,8 @@ pub struct EnrollArgs {
     /// Times the photo is doubled in size before detection (faces under ~80 px need 1).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub upsample: u32,
-    /// Face detector: `cnn` also finds the turned faces of three-quarter photos.
+    /// Face detector: `cnn` and `yunet` also find the turned faces of three-quarter photos
+    /// (`yunet` in a fraction of the time; it needs a CPU with AVX and FMA).
     #[arg(long, value_enum, default_value_t = crate::face::Detector::Hog)]
     pub detector: crate::face::Detector,
     /// Replace an existing roster file.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::face::{Detector, Isa};
+use crate::face::{Detector, Isa, DEFAULT_YUNET_CONFIDENCE};
 use crate::schedule::Schedule;
 
 /// Sampled frames per unit of work when nobody says otherwise: large enough that a unit's
@@ -23,6 +23,14 @@ pub const DEFAULT_CHUNK: usize = 4;
 /// back rows of a 1080p lecture hall start around 40 px (HOG finds them at one upsampling, as
 /// `face_recognition` does by default).
 pub const DEFAULT_MIN_FACE: u32 = 40;
+
+fn default_yunet_confidence() -> f64 {
+    DEFAULT_YUNET_CONFIDENCE
+}
+
+/// Faces are not scaled below this width for the encoder: dlib's ResNet reads a 150-px chip,
+/// and a detector that finds narrow faces (yunet) must not make them narrower to save time.
+const NARROWEST_FACE_TO_ENCODE: f64 = 80.0;
 
 /// dlib's usual largest distance between two encodings of one person.
 pub const DEFAULT_TOLERANCE: f64 = 0.6;
@@ -76,11 +84,16 @@ pub struct ConfigFile {
     #[arg(long, value_name = "F")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
-    /// Which dlib face detector: `hog` (fast, frontal faces) or `cnn` (turned and dim faces
-    /// too, 10-20x the CPU time) [default: hog].
+    /// Which face detector: `hog` (dlib's, fast, frontal faces), `cnn` (dlib's, turned and dim
+    /// faces too, 10-20x the CPU time) or `yunet` (libfacedetection's, turned, dim and small
+    /// faces, a fraction of HOG's time; needs AVX and FMA) [default: hog].
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detector: Option<Detector>,
+    /// yunet only: the confidence, 0 to 1, from which a found face counts [default: 0.5].
+    #[arg(long, value_name = "C")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yunet_confidence: Option<f64>,
     /// The narrowest face, in pixels of the original frame, to find: sets the upsampling (and,
     /// for large faces, a down-scale) for the detector [default: 40].
     #[arg(long, value_name = "PX")]
@@ -373,8 +386,8 @@ impl Resolution {
                     finds(MAX_UPSAMPLE, 1.0)
                 );
             };
-            let scale =
-                if upsample == 0 && f64::from(wanted) >= 2.0 * window { window / f64::from(wanted) } else { 1.0 };
+            let keep = window.max(NARROWEST_FACE_TO_ENCODE);
+            let scale = if upsample == 0 && f64::from(wanted) >= 2.0 * keep { keep / f64::from(wanted) } else { 1.0 };
             return Ok(Resolution { min_face: wanted, upsample, scale });
         }
         let (upsample, scale) = (upsample.unwrap_or(1), scale.unwrap_or(1.0));
@@ -401,6 +414,10 @@ pub struct Settings {
     pub models: Option<PathBuf>,
     pub sampling: Sampling,
     pub detector: Detector,
+    /// YuNet's confidence threshold in [0, 1] (read by the yunet detector only). Results
+    /// written before it existed ran HOG or CNN, for which any value is the same.
+    #[serde(default = "default_yunet_confidence")]
+    pub yunet_confidence: f64,
     /// The narrowest face (px of the original frame) the job finds with `upsample` and `scale`.
     pub min_face: u32,
     pub scale: f64,
@@ -462,6 +479,10 @@ impl Settings {
         };
         let detector = c.detector.unwrap_or_default();
         let Resolution { min_face, upsample, scale } = Resolution::of(detector, c.min_face, c.upsample, c.scale)?;
+        let yunet_confidence = c.yunet_confidence.unwrap_or(DEFAULT_YUNET_CONFIDENCE);
+        if !(0.0..=1.0).contains(&yunet_confidence) {
+            bail!("yunet_confidence must be in [0, 1], got {yunet_confidence}");
+        }
         let tolerance = c.tolerance.unwrap_or(DEFAULT_TOLERANCE);
         if !(tolerance > 0.0 && tolerance <= 1.0) {
             bail!("tolerance must be in (0, 1], got {tolerance}");
@@ -523,6 +544,7 @@ impl Settings {
             models: c.models,
             sampling,
             detector,
+            yunet_confidence,
             min_face,
             scale,
             upsample,
@@ -560,6 +582,7 @@ impl Settings {
             every,
             fps,
             detector: Some(self.detector),
+            yunet_confidence: Some(self.yunet_confidence),
             min_face: Some(self.min_face),
             scale: Some(self.scale),
             upsample: Some(self.upsample),
@@ -606,6 +629,7 @@ impl Settings {
             ("every", every),
             ("fps", fps),
             ("detector", self.detector.to_string()),
+            ("yunet_confidence", self.yunet_confidence.to_string()),
             ("min_face", self.min_face.to_string()),
             ("scale", self.scale.to_string()),
             ("upsample", self.upsample.to_string()),

@@ -89,9 +89,7 @@ fn enroll(args: EnrollArgs, quiet: bool) -> Result<()> {
     rollcall::output::check_writable(&args.output)?;
     let pipeline = FacePipeline::load(
         &face::find_model_dir(args.models.as_deref())?,
-        args.detector,
-        args.upsample,
-        face::Isa::Auto,
+        &face::DetectorSetup::new(args.detector, args.upsample),
     )?;
     let roster = enroll::build_roster(&args.photos_dir, &pipeline)?;
     enroll::write_roster(&roster, &args.output)?;
@@ -490,8 +488,10 @@ fn semester(args: SemesterArgs) -> Result<()> {
 }
 
 fn synth(args: SynthArgs) -> Result<()> {
-    let pipeline =
-        FacePipeline::load(&face::find_model_dir(args.models.as_deref())?, face::Detector::Hog, 1, face::Isa::Auto)?;
+    let pipeline = FacePipeline::load(
+        &face::find_model_dir(args.models.as_deref())?,
+        &face::DetectorSetup::new(face::Detector::Hog, 1),
+    )?;
     synth::run(&args.scenario, &args.video, &args.photos, &pipeline)?;
     println!("wrote {} and enrolment photos in {}", args.video.display(), args.photos.display());
     Ok(())

@@ -16,6 +16,7 @@ fn bytes_per_pixel(detector: Detector) -> u64 {
     match detector {
         Detector::Hog => 32,
         Detector::Cnn => 900,
+        Detector::Yunet => 60,
     }
 }
 

@@ -131,13 +131,8 @@ fn min_face_24_finds_a_face_the_default_misses() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = enrol_lecture(tmp.path());
     let obama = lecture_photos().join("obama.jpg");
-    let pipeline = rollcall::face::FacePipeline::load(
-        &repo().join("data/models"),
-        rollcall::face::Detector::Hog,
-        1,
-        rollcall::face::Isa::Auto,
-    )
-    .unwrap();
+    let setup = rollcall::face::DetectorSetup::new(rollcall::face::Detector::Hog, 1);
+    let pipeline = rollcall::face::FacePipeline::load(&repo().join("data/models"), &setup).unwrap();
     let (faces, _) =
         pipeline.analyze(&imgcodecs::imread(obama.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap()).unwrap();
     let full = imgcodecs::imread(obama.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();

@@ -32,7 +32,7 @@ fn probe_on_the_hall_recommends_settings_and_its_json_parses() {
     let trials = probe["trials"].as_array().unwrap();
     let tried: Vec<(String, u64)> =
         trials.iter().map(|t| (t["detector"].as_str().unwrap().to_owned(), t["min_face"].as_u64().unwrap())).collect();
-    assert_eq!(tried, [("hog".into(), 40), ("hog".into(), 20), ("cnn".into(), 40)]);
+    assert_eq!(tried, [("hog".into(), 40), ("hog".into(), 20), ("cnn".into(), 40), ("yunet".into(), 20)]);
     let hog = &trials[0];
     assert!(hog["faces"].as_u64().unwrap() > 0, "{probe}");
     assert!(hog["matched"].as_u64().unwrap() <= hog["faces"].as_u64().unwrap());
@@ -41,7 +41,7 @@ fn probe_on_the_hall_recommends_settings_and_its_json_parses() {
     let advice = &probe["recommendation"];
     assert_eq!(advice["ranks"], 4);
     assert!(advice["predicted_wall_s"].as_f64().unwrap() > 0.0, "{advice}");
-    assert!(["hog", "cnn"].contains(&advice["detector"].as_str().unwrap()));
+    assert!(["hog", "cnn", "yunet"].contains(&advice["detector"].as_str().unwrap()));
 
     // The table, on the small lecture (quicker): one line of advice at the end.
     let o = run(rollcall_command(), &["probe", lecture_video().to_str().unwrap(), "--frames", "2"]);

@@ -10,6 +10,7 @@ pub mod isa;
 pub mod matching;
 pub mod models;
 pub mod upsample;
+pub mod yunet;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -23,7 +24,7 @@ use opencv::core::Mat;
 use opencv::imgproc;
 use opencv::prelude::*;
 
-pub use isa::Isa;
+pub use isa::{Isa, RankCpu};
 pub use models::find_model_dir;
 
 /// Length of a face encoding.
@@ -83,9 +84,15 @@ pub enum Detector {
     /// dlib's MMOD convolutional network: turned and dim faces too, 10-20x the CPU time of HOG
     /// (with OpenBLAS; ~100x with a BLAS-less dlib).
     Cnn,
+    /// libfacedetection's YuNet: turned, dim and small faces, at a fraction of HOG's time
+    /// (needs AVX and FMA, and the library `make setup` fetches).
+    Yunet,
 }
 
 impl Detector {
+    /// Every detector, in the order `probe` tries them.
+    pub const ALL: [Detector; 3] = [Detector::Hog, Detector::Cnn, Detector::Yunet];
+
     /// The narrowest face (width, px of the image it is given) that the detector finds
     /// without upsampling; each upsampling halves it. HOG: its 80 px window. MMOD, measured
     /// with `rollcall eval` on the short hall: without upsampling it found 0 of 79 faces
@@ -94,6 +101,10 @@ impl Detector {
     pub fn smallest_face_px(self) -> u32 {
         match self {
             Detector::Hog | Detector::Cnn => 80,
+            // Measured with `rollcall photo --upsample 0` on data/faces/t1.jpg scaled so that
+            // its six faces are 40, 30, 24, 20, 16, 12, 10 and 8 px wide: all six found down to
+            // 16 px, 3-4 at 10-12 px, none at 8.
+            Detector::Yunet => 16,
         }
     }
 }
@@ -103,9 +114,33 @@ impl std::fmt::Display for Detector {
         f.write_str(match self {
             Detector::Hog => "hog",
             Detector::Cnn => "cnn",
+            Detector::Yunet => "yunet",
         })
     }
 }
+
+/// Which detector a pipeline runs, and how.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DetectorSetup {
+    pub detector: Detector,
+    /// Doubles the image that many times before detection: each halves the narrowest face
+    /// found (see [`Detector::smallest_face_px`]); `face_recognition` upsamples once.
+    pub upsample: u32,
+    /// The build of HOG ([`Isa`]).
+    pub isa: Isa,
+    /// YuNet's confidence threshold, in [0, 1].
+    pub yunet_confidence: f64,
+}
+
+impl DetectorSetup {
+    /// `detector` at `upsample`, with the job defaults of everything else.
+    pub fn new(detector: Detector, upsample: u32) -> Self {
+        DetectorSetup { detector, upsample, isa: Isa::Auto, yunet_confidence: DEFAULT_YUNET_CONFIDENCE }
+    }
+}
+
+/// YuNet's confidence threshold unless set (`yunet_confidence`).
+pub const DEFAULT_YUNET_CONFIDENCE: f64 = 0.5;
 
 /// A loaded detector. All keep scratch state, so each worker thread has its own copy.
 #[derive(Clone)]
@@ -115,15 +150,17 @@ enum LoadedDetector {
     /// The same HOG detector built for AVX2 (see [`isa`]).
     HogAvx2(isa::HogAvx2),
     Cnn(FaceDetectorCnn),
+    Yunet(yunet::Yunet),
 }
 
 impl LoadedDetector {
     /// `isa` is the job's resolved level (`auto` means the best this process can run); it
     /// chooses between the two builds of HOG. The CNN spends its time in OpenBLAS, which picks
     /// its own kernels for the CPU.
-    fn load(detector: Detector, isa: Isa, model_dir: &Path) -> Result<Self> {
-        let isa = if isa == Isa::Auto { Isa::of_this_process() } else { isa };
-        Ok(match detector {
+    fn load(setup: &DetectorSetup, model_dir: &Path) -> Result<Self> {
+        let isa = if setup.isa == Isa::Auto { Isa::of_this_process() } else { setup.isa };
+        Ok(match setup.detector {
+            Detector::Yunet => LoadedDetector::Yunet(yunet::Yunet::load(model_dir, setup.yunet_confidence)?),
             Detector::Hog if isa == Isa::Avx2 => LoadedDetector::HogAvx2(isa::HogAvx2::new()?),
             Detector::Hog => LoadedDetector::Hog(FaceDetector::new()),
             Detector::Cnn => {
@@ -150,6 +187,7 @@ impl LoadedDetector {
             LoadedDetector::Hog(d) => d.face_locations(&matrix()).to_vec(),
             LoadedDetector::HogAvx2(d) => d.face_locations(rgb, width, height)?,
             LoadedDetector::Cnn(d) => d.face_locations(&matrix()).to_vec(),
+            LoadedDetector::Yunet(d) => d.face_locations(rgb, width, height)?,
         })
     }
 }
@@ -165,16 +203,14 @@ pub struct FacePipeline {
 }
 
 impl FacePipeline {
-    /// Loads the models from `model_dir`. `upsample` doubles the image that many times before
-    /// detection: each halves the narrowest face found (see [`Detector::smallest_face_px`]);
-    /// `face_recognition` upsamples once. `isa` picks the build of HOG ([`Isa`]).
-    pub fn load(model_dir: &Path, detector: Detector, upsample: u32, isa: Isa) -> Result<Self> {
+    /// Loads the models from `model_dir`, and the detector `setup` names.
+    pub fn load(model_dir: &Path, setup: &DetectorSetup) -> Result<Self> {
         let landmarks = LandmarkPredictor::open(model_dir.join(models::LANDMARKS_FILE))
             .map_err(|e| anyhow!("cannot load the landmark model: {e}"))?;
         let encoder = FaceEncoderNetwork::open(model_dir.join(models::ENCODER_FILE))
             .map_err(|e| anyhow!("cannot load the face encoder model: {e}"))?;
-        let detector = LoadedDetector::load(detector, isa, model_dir)?;
-        Ok(FacePipeline { detector, landmarks, encoder, upsample })
+        let detector = LoadedDetector::load(setup, model_dir)?;
+        Ok(FacePipeline { detector, landmarks, encoder, upsample: setup.upsample })
     }
 
     /// Finds, aligns and encodes every face in a BGR image (OpenCV's channel order).

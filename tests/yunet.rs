@@ -1,0 +1,117 @@
+//! `--detector yunet`: libfacedetection's library as `make setup` fetches it finds the faces of
+//! a real group photo where they were found when the fixture was made, runs on one core per
+//! worker thread, gives the same detections on 1 and 2 ranks, and a missing library is a
+//! one-line error.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+use opencv::imgcodecs;
+use opencv::prelude::*;
+use rollcall::face::{Detector, DetectorSetup, FacePipeline};
+
+fn yunet_pipeline() -> FacePipeline {
+    FacePipeline::load(&setup_file("data/models"), &DetectorSetup::new(Detector::Yunet, 0)).unwrap()
+}
+
+fn hall_video() -> PathBuf {
+    setup_file("data/hall/hall.mp4")
+}
+
+/// This thread's and this process's CPU time (user + system), in clock ticks, from /proc.
+fn cpu_ticks() -> (u64, u64) {
+    let of = |stat: &str| {
+        let text = read(std::path::Path::new(stat));
+        // Fields after the command name (in parentheses): utime and stime are the 12th and 13th.
+        let fields: Vec<u64> =
+            text[text.rfind(')').unwrap() + 2..].split(' ').skip(11).take(2).map(|f| f.parse().unwrap()).collect();
+        fields[0] + fields[1]
+    };
+    (of("/proc/thread-self/stat"), of("/proc/self/stat"))
+}
+
+/// The six faces of insightface's group photo (data/faces/t1.jpg), as YuNet found them when
+/// tests/fixtures/yunet-t1.csv was made (`x,y,w,h` a line): the same boxes, to a pixel or two,
+/// on every run.
+#[test]
+fn yunet_finds_the_faces_of_the_fixture_photo() {
+    let photo = setup_file("data/faces/t1.jpg");
+    let image = imgcodecs::imread(photo.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
+    let found = yunet_pipeline().analyze(&image).unwrap().0;
+    let fixture = read(&repo().join("tests/fixtures/yunet-t1.csv"));
+    let expected: Vec<[i32; 4]> = fixture
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let v: Vec<i32> = l.split(',').map(|c| c.parse().unwrap()).collect();
+            [v[0], v[1], v[2], v[3]]
+        })
+        .collect();
+    assert_eq!(expected.len(), 6, "the photo shows six people");
+    let boxes: Vec<[i32; 4]> = found.iter().map(|f| [f.bbox.x, f.bbox.y, f.bbox.w, f.bbox.h]).collect();
+    assert_eq!(boxes.len(), expected.len(), "found {boxes:?}");
+    for (got, want) in boxes.iter().zip(&expected) {
+        assert!(got.iter().zip(want).all(|(g, w)| (g - w).abs() <= 2), "box {got:?}, fixture {want:?}");
+    }
+}
+
+/// One worker thread is one core: libfacedetection's OpenMP starts no threads of its own. The
+/// detector alone is timed (the encoder's OpenBLAS in this process would use more threads: the
+/// binary's ranks set OPENBLAS_NUM_THREADS, this test process cannot). It is the only test
+/// here that computes in-process, so the process's CPU time is this thread's plus OpenMP's.
+#[test]
+fn yunet_detects_on_one_core() {
+    let photo = setup_file("data/faces/t1.jpg");
+    let bgr = imgcodecs::imread(photo.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
+    let (width, height) = (bgr.cols() as usize, bgr.rows() as usize);
+    let mut rgb = opencv::core::Mat::default();
+    opencv::imgproc::cvt_color(&bgr, &mut rgb, opencv::imgproc::COLOR_BGR2RGB, 0).unwrap();
+    let detector = rollcall::face::yunet::Yunet::load(&setup_file("data/models"), 0.5).unwrap();
+    let (thread_before, process_before) = cpu_ticks();
+    for _ in 0..5 {
+        assert_eq!(detector.face_locations(rgb.data_bytes().unwrap(), width, height).unwrap().len(), 6);
+    }
+    let (thread_after, process_after) = cpu_ticks();
+    let (thread, process) = (thread_after - thread_before, process_after - process_before);
+    assert!(thread > 0, "the detection took CPU time");
+    assert!(
+        process <= thread + thread / 10 + 5,
+        "OpenMP ran threads of its own: {process} ticks of CPU, {thread} on this thread"
+    );
+}
+
+#[test]
+fn a_missing_yunet_library_is_refused_in_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let missing = tmp.path().join("nowhere/libfacedetection.so");
+    let mut command = rollcall_command();
+    command.env("ROLLCALL_YUNET", &missing);
+    let o = run(command, &attend_args(&lecture_video(), &roster, &tmp.path().join("out"), &["--detector", "yunet"]));
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    let err = err.trim_end();
+    assert!(!err.contains('\n'), "one line: {err}");
+    assert!(err.contains(missing.to_str().unwrap()) && err.contains("make setup"), "{err}");
+    assert!(!tmp.path().join("out/attendance.csv").exists(), "nothing half-written");
+}
+
+/// The short hall with yunet on 1 and 2 ranks: the same detections and tracks, and the
+/// settings and reports say which detector ran.
+#[test]
+fn one_and_two_ranks_find_the_same_faces_with_yunet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = tmp.path().join("roster.h5");
+    let photos = setup_file("data/hall/photos");
+    assert_success(&run(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", roster.to_str().unwrap()]));
+    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    let extra = ["-q", "--detector", "yunet"];
+    assert_success(&run(rollcall_command(), &attend_args(&hall_video(), &roster, &one, &extra)));
+    assert_success(&run(mpirun_command(2), &attend_args(&hall_video(), &roster, &two, &extra)));
+    let reference = detections_without_rank(&one);
+    assert!(reference.lines().count() > 60, "yunet finds the hall's faces:\n{reference}");
+    assert_eq!(detections_without_rank(&two), reference, "1 and 2 ranks");
+    assert!(h5_attribute(&one, "/settings/detector").contains("\"yunet\""));
+}
