@@ -2,11 +2,12 @@
 # `make bench-accuracy`: is the attendance right on a lecture hall as cameras film it?
 #   1. composes the long hall of benches/hall/scenario.yaml once (1080p, 10 minutes, 45 people in
 #      60 seats, H.264; ~20-30 min the first time, reused while its recipe is unchanged);
-#   2. runs rollcall on 2 ranks at default settings, and again with --upsample 2;
+#   2. runs rollcall on 2 ranks at default settings, again with --upsample 2, and with
+#      --detector yunet;
 #   3. scores both with `rollcall eval` and prints them side by side; out/bench/accuracy.csv
 #      holds the same table (metric, one column per run).
 # Expect about 20 minutes for the default run and about an hour for --upsample 2 on 2 cores.
-# RUNS="defaults" (or any of: defaults upsample-2 min-face-20 cnn frames-rule) runs only those.
+# RUNS="defaults" (or any of: defaults upsample-2 min-face-20 cnn yunet frames-rule) runs only those.
 # cnn (--detector cnn --min-face 20) takes tens of seconds a 1080p frame: hours on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,11 +29,12 @@ flags_of() {
     upsample-2) echo "--upsample 2" ;;
     min-face-20) echo "--min-face 20" ;;
     cnn) echo "--detector cnn --min-face 20" ;;
+    yunet) echo "--detector yunet" ;;
     frames-rule) echo "--rule frames --track-gap 0" ;; # each frame alone: the rule before tracks
-    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, frames-rule)" >&2; exit 2 ;;
+    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, yunet, frames-rule)" >&2; exit 2 ;;
   esac
 }
-read -r -a runs <<< "${RUNS:-defaults upsample-2}"
+read -r -a runs <<< "${RUNS:-defaults upsample-2 yunet}"
 for name in "${runs[@]}"; do
   extra=$(flags_of "$name") || exit 2
   out=out/bench/accuracy-$name

@@ -10,7 +10,8 @@
 #   short-hall  data/hall: 720p H.264, faces 26-80 px, every HALL_EVERY-th frame (detection-heavy:
 #            HOG runs on the frame doubled to 2560x1440)
 # rollcall runs both builds of its HOG detector (--isa auto, the best the CPU has, and
-# --isa baseline), with the time per stage (decode, detect, encode, match) of each pipeline.
+# --isa baseline) and YuNet (--detector yunet) on the same frames, with the time per stage
+# (decode, detect, encode, match) of each pipeline.
 #   VIDEO=... PHOTOS=... EVERY=2 SCALE=1.0 HALL_EVERY=25 make bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,13 +38,15 @@ attend() { # attend OUT_DIR [flags...]: the lecture as its side-by-side rows ran
 # both references on one core, and how far their identities agree.
 side_by_side() {
   local dir=$out/$1 video=$2 photos=$3 k=$4 s=$5
-  echo "== $1: one core each: rollcall (both HOG builds), face_recognition + dlib-bin, + dlib built with OpenBLAS"
+  echo "== $1: one core each: rollcall (both HOG builds, yunet), face_recognition + dlib-bin, + dlib built with OpenBLAS"
   mkdir -p "$dir"
   $B enroll "$photos" -o "$dir/roster.h5" -q
   for isa in auto baseline; do
     taskset -c 0 $B attend "$video" --roster "$dir/roster.h5" -o "$dir/rollcall-$isa" --every "$k" --scale "$s" \
       --isa "$isa" -q
   done
+  taskset -c 0 $B attend "$video" --roster "$dir/roster.h5" -o "$dir/rollcall-yunet" --every "$k" --scale "$s" \
+    --detector yunet -q
   for ref in dlib-bin dlib-openblas; do
     taskset -c 0 ".bench/$ref/bin/python" benches/reference/face_recognition_ref.py "$video" --photos "$photos" \
       --every "$k" --scale "$s" --tolerance 0.6 --out "$dir/$ref.json"

@@ -1,7 +1,7 @@
 """The side-by-side tables of `make bench` (benches/speed.sh) from the files it left in OUT.
 
 Prints, for the lecture (encoding-heavy) and the short hall (detection-heavy), ms/frame of rollcall's
-two HOG builds and both face_recognition references on one core, the ratios and the identity
+two HOG builds, of rollcall with yunet on the same frames, and both face_recognition references on one core, the ratios and the identity
 agreement, and each pipeline's time per stage; then the CNN rows (lecture), the 2-rank and
 2-thread efficiency and the frames decoded per frame a single reader needs; writes
 OUT/speed.csv.
@@ -30,6 +30,7 @@ def run(path):
             "ranks": len(ranks),
             "stages": {s: float(ranks[f"{s}_s"].sum()) for s in STAGES},
             "isa": f["software"].attrs["isa_in_use"].split(":")[0],
+            "detector": f["settings"].attrs["detector"],
         }
 
 
@@ -41,7 +42,7 @@ def side_by_side(out, name, detector, mine, suffix, rows, stages):
     rollcall_ms = 1000 * mine[0]["busy"] / mine[0]["frames"]
     for r in mine:
         ms = 1000 * r["busy"] / r["frames"]
-        label = f"{name}: rollcall {detector}" + (f", {r['isa']} build" if detector == "hog" else "")
+        label = f"{name}: rollcall {r['detector']}" + (f", {r['isa']} build" if r["detector"] == "hog" else "")
         rows.append((label, ms, rollcall_ms / ms, None))
         stages.append((label, [1000 * r["stages"][s] / r["frames"] for s in STAGES]))
     for ref_name in ("dlib-bin", "dlib-openblas"):
@@ -56,7 +57,7 @@ def main(out):
     out = Path(out)
     rows, stages = [], []
     for name in ("lecture", "short-hall"):
-        mine = [run(out / name / f"rollcall-{isa}") for isa in ("auto", "baseline")]
+        mine = [run(out / name / f"rollcall-{build}") for build in ("auto", "baseline", "yunet")]
         side_by_side(out / name, name, "hog", mine, "", rows, stages)
     # The CNN (face_recognition's model="cnn") on the lecture against the same detector in
     # both reference builds.

@@ -90,7 +90,7 @@ pub struct ConfigFile {
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detector: Option<Detector>,
-    /// yunet only: the confidence, 0 to 1, from which a found face counts [default: 0.5].
+    /// yunet only: the confidence, 0 to 1, from which a found face counts [default: 0.6].
     #[arg(long, value_name = "C")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub yunet_confidence: Option<f64>,

@@ -11,12 +11,13 @@ const THREAD_BASE_BYTES: u64 = 32 << 20;
 /// Working memory per pixel the detector scans (after upsampling), measured as the growth of
 /// peak RSS from one to two threads on the 1280×720 hall at upsample 1 (3.7 Mpx):
 /// `/usr/bin/time -f %M rollcall attend data/hall/hall.mp4 --threads 1|2 [--detector cnn]`
-/// gave +119 MB for HOG and +3,113 MB for the CNN; rounded up.
+/// gave +119 MB for HOG and +3,113 MB for the CNN; rounded up. YuNet, which scans the frame
+/// itself (0.92 Mpx, no upsampling at its default): +165 MB (`--detector yunet --fps 0.5`).
 fn bytes_per_pixel(detector: Detector) -> u64 {
     match detector {
         Detector::Hog => 32,
         Detector::Cnn => 900,
-        Detector::Yunet => 60,
+        Detector::Yunet => 200,
     }
 }
 

@@ -39,9 +39,7 @@ fn eval_last_line(out: &Path) -> String {
 #[test]
 fn the_short_hall_is_right_for_any_ranks_schedule_and_threads() {
     let tmp = tempfile::tempdir().unwrap();
-    let roster = tmp.path().join("roster.h5");
-    let photos = setup_file("data/hall/photos");
-    assert_success(&run(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", roster.to_str().unwrap()]));
+    let roster = enrol_hall(tmp.path());
     let truth = statuses(&read(&setup_file("data/hall/truth.csv")));
     let students = truth.len();
 
@@ -94,9 +92,7 @@ fn the_baseline_and_avx2_detectors_find_the_same_students() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let roster = tmp.path().join("roster.h5");
-    let photos = setup_file("data/hall/photos");
-    assert_success(&run(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", roster.to_str().unwrap()]));
+    let roster = enrol_hall(tmp.path());
     let mut found = Vec::new();
     for isa in ["baseline", "avx2"] {
         let out = tmp.path().join(isa);

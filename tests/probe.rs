@@ -9,9 +9,7 @@ use common::*;
 #[test]
 fn probe_on_the_hall_recommends_settings_and_its_json_parses() {
     let tmp = tempfile::tempdir().unwrap();
-    let roster = tmp.path().join("hall.h5");
-    let photos = setup_file("data/hall/photos");
-    assert_success(&run(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", roster.to_str().unwrap()]));
+    let roster = enrol_hall(tmp.path());
     let hall = setup_file("data/hall/hall.mp4");
     let o = run(
         rollcall_command(),

@@ -103,9 +103,7 @@ fn a_missing_yunet_library_is_refused_in_one_line() {
 #[test]
 fn one_and_two_ranks_find_the_same_faces_with_yunet() {
     let tmp = tempfile::tempdir().unwrap();
-    let roster = tmp.path().join("roster.h5");
-    let photos = setup_file("data/hall/photos");
-    assert_success(&run(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", roster.to_str().unwrap()]));
+    let roster = enrol_hall(tmp.path());
     let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
     let extra = ["-q", "--detector", "yunet"];
     assert_success(&run(rollcall_command(), &attend_args(&hall_video(), &roster, &one, &extra)));

@@ -95,6 +95,14 @@ pub fn attend_args(video: &Path, roster: &Path, out: &Path, extra: &[&str]) -> V
     args
 }
 
+/// Enrols the short hall's photos (data/hall/photos) into `dir/roster.h5`.
+pub fn enrol_hall(dir: &Path) -> PathBuf {
+    let roster = dir.join("roster.h5");
+    let photos = setup_file("data/hall/photos");
+    assert_success(&run(rollcall_command(), &["enroll", photos.to_str().unwrap(), "-o", roster.to_str().unwrap()]));
+    roster
+}
+
 /// Enrols the ground-truth lecture's photos into `dir/roster.h5`.
 pub fn enrol_lecture(dir: &Path) -> PathBuf {
     let roster = dir.join("roster.h5");
