@@ -26,7 +26,7 @@ demo: setup
 ## Every test: unit tests, real mpirun runs on real video (see tests/), then the Slurm flow.
 test: setup
 	cargo build --release --locked --benches   # benchmarks are built (not run) so that they cannot rot
-	cargo test --release --locked -- --test-threads 2
+	cargo test --release --locked --no-fail-fast -- --test-threads 2   # every failing binary reported, not only the first
 	tests/slurm/run.sh
 
 ## The semester flow of slurm/ on a real single-node Slurm (stood up and torn down here).

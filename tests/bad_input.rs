@@ -37,6 +37,11 @@ const CASES: &[Case] = &[
     },
     Case { what: "tolerance 0", args: "{v} --roster {r} --tolerance 0", message: "tolerance must be in (0, 1]" },
     Case {
+        what: "yunet confidence above 1",
+        args: "{v} --roster {r} --detector yunet --yunet-confidence 50",
+        message: "yunet_confidence must be in [0, 1], got 50",
+    },
+    Case {
         what: "tolerance above 1",
         args: "{v} --roster {r} --tolerance 1.5",
         message: "tolerance must be in (0, 1]",
@@ -73,7 +78,7 @@ const CASES: &[Case] = &[
     Case {
         what: "unknown detector",
         args: "{v} --roster {r} --detector foo",
-        message: "invalid value 'foo' for '--detector <DETECTOR>' [possible values: hog, cnn]",
+        message: "invalid value 'foo' for '--detector <DETECTOR>' [possible values: hog, cnn, yunet]",
     },
     Case {
         what: "unknown instruction set",

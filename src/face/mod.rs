@@ -90,9 +90,6 @@ pub enum Detector {
 }
 
 impl Detector {
-    /// Every detector, in the order `probe` tries them.
-    pub const ALL: [Detector; 3] = [Detector::Hog, Detector::Cnn, Detector::Yunet];
-
     /// The narrowest face (width, px of the image it is given) that the detector finds
     /// without upsampling; each upsampling halves it. HOG: its 80 px window. MMOD, measured
     /// with `rollcall eval` on the short hall: without upsampling it found 0 of 79 faces
