@@ -54,13 +54,8 @@ fi
 
 # 3. The single-lecture and scaling scripts, as a user submits them from the repository.
 wait_for() { # job id -> final state
-  local state held
+  local state
   while true; do
-    # Slurm holds a requeued job about two minutes (Reason=BeginTime) before it may start again:
-    # release every such job at once, so that the requeue cases test rollcall, not the wait.
-    for held in $(squeue -h -t PD -o '%i %r' 2>/dev/null | awk '$2 == "BeginTime" {print $1}'); do
-      scontrol update JobId="$held" StartTime=now >/dev/null 2>&1 || true
-    done
     state=$(scontrol show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | head -n 1 | cut -d= -f2)
     case "$state" in PENDING|RUNNING|CONFIGURING|COMPLETING|"") sleep 1 ;; *) echo "$state"; return ;; esac
   done
