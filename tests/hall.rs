@@ -6,13 +6,9 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
-
-fn hall_video() -> PathBuf {
-    setup_file("data/hall/hall.mp4")
-}
 
 /// student_id → status, from a CSV whose first column is the id and which has a `status` column.
 fn statuses(csv: &str) -> Vec<(String, String)> {

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::*;
 use opencv::imgcodecs;
 use opencv::prelude::*;
@@ -14,10 +12,6 @@ use rollcall::face::{Detector, DetectorSetup, FacePipeline};
 
 fn yunet_pipeline() -> FacePipeline {
     FacePipeline::load(&setup_file("data/models"), &DetectorSetup::new(Detector::Yunet, 0)).unwrap()
-}
-
-fn hall_video() -> PathBuf {
-    setup_file("data/hall/hall.mp4")
 }
 
 /// This thread's and this process's CPU time (user + system), in clock ticks, from /proc.

@@ -20,6 +20,11 @@ pub fn lecture_video() -> PathBuf {
     setup_file("data/lecture/lecture.avi")
 }
 
+/// The short lecture hall (720p H.264) that `make setup` composes.
+pub fn hall_video() -> PathBuf {
+    setup_file("data/hall/hall.mp4")
+}
+
 pub fn lecture_photos() -> PathBuf {
     setup_file("data/lecture/photos")
 }
