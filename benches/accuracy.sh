@@ -7,15 +7,18 @@
 #   3. scores both with `rollcall eval` and prints them side by side; out/bench/accuracy.csv
 #      holds the same table (metric, one column per run).
 # Expect about 20 minutes for the default run and about an hour for --upsample 2 on 2 cores.
-# RUNS="defaults" (or any of: defaults upsample-2 min-face-20 cnn yunet frames-rule) runs only those.
-# cnn (--detector cnn --min-face 20) takes tens of seconds a 1080p frame: hours on 2 cores.
+# RUNS="defaults" (or any of: defaults upsample-2 min-face-20 cnn cnn-tenth yunet frames-rule) runs
+# only those. cnn (--detector cnn --min-face 20) takes tens of seconds a 1080p frame: hours on 2
+# cores; cnn-tenth samples every 10th of those frames (--fps 0.1), about 20 minutes.
+# Each run's wall and CPU time (user + sys of all ranks) are rows of the table, CPU time also as
+# core-seconds per lecture-minute, the figure a semester is planned with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=target/release/rollcall
+bin=${ROLLCALL_BIN:-target/release/rollcall} # ROLLCALL_BIN: score another build
 hall=out/bench/hall
 mkdir -p "$hall"
 
-recipe=$(cat benches/hall/scenario.yaml src/synth/*.rs src/face/*.rs | sha256sum | cut -d' ' -f1)
+recipe=$({ cat benches/hall/scenario.yaml; for d in src/synth src/face; do find $d -name '*.rs' | sort | xargs cat; done; } | sha256sum | cut -d' ' -f1)
 if [ ! -s "$hall/hall.mp4" ] || [ "$(cat "$hall/.recipe" 2>/dev/null)" != "$recipe" ]; then
   echo "composing the long hall (once): $hall/hall.mp4"
   "$bin" synth benches/hall/scenario.yaml --video "$hall/hall.mp4" --photos "$hall/photos"
@@ -29,9 +32,10 @@ flags_of() {
     upsample-2) echo "--upsample 2" ;;
     min-face-20) echo "--min-face 20" ;;
     cnn) echo "--detector cnn --min-face 20" ;;
+    cnn-tenth) echo "--detector cnn --min-face 20 --fps 0.1" ;;
     yunet) echo "--detector yunet" ;;
     frames-rule) echo "--rule frames --track-gap 0" ;; # each frame alone: the rule before tracks
-    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, yunet, frames-rule)" >&2; exit 2 ;;
+    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, cnn-tenth, yunet, frames-rule)" >&2; exit 2 ;;
   esac
 }
 read -r -a runs <<< "${RUNS:-defaults upsample-2 yunet}"
@@ -40,17 +44,24 @@ for name in "${runs[@]}"; do
   out=out/bench/accuracy-$name
   echo "== rollcall attend on 2 ranks, $name ${extra:+($extra)}"
   # shellcheck disable=SC2086 # $extra is a list of flags
-  mpirun --oversubscribe -n 2 "$bin" attend "$hall/hall.mp4" --roster "$hall/roster.h5" -o "$out" --force \
+  /usr/bin/time -f "%e %U %S" -o "$out.time" \
+    mpirun --oversubscribe -n 2 "$bin" attend "$hall/hall.mp4" --roster "$hall/roster.h5" -o "$out" --force \
     --schedule dynamic $extra | tail -n 2
   "$bin" eval "$out" --truth "$hall/truth.csv" --csv "$out/eval.csv" > "$out/eval.txt"
 done
 
 # One table: metric, then a column per run.
-python3 - "${runs[@]}" <<'PY'
+seconds=$(sed -n 's/^seconds: *//p' benches/hall/scenario.yaml)
+python3 - "${runs[@]}" "$seconds" <<'PY'
 import csv, sys
-names = sys.argv[1:]
+names = sys.argv[1:-1]
 tables = [list(csv.reader(open(f"out/bench/accuracy-{n}/eval.csv")))[1:] for n in names]
 rows = [["metric", *names]] + [[m[0], *(t[i][1] for t in tables)] for i, m in enumerate(tables[0])]
+times = [[float(x) for x in open(f"out/bench/accuracy-{n}.time").read().split()[-3:]] for n in names]
+minutes = float(sys.argv[-1]) / 60
+rows.append(["wall time (s, 2 ranks)", *(f"{w:.0f}" for w, _, _ in times)])
+rows.append(["CPU time (s, user + sys)", *(f"{u + s:.0f}" for _, u, s in times)])
+rows.append(["core-seconds per lecture-minute", *(f"{(u + s) / minutes:.1f}" for _, u, s in times)])
 with open("out/bench/accuracy.csv", "w", newline="") as f:
     csv.writer(f).writerows(rows)
 width = max(len(r[0]) for r in rows)

@@ -45,7 +45,7 @@ cargo build --release --locked
 # composes it (synth crops the source photos around the faces it detects).
 compose() { # DIR VIDEO-NAME
   local dir=$1 video=$1/$2 recipe
-  recipe=$(cat "$dir/scenario.yaml" src/synth/*.rs src/face/*.rs | sha256sum | cut -d' ' -f1)
+  recipe=$({ cat "$dir/scenario.yaml"; for d in src/synth src/face; do find $d -name '*.rs' | sort | xargs cat; done; } | sha256sum | cut -d' ' -f1)
   if [ ! -s "$video" ] || [ "$(cat "$dir/.recipe" 2>/dev/null)" != "$recipe" ]; then
     target/release/rollcall synth "$dir/scenario.yaml" --video "$video" --photos "$dir/photos"
     echo "$recipe" > "$dir/.recipe"
