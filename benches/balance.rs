@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{ensure, Context, Result};
-use rollcall::result::RankTiming;
+use rollcall::attendance::result::RankTiming;
 
 const RANKS: usize = 2;
 const SLOW_RANK: usize = 1;

@@ -62,7 +62,7 @@ fn main() -> Result<()> {
             .output()?;
         ensure!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let h5 = hdf5::File::open(out.with_extension("h5"))?;
-        let timings: Vec<rollcall::result::RankTiming> = h5.dataset("ranks")?.read_raw()?;
+        let timings: Vec<rollcall::attendance::result::RankTiming> = h5.dataset("ranks")?.read_raw()?;
         let makespan = timings.iter().map(|t| t.busy_s).fold(0.0, f64::max);
         let wall: f64 = h5.attr("wall_time_s")?.read_scalar()?;
         let moved: f64 = h5.attr("bytes_per_s")?.read_scalar()?;

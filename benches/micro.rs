@@ -15,10 +15,10 @@ use std::time::Instant;
 use anyhow::Result;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ndarray::{Array1, Array2};
+use rollcall::attendance::result::{merge_overlapping, Detection};
 use rollcall::face::{matching, FaceBox, ENCODING_LEN};
-use rollcall::plan::{TilePlan, TileRect};
-use rollcall::result::{merge_overlapping, Detection};
-use rollcall::schedule::{run_units, Finished, Schedule, UnitSource};
+use rollcall::run::plan::{TilePlan, TileRect};
+use rollcall::run::schedule::{run_units, Finished, Schedule, UnitSource};
 use rollcall::simulate::des::{simulate, Scenario, SimUnit};
 
 /// Deterministic pseudo-random numbers in [-0.25, 0.25) (the range of dlib encodings' values).

@@ -10,8 +10,8 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use rollcall::comm::{Assignment, Comm};
-use rollcall::schedule::{self, Schedule};
+use rollcall::run::comm::{Assignment, Comm};
+use rollcall::run::schedule::{self, Schedule};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

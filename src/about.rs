@@ -65,7 +65,7 @@ impl HostInfo {
             cpu: cpu_model(),
             logical_cores: logical_cores() as u32,
             isa_level: isa_level().to_owned(),
-            memory_bytes: crate::memory::meminfo_bytes("MemTotal").unwrap_or(0),
+            memory_bytes: crate::run::memory::meminfo_bytes("MemTotal").unwrap_or(0),
         }
     }
 }

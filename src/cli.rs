@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::ConfigFile;
-use crate::schedule::Schedule;
+use crate::run::schedule::Schedule;
 
 #[derive(Debug, Parser)]
 #[command(name = "rollcall", version = crate::about::VERSION, about = "Attendance from lecture recordings: dlib face recognition over MPI ranks, HDF5 + Excel reports.")]
@@ -218,8 +218,8 @@ pub struct JobArgs {
 
 impl JobArgs {
     /// What to do with an output directory that already holds a run.
-    pub fn existing(&self) -> crate::attend::Existing {
-        use crate::attend::Existing;
+    pub fn existing(&self) -> crate::run::job::Existing {
+        use crate::run::job::Existing;
         match (self.force, self.resume) {
             (true, _) => Existing::Replace,
             (_, true) => Existing::Resume,
@@ -277,7 +277,7 @@ pub struct GrayArgs {
     #[arg(short, long, value_name = "OUT.png")]
     pub output: PathBuf,
     /// Rows per band (a band is a unit of work); `--tile`, its old name, still works [default: 256].
-    #[arg(long, alias = "tile", value_name = "ROWS", default_value_t = crate::gray::DEFAULT_BAND_ROWS)]
+    #[arg(long, alias = "tile", value_name = "ROWS", default_value_t = crate::run::gray::DEFAULT_BAND_ROWS)]
     pub band_rows: u32,
     /// How bands are spread over ranks.
     #[arg(long, value_enum, default_value_t = Schedule::Block)]

@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::face::{Detector, Isa, DEFAULT_YUNET_CONFIDENCE};
-use crate::schedule::Schedule;
+use crate::run::schedule::Schedule;
 
 /// Sampled frames per unit of work when nobody says otherwise: large enough that a unit's
 /// seek and bookkeeping are negligible next to detection, small enough to balance two ranks

@@ -1,39 +1,37 @@
 //! rollcall: attendance from lecture recordings and class photos across MPI ranks.
 //!
-//! The binary (`src/main.rs`) is a thin layer over these modules, each owning one thing:
-//! scheduling knows nothing about faces, only [`comm`] talks to MPI, the [`face`] pipeline
-//! knows nothing about MPI, and the reports of a run (`report::write_all`) are functions of a
-//! [`result::RunResult`] alone, which is why `rollcall report` can rebuild them from the HDF5 file.
+//! The binary (`src/main.rs`) parses the command line and hands each subcommand to its driver
+//! in [`cmd`]. Below the drivers, each folder owns one thing, and the arrows point one way:
+//!
+//! - [`run`]: a job across ranks — the plan of units, the schedules, the journal, each rank's
+//!   worker; only [`run::comm`] talks to MPI, and scheduling knows nothing about faces;
+//! - [`face`]: detect → landmarks → 128-d encoding on an image, MPI-free; the detectors sit
+//!   in [`face::detect`];
+//! - [`media`]: frames of a video and its container's index, and images;
+//! - [`attendance`]: what a run found as plain values — detections, tracks, the presence rule
+//!   and [`attendance::result::RunResult`], the input of every report;
+//! - [`roster`]: the enrolled students and `rollcall enroll`;
+//! - [`report`]: the files of a run (HDF5, xlsx, csv, html), functions of a `RunResult`
+//!   alone, which is why `rollcall report` can rebuild them from the HDF5 file;
+//! - [`analysis`]: what is computed from finished runs (semester table, scaling, eval);
+//! - [`simulate`]: predictions before a run (the discrete-event model, node contention,
+//!   `calibrate-node`, `probe`);
+//! - [`synth`]: test recordings composed from photos, with their ground truth;
+//! - [`util`]: output files written whole, HDF5 helpers, signals, progress, logging;
+//! - [`config`] (the settings, from YAML and flags), [`cli`] (the flags), [`about`]
+//!   (provenance: versions, host, CPU).
 
 pub mod about;
-pub mod attend;
-pub mod calibrate;
+pub mod analysis;
+pub mod attendance;
 pub mod cli;
-pub mod comm;
+pub mod cmd;
 pub mod config;
-pub mod container;
-pub mod enroll;
-pub mod eval;
-pub mod evidence;
 pub mod face;
-pub mod gray;
-pub mod h5util;
-pub mod interrupt;
-pub mod journal;
-pub mod log;
-pub mod memory;
-pub mod output;
-pub mod plan;
-pub mod probe;
-pub mod progress;
+pub mod media;
 pub mod report;
-pub mod result;
 pub mod roster;
-pub mod scaling;
-pub mod schedule;
-pub mod semester;
+pub mod run;
 pub mod simulate;
 pub mod synth;
-pub mod track;
-pub mod video;
-pub mod worker;
+pub mod util;

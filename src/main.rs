@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 
+use rollcall::analysis::semester::{self, Lecture, Manifest};
+use rollcall::attendance::result::RunResult;
 use rollcall::cli::{
     AttendArgs, Cli, Command, EnrollArgs, EvalArgs, GrayArgs, LecturesArgs, PhotoArgs, ProbeArgs, ReportArgs,
     ScalingArgs, SemesterArgs, SimulateArgs, SynthArgs,
@@ -13,14 +15,14 @@ use rollcall::cli::{
 use rollcall::config::Tiling;
 use rollcall::config::{ConfigFile, Settings};
 use rollcall::face::{self, FacePipeline};
-use rollcall::result::RunResult;
-use rollcall::semester::{self, Lecture, Manifest};
-use rollcall::{attend, comm, enroll, report, synth};
+use rollcall::roster::enroll;
+use rollcall::run::{comm, job as attend};
+use rollcall::{report, synth};
 
 /// True in a process that a launcher started as a rank other than 0: such a process keeps
 /// quiet about errors every rank sees alike (a bad flag), so the user reads them once.
 fn is_launched_worker() -> bool {
-    rollcall::log::launcher_rank() != 0
+    rollcall::util::log::launcher_rank() != 0
 }
 
 fn main() -> ExitCode {
@@ -33,10 +35,11 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code() as u8);
         }
     };
-    rollcall::log::init(cli.verbosity());
-    rollcall::worker::one_blas_thread_per_worker();
-    let outcome =
-        rollcall::interrupt::install().and_then(|()| rollcall::video::quiet_codec_logs()).and_then(|()| run(cli));
+    rollcall::util::log::init(cli.verbosity());
+    rollcall::run::worker::one_blas_thread_per_worker();
+    let outcome = rollcall::util::interrupt::install()
+        .and_then(|()| rollcall::media::video::quiet_codec_logs())
+        .and_then(|()| run(cli));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -44,7 +47,7 @@ fn main() -> ExitCode {
                 eprintln!("rollcall: error: {e:#}");
             }
             // Like a shell: 128 + the signal for a run stopped by one.
-            match e.downcast_ref::<rollcall::interrupt::Interrupted>() {
+            match e.downcast_ref::<rollcall::util::interrupt::Interrupted>() {
                 Some(i) => ExitCode::from(128 + i.signal as u8),
                 None => ExitCode::FAILURE,
             }
@@ -85,15 +88,15 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn enroll(args: EnrollArgs, quiet: bool) -> Result<()> {
-    rollcall::output::refuse_to_overwrite([args.output.as_path()], args.force)?;
-    rollcall::output::check_writable(&args.output)?;
+    rollcall::util::output::refuse_to_overwrite([args.output.as_path()], args.force)?;
+    rollcall::util::output::check_writable(&args.output)?;
     let pipeline = FacePipeline::load(
         &face::find_model_dir(args.models.as_deref())?,
         &face::DetectorSetup::new(args.detector, args.upsample),
     )?;
     let roster = enroll::build_roster(&args.photos_dir, &pipeline)?;
     enroll::write_roster(&roster, &args.output)?;
-    let warnings = rollcall::log::take_warnings();
+    let warnings = rollcall::util::log::take_warnings();
     if quiet {
         return Ok(());
     }
@@ -149,7 +152,8 @@ fn photo(args: PhotoArgs, quiet: bool) -> Result<()> {
 
 fn gray(args: GrayArgs, quiet: bool) -> Result<()> {
     let comm = comm::Comm::init()?;
-    let Some(run) = rollcall::gray::run(&comm, &args.image, &args.output, args.band_rows, args.schedule, args.force)?
+    let Some(run) =
+        rollcall::run::gray::run(&comm, &args.image, &args.output, args.band_rows, args.schedule, args.force)?
     else {
         return Ok(());
     };
@@ -207,9 +211,9 @@ fn scaling(args: ScalingArgs) -> Result<()> {
     }
     let runs =
         args.runs.iter().map(|p| Ok((p.display().to_string(), report::hdf5::read(p)?))).collect::<Result<Vec<_>>>()?;
-    rollcall::scaling::check_comparable(&runs)?;
+    rollcall::analysis::scaling::check_comparable(&runs)?;
     let runs: Vec<_> = runs.into_iter().map(|(_, run)| run).collect();
-    let rows = rollcall::scaling::table(&runs);
+    let rows = rollcall::analysis::scaling::table(&runs);
     let study = report::scaling::study(&rows);
     study.write_xlsx(&args.output)?;
     study.write_csv(&args.output.with_extension("csv"))?;
@@ -307,9 +311,9 @@ fn simulate(args: SimulateArgs) -> Result<()> {
 }
 
 fn calibrate_node(args: rollcall::cli::CalibrateNodeArgs) -> Result<()> {
-    use rollcall::calibrate;
-    rollcall::output::refuse_to_overwrite([args.output.as_path()], args.force)?;
-    rollcall::output::check_writable(&args.output)?; // before minutes of measuring
+    use rollcall::simulate::calibrate;
+    rollcall::util::output::refuse_to_overwrite([args.output.as_path()], args.force)?;
+    rollcall::util::output::check_writable(&args.output)?; // before minutes of measuring
     let spec = calibrate::CalibrateSpec {
         run: args.run,
         max_cores: args.max_ranks,
@@ -423,7 +427,7 @@ fn semester(args: SemesterArgs) -> Result<()> {
         bail!("-o {}: name the workbook FILE.xlsx (the csv is written next to it as FILE.csv)", output.display());
     }
     let csv_path = output.with_extension("csv");
-    rollcall::output::refuse_to_overwrite([output.as_path(), csv_path.as_path()], args.force)?;
+    rollcall::util::output::refuse_to_overwrite([output.as_path(), csv_path.as_path()], args.force)?;
     // (result file, heading from the manifest)
     let sources: Vec<(std::path::PathBuf, Option<String>)> = match &manifest {
         Some(m) => m
@@ -498,7 +502,7 @@ fn synth(args: SynthArgs) -> Result<()> {
 }
 
 fn eval(args: EvalArgs) -> Result<()> {
-    use rollcall::eval;
+    use rollcall::analysis::eval;
     let run = report::hdf5::read(&eval::result_file(&args.run)?)?;
     let truth = eval::read_truth(&args.truth)?;
     let visibility_path = args.visibility.clone().or_else(|| {
@@ -515,7 +519,7 @@ fn eval(args: EvalArgs) -> Result<()> {
 }
 
 fn probe(args: ProbeArgs) -> Result<()> {
-    let spec = rollcall::probe::ProbeSpec {
+    let spec = rollcall::simulate::probe::ProbeSpec {
         video: args.video,
         roster: args.roster,
         models: args.models,
@@ -523,7 +527,7 @@ fn probe(args: ProbeArgs) -> Result<()> {
         frames: args.frames,
         node: args.node.load()?,
     };
-    let found = rollcall::probe::run(&spec)?;
+    let found = rollcall::simulate::probe::run(&spec)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&found)?);
     } else {

@@ -243,7 +243,7 @@ fn a_roster_with_duplicate_ids_is_refused() {
     let mut twice = good.clone();
     twice.ids[1] = twice.ids[0].clone();
     let path = tmp.path().join("twice.h5");
-    rollcall::enroll::write_roster(&twice, &path).unwrap();
+    rollcall::roster::enroll::write_roster(&twice, &path).unwrap();
     let out = tmp.path().join("out");
     let o = run(
         rollcall_command(),

@@ -67,7 +67,8 @@ fn gray_is_identical_for_any_ranks_and_equals_the_formula() {
             }
             // The timing reports, read back.
             let h5 = hdf5::File::open(out.with_extension("h5")).unwrap();
-            let timings: Vec<rollcall::result::RankTiming> = h5.dataset("ranks").unwrap().read_raw().unwrap();
+            let timings: Vec<rollcall::attendance::result::RankTiming> =
+                h5.dataset("ranks").unwrap().read_raw().unwrap();
             assert_eq!(timings.len(), ranks);
             assert_eq!(timings.iter().map(|t| t.units).sum::<u64>(), 14, "2656 rows in bands of 200");
             assert!(h5.attr("speedup").unwrap().read_scalar::<f64>().unwrap() > 0.0);

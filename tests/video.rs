@@ -7,7 +7,7 @@ use std::path::Path;
 
 use opencv::core::Mat;
 use opencv::prelude::*;
-use rollcall::video::{probe, VideoReader};
+use rollcall::media::video::{probe, VideoReader};
 
 fn bytes(m: &Mat) -> Vec<u8> {
     m.data_bytes().unwrap().to_vec()

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
 
+use crate::attendance::result::{Detection, RunResult};
 use crate::face::FaceBox;
-use crate::result::{Detection, RunResult};
 use crate::synth::truth::{TRUTH_HEADER, VISIBILITY_HEADER};
 
 /// A detection and a true face are the same face when their boxes overlap this much
@@ -179,7 +179,7 @@ impl Evaluation {
 
     /// Writes the metrics as `metric,value` rows.
     pub fn write_csv(&self, path: &Path) -> Result<()> {
-        crate::output::write_atomically(path, crate::output::Access::Shared, |tmp| {
+        crate::util::output::write_atomically(path, crate::util::output::Access::Shared, |tmp| {
             let mut w = csv::Writer::from_path(tmp)?;
             w.write_record(["metric", "value"])?;
             for (name, value) in self.metrics() {
@@ -305,7 +305,7 @@ pub fn evaluate(run: &RunResult, truth: &[TruthRow], visibility: Option<&[Sighti
     let arrival = Errors::of(students.iter().map(|s| (s.truth.arrive_s, s.first_seen_s)));
     let departure = Errors::of(students.iter().map(|s| (s.truth.leave_s, s.last_seen_s)));
     let sampled: HashSet<u64> =
-        crate::result::analysed_frames(run.video.frame_count, run.stride, &run.failed_frames).collect();
+        crate::attendance::result::analysed_frames(run.video.frame_count, run.stride, &run.failed_frames).collect();
     let visibility: Option<Vec<&Sighting>> =
         visibility.map(|v| v.iter().filter(|s| sampled.contains(&s.frame)).collect());
     let faces = visibility.as_deref().map(|v| face_scores(run, v));

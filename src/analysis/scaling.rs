@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use crate::result::RunResult;
+use crate::attendance::result::RunResult;
 
 /// Statistics of one quantity over repetitions.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+use crate::attendance::result::RunResult;
 use crate::config::ConfigFile;
-use crate::result::RunResult;
 
 /// A semester's recordings: what `slurm/submit-semester.sh` runs and `semester --manifest`
 /// collects. Paths are relative to the manifest's own folder.
@@ -144,7 +144,7 @@ impl Lecture {
 pub fn recurring_unknown(lectures: &[Lecture]) -> Vec<usize> {
     let (points, lecture_of): (Vec<Vec<f32>>, Vec<usize>) =
         lectures.iter().enumerate().flat_map(|(k, l)| l.unknown.iter().map(move |e| (e.clone(), k))).unzip();
-    let labels = crate::track::cluster(&points, crate::track::SAME_UNKNOWN_PERSON);
+    let labels = crate::attendance::track::cluster(&points, crate::attendance::track::SAME_UNKNOWN_PERSON);
     let people = labels.iter().max().map_or(0, |&m| m as usize + 1);
     let mut seen_in: Vec<std::collections::BTreeSet<usize>> = vec![Default::default(); people];
     for (&label, &lecture) in labels.iter().zip(&lecture_of) {

@@ -9,8 +9,8 @@ use opencv::core::{Mat, Rect, Size, Vector};
 use opencv::prelude::*;
 use opencv::{imgcodecs, imgproc};
 
-use crate::result::Detection;
-use crate::video::{self, VideoInfo, VideoReader};
+use crate::attendance::result::Detection;
+use crate::media::video::{self, VideoInfo, VideoReader};
 
 /// Width of a crop in the reports, pixels.
 const CROP_WIDTH: i32 = 96;

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::attendance::track::Track;
 use crate::config::{Rule, Settings};
 use crate::face::FaceBox;
+use crate::media::video::VideoInfo;
 use crate::roster::Roster;
-use crate::track::Track;
-use crate::video::VideoInfo;
 
 /// One face found in one sampled frame, in original-frame pixels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,7 +110,7 @@ pub struct UnitRecord {
 
 impl UnitRecord {
     /// The timeline row of a finished unit that covered `frames` frames (or rows).
-    pub fn of(done: &crate::schedule::Finished, frames: u64) -> Self {
+    pub fn of(done: &crate::run::schedule::Finished, frames: u64) -> Self {
         UnitRecord { unit: done.unit, rank: done.rank, start_s: done.start_s, end_s: done.end_s, frames }
     }
 }

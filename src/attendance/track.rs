@@ -13,8 +13,8 @@ use ndarray::{Array2, ArrayView1, Axis};
 use pathfinding::prelude::{kuhn_munkres, Matrix};
 use serde::{Deserialize, Serialize};
 
+use crate::attendance::result::{Detection, UnknownPerson, Windows};
 use crate::face::FaceBox;
-use crate::result::{Detection, UnknownPerson, Windows};
 use crate::roster::Roster;
 
 /// Two faces this far apart (Euclidean, dlib's 128-d space) are taken for two people when

@@ -95,7 +95,7 @@ pub fn probe(path: &Path) -> Result<VideoInfo> {
     if !cap.read(&mut first)? || first.empty() {
         bail!("video {}: the first frame cannot be decoded", path.display());
     }
-    match crate::container::frame_index(path) {
+    match crate::media::container::frame_index(path) {
         Ok(index) => check_frame_index(path, &index, frame_count as u64, fps)?,
         Err(e) => tracing::debug!("no frame index for {} ({e:#}): its header is trusted", path.display()),
     }
@@ -114,7 +114,7 @@ pub fn probe(path: &Path) -> Result<VideoInfo> {
 /// rate (OpenCV numbers and seeks frames as if the rate were constant, so ranks starting
 /// mid-video would analyse other frames than one rank reading from the start, and times
 /// computed as frame / fps would be off).
-fn check_frame_index(path: &Path, index: &crate::container::FrameIndex, reported: u64, fps: f64) -> Result<()> {
+fn check_frame_index(path: &Path, index: &crate::media::container::FrameIndex, reported: u64, fps: f64) -> Result<()> {
     let name = path.display();
     if index.indexed && index.header_frames > 0 && index.frames() > reported {
         bail!(

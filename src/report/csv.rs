@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use crate::result::RunResult;
+use crate::attendance::result::RunResult;
 
 pub const ATTENDANCE_HEADER: [&str; 10] = [
     "student_id",

@@ -10,14 +10,14 @@ use hdf5::types::VarLenUnicode;
 use hdf5::H5Type;
 
 use crate::about::HostInfo;
+use crate::attendance::result::{AttendanceRow, Detection, RunResult, UnknownPerson};
+use crate::attendance::track::Track;
 use crate::config::Settings;
 use crate::face::FaceBox;
-use crate::h5util::{read_str_attr, write_attr, write_str_attr};
-use crate::output::{write_atomically, Access};
-use crate::result::{AttendanceRow, Detection, RunResult, UnknownPerson};
+use crate::media::video::VideoInfo;
 use crate::roster::Roster;
-use crate::track::Track;
-use crate::video::VideoInfo;
+use crate::util::h5util::{read_str_attr, write_attr, write_str_attr};
+use crate::util::output::{write_atomically, Access};
 
 /// A row of `/detections`.
 #[derive(H5Type, Clone, Debug)]
@@ -332,7 +332,7 @@ fn write_tracks(file: &hdf5::File, result: &RunResult) -> Result<()> {
 
 /// Reads a run back from `path`, as `rollcall report` needs it: no video, no models.
 pub fn read(path: &Path) -> Result<RunResult> {
-    let file = crate::h5util::open(path, "result file")?;
+    let file = crate::util::h5util::open(path, "result file")?;
     let result = read_file(&file).map_err(|e| anyhow!("{} is not a rollcall result: {e:#}", path.display()))?;
     result.check_consistent().map_err(|e| anyhow!("{} is damaged: {e:#}", path.display()))?;
     Ok(result)

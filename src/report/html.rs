@@ -8,8 +8,8 @@ use anyhow::Result;
 use super::RANK_COLOURS;
 use base64::Engine as _;
 
+use crate::attendance::result::RunResult;
 use crate::config::Rule;
-use crate::result::RunResult;
 
 const STYLE: &str = "
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; padding: 0 1rem; }

@@ -13,8 +13,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::output::{write_rendered, Access, Rendered};
-use crate::result::RunResult;
+use crate::attendance::result::RunResult;
+use crate::util::output::{write_rendered, Access, Rendered};
 
 /// Makes sure `dir` exists and is writable, and that no earlier run's outputs would be
 /// silently replaced.
@@ -23,7 +23,7 @@ pub fn prepare_output_dir(dir: &Path, outputs: &[&str], force: bool) -> Result<(
     let probe = dir.join(".rollcall-write-test");
     std::fs::write(&probe, b"").with_context(|| format!("output directory {} is not writable", dir.display()))?;
     std::fs::remove_file(&probe)?;
-    crate::output::refuse_to_overwrite(outputs.iter().map(|o| dir.join(o)), force)
+    crate::util::output::refuse_to_overwrite(outputs.iter().map(|o| dir.join(o)), force)
 }
 
 /// Colours of the ranks in every chart and timeline, cycled, so rank 3 looks the same in the

@@ -7,9 +7,9 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::output::{write_atomically, Access};
+use crate::analysis::scaling::{ScalingRow, Spread};
 use crate::report::study::{Cell, Study};
-use crate::scaling::{ScalingRow, Spread};
+use crate::util::output::{write_atomically, Access};
 
 /// The rows as a study: mean speedup and efficiency charted against ranks, per schedule.
 pub fn study(rows: &[ScalingRow]) -> Study {

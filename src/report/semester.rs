@@ -5,8 +5,8 @@ use std::path::Path;
 use anyhow::Result;
 use rust_xlsxwriter::{Format, Workbook};
 
-use crate::output::{write_atomically, Access};
-use crate::semester::SemesterTable;
+use crate::analysis::semester::SemesterTable;
+use crate::util::output::{write_atomically, Access};
 
 /// What a cell says for a student not on that lecture's roster.
 pub const NOT_ENROLLED: &str = "not enrolled";

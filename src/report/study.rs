@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Result;
 use rust_xlsxwriter::{Chart, ChartType, Format, Workbook};
 
-use crate::output::{write_atomically, Access};
+use crate::util::output::{write_atomically, Access};
 
 /// One cell of a study table; the variant says how it is written.
 #[derive(Debug, Clone, PartialEq)]

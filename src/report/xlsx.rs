@@ -10,8 +10,8 @@ use rust_xlsxwriter::{
 };
 
 use super::RANK_COLOURS;
-use crate::output::{write_atomically, Access};
-use crate::result::{RankTiming, RunResult, UnitRecord};
+use crate::attendance::result::{RankTiming, RunResult, UnitRecord};
+use crate::util::output::{write_atomically, Access};
 
 const SECONDS_PER_DAY: f64 = 86_400.0;
 /// Timeline rows drawn in the Units chart; the sheet itself lists every unit.

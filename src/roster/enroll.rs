@@ -12,8 +12,8 @@ use anyhow::{bail, Context, Result};
 use ndarray::Array2;
 
 use crate::face::{FacePipeline, ENCODING_LEN};
-use crate::output::{write_atomically, Access};
 use crate::roster::Roster;
+use crate::util::output::{write_atomically, Access};
 
 const PHOTO_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
 /// Faces narrower than this in an enrolment photo give noisier encodings (dlib aligns every
@@ -116,8 +116,8 @@ fn encode_photo(pipeline: &FacePipeline, photo: &Path) -> Result<[f64; ENCODING_
     if !meta.is_file() {
         bail!("{}: not a regular file", photo.display());
     }
-    let image = crate::video::read_image(photo)?;
-    crate::video::warn_if_cut_short(photo)?;
+    let image = crate::media::video::read_image(photo)?;
+    crate::media::video::warn_if_cut_short(photo)?;
     let (faces, _) = pipeline.analyze(&image).with_context(|| photo.display().to_string())?;
     match faces.len() {
         1 => {
@@ -157,7 +157,7 @@ pub fn build_roster(dir: &Path, pipeline: &FacePipeline) -> Result<Roster> {
     for (student, (id, files)) in photos.into_iter().enumerate() {
         for file in files {
             // SIGTERM/SIGINT: stop between photos and write nothing (main exits 128 + signal).
-            crate::interrupt::check().context("enrolment stopped: no roster written")?;
+            crate::util::interrupt::check().context("enrolment stopped: no roster written")?;
             match encode_photo(pipeline, &file) {
                 Ok(encoding) => {
                     rows.extend_from_slice(&encoding);
@@ -182,7 +182,7 @@ pub fn build_roster(dir: &Path, pipeline: &FacePipeline) -> Result<Roster> {
 pub fn write_roster(roster: &Roster, path: &Path) -> Result<()> {
     write_atomically(path, Access::OwnerOnly, |tmp| {
         let file = hdf5::File::create(tmp)?;
-        crate::h5util::write_str_attr(&file, "rollcall_version", env!("CARGO_PKG_VERSION"))?;
+        crate::util::h5util::write_str_attr(&file, "rollcall_version", env!("CARGO_PKG_VERSION"))?;
         roster.write_h5(&file)?;
         file.close()?;
         Ok(())

@@ -3,7 +3,9 @@
 //! A student may have several enrolment photos; each photo gives one encoding row, and a face
 //! matches the student owning the nearest row. Stored in HDF5 under `/roster` (see
 //! docs/FORMAT.md), both in `roster.h5` and inside every result file, so a result is
-//! self-contained.
+//! self-contained. [`enroll`] builds one from a folder of photos.
+
+pub mod enroll;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -13,7 +15,7 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use crate::face::ENCODING_LEN;
-use crate::h5util;
+use crate::util::h5util;
 
 pub const GROUP: &str = "roster";
 
@@ -108,7 +110,7 @@ impl Roster {
                 path.display()
             );
         }
-        let file = crate::h5util::open(path, "roster")?;
+        let file = crate::util::h5util::open(path, "roster")?;
         Roster::read_h5(&file).map_err(|e| anyhow::anyhow!("roster {} is not a rollcall roster: {e:#}", path.display()))
     }
 

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use std::collections::VecDeque;
 
-use crate::schedule::{static_units, Answer, Dispatcher, Finished, Schedule, UnitSource, MASTER};
+use crate::run::schedule::{static_units, Answer, Dispatcher, Finished, Schedule, UnitSource, MASTER};
 
 /// The master: plans, hands out work, gathers and writes the reports.
 pub const ROOT: usize = MASTER;

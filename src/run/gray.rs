@@ -14,11 +14,11 @@ use opencv::imgcodecs;
 use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::comm::{Assignment, Comm};
-use crate::h5util::{write_attr, write_str_attr};
-use crate::output::{write_atomically, Access};
-use crate::result::{RankTiming, UnitRecord};
-use crate::schedule::{self, Finished, Schedule};
+use crate::attendance::result::{RankTiming, UnitRecord};
+use crate::run::comm::{Assignment, Comm};
+use crate::run::schedule::{self, Finished, Schedule};
+use crate::util::h5util::{write_attr, write_str_attr};
+use crate::util::output::{write_atomically, Access};
 
 /// Rows per band when nobody says otherwise: 256 rows of an 8K image are 6 MB of input,
 /// enough to dwarf per-unit overhead, and 17 bands balance 2–8 ranks.
@@ -104,8 +104,8 @@ pub fn run(
             bail!("{}: the output must be a .png (lossless, so the bytes can be compared)", output.display());
         }
         let outputs = [output.to_path_buf(), output.with_extension("h5"), output.with_extension("xlsx")];
-        crate::output::refuse_to_overwrite(outputs, force)?;
-        let bgr = crate::video::read_image(image)?;
+        crate::util::output::refuse_to_overwrite(outputs, force)?;
+        let bgr = crate::media::video::read_image(image)?;
         Ok(GraySetup {
             image: image.to_path_buf(),
             width: bgr.cols() as u32,
@@ -117,7 +117,7 @@ pub fn run(
     let setup: GraySetup = comm.share(prepared)?;
 
     let started = Instant::now();
-    let bgr = crate::video::read_image(&setup.image);
+    let bgr = crate::media::video::read_image(&setup.image);
     let setup_s = started.elapsed().as_secs_f64();
     let todo: Vec<usize> = (0..setup.n_units()).collect();
     let assignment = Assignment::of(schedule, &todo, comm.rank(), comm.size());

@@ -10,22 +10,22 @@ use anyhow::{anyhow, bail, Result};
 use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::comm::Assignment;
-use crate::comm::Comm;
+use crate::attendance::evidence;
+use crate::attendance::result::{self, Detection, PresenceRule, RankTiming, RunResult, UnitRecord, Windows};
+use crate::attendance::track;
 use crate::config::Settings;
-use crate::evidence;
 use crate::face;
-use crate::journal::{self, Journal};
-use crate::output::FolderLock;
-use crate::plan::{FramePlan, Plan, TilePlan};
-use crate::progress::Progress;
+use crate::media::video::{self, VideoInfo};
 use crate::report;
-use crate::result::{self, Detection, PresenceRule, RankTiming, RunResult, UnitRecord, Windows};
 use crate::roster::Roster;
-use crate::schedule::{self, Finished};
-use crate::track;
-use crate::video::{self, VideoInfo};
-use crate::worker::{Job, RankWorkers, UnitOutput};
+use crate::run::comm::Assignment;
+use crate::run::comm::Comm;
+use crate::run::journal::{self, Journal};
+use crate::run::plan::{FramePlan, Plan, TilePlan};
+use crate::run::schedule::{self, Finished};
+use crate::run::worker::{Job, RankWorkers, UnitOutput};
+use crate::util::output::FolderLock;
+use crate::util::progress::Progress;
 
 /// Everything rank 0 decides before work starts; every rank receives the same copy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,7 +86,7 @@ impl Collector {
 
     /// Takes over rank 0's journal and the units it already holds (a resumed run).
     fn restore(&mut self, state: RootState, output: &std::path::Path, total: u64, quiet: bool) -> Result<()> {
-        crate::interrupt::announce_on_signal(format!(
+        crate::util::interrupt::announce_on_signal(format!(
             "finished units are saved in {}; run the same command with --resume to finish",
             Journal::path_in(output).display()
         ))?;
@@ -163,9 +163,9 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
     let report = run_rank(comm, &setup, worker, start, setup.todo.clone(), &mut collector);
     collector.progress.finish();
     let reports = comm.gather_outcomes(report);
-    if let Some(signal) = crate::interrupt::received().filter(|_| comm.is_root()) {
+    if let Some(signal) = crate::util::interrupt::received().filter(|_| comm.is_root()) {
         let journal = Journal::path_in(&setup.settings.output);
-        return Err(anyhow::Error::new(crate::interrupt::Interrupted { signal }).context(format!(
+        return Err(anyhow::Error::new(crate::util::interrupt::Interrupted { signal }).context(format!(
             "interrupted: {} of {n_units} units are saved in {}; run the same command with --resume to finish",
             collector.units.len(),
             journal.display()
@@ -179,7 +179,7 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
     let _lock = collector.lock.take(); // until the reports are written and the journal gone
     let result = assemble(setup, collector, reports, wall_time_s)?;
     report::write_all(&result, &result.settings.output).map_err(|e| match &journal {
-        Some(_) if crate::output::is_out_of_space(&e) => {
+        Some(_) if crate::util::output::is_out_of_space(&e) => {
             anyhow::anyhow!("{e:#}; the analysis is kept: free some space and run the same command with --resume")
         }
         _ => e,
@@ -309,7 +309,7 @@ fn run_rank(
     let slowdown = setup.settings.slowdown_of(rank);
     let (worker, run) =
         schedule::run_units_with(source.as_mut(), rank as u32, &clock, slowdown, worker, |worker, unit, source| {
-            crate::interrupt::check()?;
+            crate::util::interrupt::check()?;
             worker.run_unit(unit, source)
         })?;
     let timing = RankTiming {
@@ -322,7 +322,7 @@ fn run_rank(
     };
     Ok(RankReport {
         timing,
-        warnings: crate::log::take_warnings(),
+        warnings: crate::util::log::take_warnings(),
         host: crate::about::HostInfo::of_this_process(rank as u32),
     })
 }

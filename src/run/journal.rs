@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::schedule::Finished;
+use crate::run::schedule::Finished;
 
 /// Least time between two syncs of the journal to disk.
 pub const SYNC_EVERY: Duration = Duration::from_secs(1);
@@ -178,7 +178,7 @@ impl Journal {
             for unit in &done {
                 clean.extend(frame(&Record::Unit(unit.clone()))?);
             }
-            crate::output::write_atomically(&path, crate::output::Access::OwnerOnly, |tmp| {
+            crate::util::output::write_atomically(&path, crate::util::output::Access::OwnerOnly, |tmp| {
                 Ok(std::fs::write(tmp, &clean)?)
             })?;
             OpenOptions::new().write(true).open(&path)?

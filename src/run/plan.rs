@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::schedule::Schedule;
+use crate::run::schedule::Schedule;
 
 /// A video cut into units of consecutive sampled frames.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -18,13 +18,13 @@ use opencv::core::{Mat, Rect};
 use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::attendance::result::{Detection, RankTiming};
 use crate::config::Settings;
 use crate::face::{self, matching, FacePipeline};
-use crate::plan::Plan;
-use crate::result::{Detection, RankTiming};
+use crate::media::video::{self, VideoInfo, VideoReader};
 use crate::roster::Roster;
-use crate::schedule::UnitSource;
-use crate::video::{self, VideoInfo, VideoReader};
+use crate::run::plan::Plan;
+use crate::run::schedule::UnitSource;
 
 /// How often the rank's own thread looks for messages while its threads work (the simulator
 /// models the same period).
@@ -231,8 +231,8 @@ fn threads_that_fit(job: &Job, threads: usize) -> usize {
     };
     let s = job.settings;
     let side = |px: u32| (f64::from(px) * s.scale * f64::from(1u32 << s.upsample)).ceil() as u64;
-    let need = crate::memory::per_thread_bytes(s.detector, side(width) * side(height));
-    let Some(available) = crate::memory::available_to_this_rank() else { return threads };
+    let need = crate::run::memory::per_thread_bytes(s.detector, side(width) * side(height));
+    let Some(available) = crate::run::memory::available_to_this_rank() else { return threads };
     let fit = usize::try_from(available / need).unwrap_or(usize::MAX);
     let mib = |b: u64| b >> 20;
     let why = format!(
@@ -268,7 +268,7 @@ fn produce(
     match (job.plan, media) {
         (Plan::Frames(plan), Media::Video(reader)) => {
             for index in plan.unit_frames(unit) {
-                crate::interrupt::check()?;
+                crate::util::interrupt::check()?;
                 let started = Instant::now();
                 let mut pixels = Mat::default();
                 if !reader.read(index, &mut pixels)? {

@@ -12,10 +12,10 @@ use std::time::Instant;
 use anyhow::{ensure, Context, Result};
 use serde::Serialize;
 
-use crate::plan::{FramePlan, Plan};
-use crate::result::RunResult;
-use crate::schedule::LocalSource;
-use crate::worker::{Job, RankWorkers};
+use crate::attendance::result::RunResult;
+use crate::run::plan::{FramePlan, Plan};
+use crate::run::schedule::LocalSource;
+use crate::run::worker::{Job, RankWorkers};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -158,7 +158,7 @@ fn node_file(
     };
     for (&busy, seconds) in per_frame {
         let factors: Vec<f64> = seconds.iter().map(|s| s / alone).collect();
-        let spread = crate::scaling::Spread::of(&factors);
+        let spread = crate::analysis::scaling::Spread::of(&factors);
         let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
         file.slowdown.insert(busy as u32, round(spread.mean, 3));
         file.spread.insert(busy as u32, round(spread.sd, 3));
@@ -174,7 +174,9 @@ pub fn write(file: &NodeFile, path: &Path) -> Result<()> {
         "# rollcall calibrate-node: a frame's cost with k cores busy over its cost alone.\n\
          # simulate --node / probe --node read `slowdown:`; the rest says what was measured.\n{yaml}"
     );
-    crate::output::write_atomically(path, crate::output::Access::Shared, |tmp| Ok(std::fs::write(tmp, text)?))
+    crate::util::output::write_atomically(path, crate::util::output::Access::Shared, |tmp| {
+        Ok(std::fs::write(tmp, text)?)
+    })
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use super::node::Contention;
-use crate::schedule::{static_units, Answer, Dispatcher, Schedule, MASTER};
-use crate::video::{MAX_GRAB_GAP, SEEK_DECODES};
+use crate::media::video::{MAX_GRAB_GAP, SEEK_DECODES};
+use crate::run::schedule::{static_units, Answer, Dispatcher, Schedule, MASTER};
 
 /// One unit of the simulated plan.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,7 +146,7 @@ struct Sim<'a> {
 const EVENTS_PER_SIGNAL_CHECK: u64 = 1 << 16;
 
 /// Runs `scenario` to the end, or until a SIGTERM or SIGINT arrives.
-pub fn simulate(scenario: &Scenario) -> Result<Outcome, crate::interrupt::Interrupted> {
+pub fn simulate(scenario: &Scenario) -> Result<Outcome, crate::util::interrupt::Interrupted> {
     let n = scenario.ranks;
     let mut sim = Sim {
         s: scenario,
@@ -162,7 +162,7 @@ pub fn simulate(scenario: &Scenario) -> Result<Outcome, crate::interrupt::Interr
     sim.start();
     while let Some(Event { t, kind, seq }) = sim.events.pop() {
         if seq % EVENTS_PER_SIGNAL_CHECK == 0 {
-            crate::interrupt::check()?;
+            crate::util::interrupt::check()?;
         }
         match kind {
             Kind::UnitDone { rank, version } if version == sim.ranks[rank].version => sim.unit_done(rank, t),

@@ -4,23 +4,26 @@
 //! over its frames, the benchmark slow-down taken out, the decoding spent reaching the unit
 //! taken out), so the busy and the quiet stretches of the lecture are where they were. Any
 //! plan (chunk, schedule, ranks, a longer lecture) is then cut from that profile and played
-//! through [`des::simulate`].
+//! through [`des::simulate`]. Beside it: [`calibrate`] measures what busy cores cost each other
+//! on a node ([`node`] is that model), and [`probe`] predicts a job from a few frames.
 
+pub mod calibrate;
 pub mod des;
 pub mod node;
+pub mod probe;
 
 use std::collections::BTreeMap;
 
 use anyhow::{ensure, Result};
 
-use crate::plan::FramePlan;
-use crate::result::RunResult;
-use crate::schedule::Schedule;
+use crate::attendance::result::RunResult;
+use crate::run::plan::FramePlan;
+use crate::run::schedule::Schedule;
 use des::{decodes_to_reach, Scenario, SimUnit};
 use node::NodeModel;
 
 /// How often rank 0's own thread looks for messages while its workers analyse: the real one's.
-pub const POLL_S: f64 = crate::worker::SERVE_EVERY.as_secs_f64();
+pub const POLL_S: f64 = crate::run::worker::SERVE_EVERY.as_secs_f64();
 
 /// Per-message cost of the master when the run cannot tell (a single-rank run has no
 /// messages): receiving a result, writing its journal record (synced to disk at most once a
@@ -170,7 +173,7 @@ impl SimRow {
 
 /// Every schedule on every number of ranks, sorted by (schedule, ranks); stops at a SIGTERM
 /// or SIGINT.
-pub fn study(model: &CostModel, spec: &StudySpec) -> Result<Vec<SimRow>, crate::interrupt::Interrupted> {
+pub fn study(model: &CostModel, spec: &StudySpec) -> Result<Vec<SimRow>, crate::util::interrupt::Interrupted> {
     let mut rows = Vec::new();
     for &schedule in &spec.schedules {
         let run = |ranks: usize| {

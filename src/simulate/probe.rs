@@ -12,11 +12,11 @@ use serde::Serialize;
 
 use crate::config::{Resolution, Sampling, DEFAULT_CHUNK, DEFAULT_TOLERANCE};
 use crate::face::{self, matching, Detector, FacePipeline};
+use crate::media::video::{self, VideoReader};
 use crate::roster::Roster;
-use crate::schedule::Schedule;
+use crate::run::schedule::Schedule;
 use crate::simulate::node::NodeModel;
 use crate::simulate::{self, CostModel, StudySpec, DEFAULT_MASTER_S};
-use crate::video::{self, VideoReader};
 
 /// What to look at.
 pub struct ProbeSpec {
@@ -149,7 +149,7 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
             if per_frame.len() >= MIN_FRAMES && started.elapsed() > TRIAL_BUDGET {
                 break;
             }
-            crate::interrupt::check()?;
+            crate::util::interrupt::check()?;
             per_frame.push(analyse(&pipeline, frame, settings.scale)?);
         }
         let ms_per_frame = 1000.0 * started.elapsed().as_secs_f64() / per_frame.len() as f64;

@@ -54,7 +54,7 @@ pub fn run(scenario_path: &Path, out_video: &Path, photos_out: &Path, pipeline: 
 fn write_enrolment(scenario: &Scenario, base: &Path, photos_out: &Path, photos: &mut Photos) -> Result<()> {
     std::fs::create_dir_all(photos_out)
         .with_context(|| format!("cannot create the photos folder {}", photos_out.display()))?;
-    let mut names = csv::Writer::from_path(photos_out.join(crate::enroll::NAMES_FILE))?;
+    let mut names = csv::Writer::from_path(photos_out.join(crate::roster::enroll::NAMES_FILE))?;
     names.write_record(["student_id", "name"])?;
     for p in scenario.people.iter().filter(|p| p.enrolled) {
         let (photo, index) = p.enrolment_source();

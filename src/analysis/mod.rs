@@ -1,0 +1,6 @@
+//! What is computed from finished runs: one table for a semester, speedup and efficiency
+//! across rank counts, and how right a run is against a recording's ground truth.
+
+pub mod eval;
+pub mod scaling;
+pub mod semester;

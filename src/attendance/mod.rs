@@ -1,0 +1,7 @@
+//! What a run found, as plain values, and the rules that turn faces into attendance: faces
+//! linked into tracks with one identity each ([`track`]), the presence rule and the result
+//! every report is written from ([`result`]), the faces people can check ([`evidence`]).
+
+pub mod evidence;
+pub mod result;
+pub mod track;

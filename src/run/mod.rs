@@ -1,0 +1,13 @@
+//! A job across ranks: the plan of units, who runs which ([`schedule`], over [`comm`], the one
+//! module that talks to MPI), the journal that lets a stopped job resume, and the work of one
+//! rank ([`worker`]). [`job`] puts them together for `attend` and `photo`; [`gray`] is the
+//! same machinery on a grayscale image, the scaling demo.
+
+pub mod comm;
+pub mod gray;
+pub mod job;
+pub mod journal;
+pub mod memory;
+pub mod plan;
+pub mod schedule;
+pub mod worker;
