@@ -1,0 +1,85 @@
+//! `rollcall semester`: many lectures' results into one student × lecture workbook.
+
+use anyhow::{bail, Result};
+
+use crate::analysis::semester::{self, Lecture, Manifest};
+use crate::cli::SemesterArgs;
+use crate::report;
+
+pub fn run(args: SemesterArgs) -> Result<()> {
+    if !(0.0..=1.0).contains(&args.threshold) {
+        bail!("threshold must be in [0, 1], got {}", args.threshold);
+    }
+    let manifest = args.manifest.as_deref().map(Manifest::load).transpose()?;
+    let output = match (&args.output, &manifest) {
+        (Some(o), _) => o.clone(),
+        (None, Some(m)) => m.output.join("semester.xlsx"),
+        (None, None) => bail!("no output given: pass -o FILE.xlsx"),
+    };
+    if output.extension().and_then(|e| e.to_str()) != Some("xlsx") {
+        bail!("-o {}: name the workbook FILE.xlsx (the csv is written next to it as FILE.csv)", output.display());
+    }
+    let csv_path = output.with_extension("csv");
+    crate::util::output::refuse_to_overwrite([output.as_path(), csv_path.as_path()], args.force)?;
+    // (result file, heading from the manifest)
+    let sources: Vec<(std::path::PathBuf, Option<String>)> = match &manifest {
+        Some(m) => m
+            .lectures
+            .iter()
+            .map(|l| {
+                let heading = semester::heading_of(l.date.as_deref(), l.title.as_deref());
+                (m.output_of(l).join(report::RESULT_FILE), Some(heading))
+            })
+            .collect(),
+        None => args.runs.iter().map(|p| (p.clone(), None)).collect(),
+    };
+    let mut files = std::collections::HashMap::new();
+    for (path, _) in &sources {
+        if let Some(first) = path.canonicalize().ok().and_then(|file| files.insert(file, path)) {
+            bail!("{} and {} are the same result file: each lecture counts once", first.display(), path.display());
+        }
+    }
+    let mut lectures = Vec::new();
+    let mut headings = std::collections::HashMap::new();
+    for (path, heading) in sources {
+        let run = report::hdf5::read(&path)?;
+        let fallback =
+            path.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let lecture = Lecture::from_run(&run, heading, &fallback);
+        if let Some(first) = headings.insert(lecture.heading.clone(), path.clone()) {
+            bail!(
+                "{} and {} are both lecture {:?}: each lecture counts once (runs of different lectures need different --date/--title)",
+                first.display(),
+                path.display(),
+                lecture.heading
+            );
+        }
+        lectures.push(lecture);
+    }
+    let table = semester::table(&lectures, args.threshold);
+    report::semester::write_xlsx(&table, &output)?;
+    report::semester::write_csv(&table, &csv_path)?;
+    let kept = lectures.iter().filter(|l| !l.unknown.is_empty()).count();
+    if kept > 0 {
+        for (person, seen) in semester::recurring_unknown(&lectures).iter().enumerate() {
+            println!("unenrolled person #{}: seen in {seen} of {kept} lectures", person + 1);
+        }
+        if kept < lectures.len() {
+            println!(
+                "({} lecture(s) were run without --keep-unknown: their unenrolled people are not followed)",
+                lectures.len() - kept
+            );
+        }
+    }
+    let flagged = table.rows.iter().filter(|r| r.below_threshold).count();
+    println!(
+        "{} students × {} lectures ({} under {:.0}%) in {} and {}",
+        table.rows.len(),
+        lectures.len(),
+        flagged,
+        args.threshold * 100.0,
+        output.display(),
+        csv_path.display()
+    );
+    Ok(())
+}
