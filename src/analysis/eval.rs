@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
 
-use crate::attendance::result::{Detection, RunResult};
+use crate::attendance::observation::Detection;
+use crate::attendance::result::RunResult;
 use crate::face::FaceBox;
 use crate::synth::truth::{TRUTH_HEADER, VISIBILITY_HEADER};
 

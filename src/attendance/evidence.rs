@@ -9,7 +9,7 @@ use opencv::core::{Mat, Rect, Size, Vector};
 use opencv::prelude::*;
 use opencv::{imgcodecs, imgproc};
 
-use crate::attendance::result::Detection;
+use crate::attendance::observation::Detection;
 use crate::media::video::{self, VideoInfo, VideoReader};
 
 /// Width of a crop in the reports, pixels.

@@ -3,5 +3,6 @@
 //! every report is written from ([`result`]), the faces people can check ([`evidence`]).
 
 pub mod evidence;
+pub mod observation;
 pub mod result;
 pub mod track;

@@ -13,7 +13,7 @@ use ndarray::{Array2, ArrayView1, Axis};
 use pathfinding::prelude::{kuhn_munkres, Matrix};
 use serde::{Deserialize, Serialize};
 
-use crate::attendance::result::{Detection, UnknownPerson, Windows};
+use crate::attendance::observation::{Detection, UnknownPerson, Windows};
 use crate::face::FaceBox;
 use crate::roster::Roster;
 

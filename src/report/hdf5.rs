@@ -10,7 +10,8 @@ use hdf5::types::VarLenUnicode;
 use hdf5::H5Type;
 
 use crate::about::HostInfo;
-use crate::attendance::result::{AttendanceRow, Detection, RunResult, UnknownPerson};
+use crate::attendance::observation::{Detection, UnknownPerson};
+use crate::attendance::result::{AttendanceRow, RunResult};
 use crate::attendance::track::Track;
 use crate::config::Settings;
 use crate::face::FaceBox;

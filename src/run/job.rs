@@ -11,7 +11,8 @@ use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::attendance::evidence;
-use crate::attendance::result::{self, Detection, PresenceRule, RankTiming, RunResult, UnitRecord, Windows};
+use crate::attendance::observation::{Detection, Windows};
+use crate::attendance::result::{self, PresenceRule, RankTiming, RunResult, UnitRecord};
 use crate::attendance::track;
 use crate::config::Settings;
 use crate::face;

@@ -18,7 +18,8 @@ use opencv::core::{Mat, Rect};
 use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::attendance::result::{Detection, RankTiming};
+use crate::attendance::observation::Detection;
+use crate::attendance::result::RankTiming;
 use crate::config::Settings;
 use crate::face::{self, matching, FacePipeline};
 use crate::media::video::{self, VideoInfo, VideoReader};
