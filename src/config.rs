@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::face::{Detector, Isa, DEFAULT_YUNET_CONFIDENCE};
+use crate::face::detect::yunet::DEFAULT_CONFIDENCE as DEFAULT_YUNET_CONFIDENCE;
+use crate::face::{Detector, DetectorSetup, Isa};
 use crate::run::schedule::Schedule;
 
 /// Sampled frames per unit of work when nobody says otherwise: large enough that a unit's
@@ -464,6 +465,16 @@ impl Tiling {
 }
 
 impl Settings {
+    /// The detector this job runs, and how.
+    pub fn detector_setup(&self) -> DetectorSetup {
+        DetectorSetup {
+            detector: self.detector,
+            upsample: self.upsample,
+            isa: self.isa,
+            yunet_confidence: self.yunet_confidence,
+        }
+    }
+
     /// Checks ranges and fills defaults. Each error names the key and the accepted range.
     pub fn from_config(c: ConfigFile) -> Result<Self> {
         let video = c.video.context("no video given: pass VIDEO or set `video:` in the config")?;

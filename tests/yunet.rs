@@ -62,7 +62,7 @@ fn yunet_detects_on_one_core() {
     let (width, height) = (bgr.cols() as usize, bgr.rows() as usize);
     let mut rgb = opencv::core::Mat::default();
     opencv::imgproc::cvt_color(&bgr, &mut rgb, opencv::imgproc::COLOR_BGR2RGB, 0).unwrap();
-    let detector = rollcall::face::yunet::Yunet::load(&setup_file("data/models"), 0.5).unwrap();
+    let detector = rollcall::face::detect::yunet::Yunet::load(&setup_file("data/models"), 0.5).unwrap();
     let (thread_before, process_before) = cpu_ticks();
     for _ in 0..5 {
         assert_eq!(detector.face_locations(rgb.data_bytes().unwrap(), width, height).unwrap().len(), 6);

@@ -92,35 +92,6 @@ impl Isa {
     }
 }
 
-/// What one rank's CPU can run: rank 0 gathers it from every rank before the job starts, so
-/// that a job refuses, in one line naming the rank, what some rank could not do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RankCpu {
-    /// The best HOG build ([`Isa::of_this_process`]).
-    pub isa: Isa,
-    /// Whether the yunet library's instructions run here ([`super::yunet::cpu_can_run`]).
-    pub yunet: bool,
-}
-
-impl RankCpu {
-    pub fn of_this_process() -> Self {
-        RankCpu { isa: Isa::of_this_process(), yunet: super::yunet::cpu_can_run() }
-    }
-
-    /// Refuses the `detector` of a job if a rank's CPU cannot run it (`ranks` in rank order).
-    pub fn check_detector(ranks: &[RankCpu], detector: super::Detector) -> Result<()> {
-        if detector == super::Detector::Yunet {
-            if let Some(rank) = ranks.iter().position(|r| !r.yunet) {
-                bail!(
-                    "detector yunet: rank {rank}'s CPU lacks AVX or FMA, which libfacedetection's build needs; \
-                     use --detector hog on such nodes"
-                );
-            }
-        }
-        Ok(())
-    }
-}
-
 /// The C functions of the AVX2 library (see `cpp/hog_avx2.cpp` for what each does).
 struct Avx2Library {
     new: unsafe extern "C" fn() -> *mut c_void,

@@ -202,10 +202,9 @@ fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -
     };
     let roster = Roster::load(&settings.roster)?;
     let model_dir = face::find_model_dir(settings.models.as_deref())?;
-    if settings.detector == face::Detector::Yunet {
-        // Refused here, in one line, before any rank starts (each rank loads its own copy later).
-        face::yunet::Yunet::load(&model_dir, settings.yunet_confidence)?;
-    }
+    // A detector that cannot load (a missing model or library) is refused here, in one line,
+    // before any rank starts; each rank loads its own copy later.
+    face::Detector::load(&settings.detector_setup(), &model_dir)?;
     if let Some(rank) = settings.slow_ranks.keys().find(|&&r| r as usize >= ranks) {
         bail!("bench.slow_ranks names rank {rank}, but the job has {ranks} rank(s)");
     }

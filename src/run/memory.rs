@@ -8,23 +8,12 @@ use crate::face::Detector;
 /// landmark and encoding models and a frame or two.
 const THREAD_BASE_BYTES: u64 = 32 << 20;
 
-/// Working memory per pixel the detector scans (after upsampling), measured as the growth of
-/// peak RSS from one to two threads on the 1280×720 hall at upsample 1 (3.7 Mpx):
-/// `/usr/bin/time -f %M rollcall attend data/hall/hall.mp4 --threads 1|2 [--detector cnn]`
-/// gave +119 MB for HOG and +3,113 MB for the CNN; rounded up. YuNet, which scans the frame
-/// itself (0.92 Mpx, no upsampling at its default): +165 MB (`--detector yunet --fps 0.5`).
-fn bytes_per_pixel(detector: Detector) -> u64 {
-    match detector {
-        Detector::Hog => 32,
-        Detector::Cnn => 900,
-        Detector::Yunet => 200,
-    }
-}
-
 /// Estimated bytes one worker thread needs to detect faces in images of `pixels` pixels
-/// (as scanned, after scaling and upsampling).
+/// (as scanned, after scaling and upsampling). The detector's working memory per pixel is in
+/// its [`Spec`](crate::face::detect::Spec), measured as the growth of peak RSS from one to two
+/// threads: `/usr/bin/time -f %M rollcall attend data/hall/hall.mp4 --threads 1|2 --detector D`.
 pub fn per_thread_bytes(detector: Detector, pixels: u64) -> u64 {
-    THREAD_BASE_BYTES + pixels * bytes_per_pixel(detector)
+    THREAD_BASE_BYTES + pixels * detector.spec().bytes_per_pixel
 }
 
 /// Bytes this process may still allocate: the kernel's `MemAvailable`, lowered by the

@@ -104,13 +104,7 @@ impl<'a> RankWorkers<'a> {
             );
         }
         threads = threads_that_fit(&job, threads);
-        let setup = face::DetectorSetup {
-            detector: job.settings.detector,
-            upsample: job.settings.upsample,
-            isa: job.settings.isa,
-            yunet_confidence: job.settings.yunet_confidence,
-        };
-        let pipeline = FacePipeline::load(model_dir, &setup)?;
+        let pipeline = FacePipeline::load(model_dir, &job.settings.detector_setup())?;
         let mut workers: Vec<FaceWorker> =
             (1..threads).map(|_| FaceWorker::new(&job, rank, pipeline.clone())).collect();
         workers.push(FaceWorker::new(&job, rank, pipeline));

@@ -11,6 +11,7 @@ use opencv::core::Mat;
 use serde::Serialize;
 
 use crate::config::{Resolution, Sampling, DEFAULT_CHUNK, DEFAULT_TOLERANCE};
+use crate::face::detect::ProbeWidth;
 use crate::face::{self, matching, Detector, FacePipeline};
 use crate::media::video::{self, VideoReader};
 use crate::roster::Roster;
@@ -100,12 +101,14 @@ pub struct Probe {
     pub recommendation: Recommendation,
 }
 
-/// The trials, cheapest first: HOG at the default face width and at half of it, the CNN at
-/// the default (at half, two upsamplings, it takes about a minute a 720p frame on one core:
-/// more than a probe should), and YuNet at half the default (it needs no upsampling for it).
+/// The trials: each detector at the narrowest faces its [`Spec`](face::detect::Spec) names
+/// (HOG at the default face width and at half of it, the CNN at the default, YuNet at half).
 fn trial_settings() -> Vec<(Detector, u32)> {
-    let (default, half) = (crate::config::DEFAULT_MIN_FACE, crate::config::DEFAULT_MIN_FACE / 2);
-    vec![(Detector::Hog, default), (Detector::Hog, half), (Detector::Cnn, default), (Detector::Yunet, half)]
+    let min_face = |width: ProbeWidth| match width {
+        ProbeWidth::Default => crate::config::DEFAULT_MIN_FACE,
+        ProbeWidth::Half => crate::config::DEFAULT_MIN_FACE / 2,
+    };
+    Detector::ALL.iter().flat_map(|&d| d.spec().probe_widths.iter().map(move |&w| (d, min_face(w)))).collect()
 }
 
 pub fn run(spec: &ProbeSpec) -> Result<Probe> {
@@ -136,8 +139,9 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
         let settings = Resolution::of(detector, Some(min_face), None, None)?;
         let pipeline = match FacePipeline::load(&model_dir, &face::DetectorSetup::new(detector, settings.upsample)) {
             Ok(pipeline) => pipeline,
-            // A probe advises on what runs here: without the yunet library it still compares dlib's.
-            Err(e) if detector == Detector::Yunet => {
+            // A probe advises on what runs here: without a library fetched apart (yunet's) it
+            // still compares the others.
+            Err(e) if detector.spec().fetched_apart => {
                 tracing::warn!("yunet not tried: {e:#}");
                 continue;
             }

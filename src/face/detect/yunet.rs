@@ -18,6 +18,42 @@ use std::sync::OnceLock;
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use dlib_face_recognition::Rectangle;
 
+use super::{CpuNeed, DetectorSetup, FindFaces, ProbeWidth, Spec};
+
+pub const SPEC: Spec = Spec {
+    name: "yunet",
+    // Measured with `rollcall photo --upsample 0` on data/faces/t1.jpg scaled so that its six
+    // faces are 40, 30, 24, 20, 16, 12, 10 and 8 px wide: all six found down to 16 px, 3-4 at
+    // 10-12 px, none at 8.
+    smallest_face_px: 16,
+    // +165 MB from one to two threads on the 1280×720 hall, which it scans as it is (0.92 Mpx,
+    // no upsampling at its default): `--detector yunet --fps 0.5`; rounded up.
+    bytes_per_pixel: 200,
+    cpu_need: Some(CpuNeed { lacks: "AVX or FMA", needed_by: "libfacedetection's build", runs_here: cpu_can_run }),
+    // It needs no upsampling for half the default.
+    probe_widths: &[ProbeWidth::Half],
+    fetched_apart: true,
+};
+
+/// The confidence threshold unless set (`yunet_confidence`): the lowest that kept no false
+/// face on the group photos of data/faces-extra (0.5 kept one, 0.3 seven) while keeping all
+/// 316 faces of the short hall (0.9 lost 21 % of them).
+pub const DEFAULT_CONFIDENCE: f64 = 0.6;
+
+pub fn load(setup: &DetectorSetup, model_dir: &Path) -> Result<Box<dyn FindFaces>> {
+    Ok(Box::new(Yunet::load(model_dir, setup.yunet_confidence)?))
+}
+
+impl FindFaces for Yunet {
+    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>> {
+        Yunet::face_locations(self, rgb, width, height)
+    }
+
+    fn clone_box(&self) -> Box<dyn FindFaces> {
+        Box::new(self.clone())
+    }
+}
+
 /// Environment variable naming a site's own copy of `libfacedetection.so` (the wheel's layout:
 /// its libgomp in `../yuface.libs/`), used instead of the one in the model folder.
 pub const LIBRARY_ENV: &str = "ROLLCALL_YUNET";
@@ -65,7 +101,7 @@ struct Library {
 fn library(path: &Path) -> Result<&'static Library> {
     static LIBRARY: OnceLock<Result<Library, String>> = OnceLock::new();
     let library =
-        LIBRARY.get_or_init(|| load(path).map_err(|e| format!("{e:#}"))).as_ref().map_err(|e| anyhow!("{e}"))?;
+        LIBRARY.get_or_init(|| open_library(path).map_err(|e| format!("{e:#}"))).as_ref().map_err(|e| anyhow!("{e}"))?;
     ensure!(
         library.path == path,
         "the yunet library is already loaded from {}, not {}",
@@ -75,7 +111,7 @@ fn library(path: &Path) -> Result<&'static Library> {
     Ok(library)
 }
 
-fn load(path: &Path) -> Result<Library> {
+fn open_library(path: &Path) -> Result<Library> {
     if !cpu_can_run() {
         bail!("the yunet detector needs a CPU with AVX and FMA, which this one lacks: use --detector hog");
     }

@@ -1,0 +1,55 @@
+//! dlib's HOG + linear SVM (`--detector hog`, the default of `face_recognition`): fast, frontal
+//! faces only. Two builds: the dlib-face-recognition crate's (x86-64 baseline) and rollcall's
+//! AVX2 build of the same code ([`crate::face::isa`]), chosen by the job's `--isa`.
+
+use std::path::Path;
+
+use anyhow::Result;
+use dlib_face_recognition::{FaceDetector, Rectangle};
+
+use super::{DetectorSetup, FindFaces, ProbeWidth, Spec};
+use crate::face::isa::{HogAvx2, Isa};
+
+pub const SPEC: Spec = Spec {
+    name: "hog",
+    // Its 80 px scanning window.
+    smallest_face_px: 80,
+    // +119 MB from one to two threads on the 1280×720 hall at upsample 1 (3.7 Mpx), rounded up.
+    bytes_per_pixel: 32,
+    cpu_need: None,
+    probe_widths: &[ProbeWidth::Default, ProbeWidth::Half],
+    fetched_apart: false,
+};
+
+/// `setup.isa` is the job's resolved level (`auto` means the best this process can run).
+pub fn load(setup: &DetectorSetup, _model_dir: &Path) -> Result<Box<dyn FindFaces>> {
+    let isa = if setup.isa == Isa::Auto { Isa::of_this_process() } else { setup.isa };
+    Ok(match isa {
+        Isa::Avx2 => Box::new(HogAvx2::new()?),
+        _ => Box::new(Baseline(FaceDetector::new())),
+    })
+}
+
+/// HOG as the dlib-face-recognition crate builds it.
+#[derive(Clone)]
+struct Baseline(FaceDetector);
+
+impl FindFaces for Baseline {
+    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>> {
+        super::dlib_face_locations(&self.0, rgb, width, height)
+    }
+
+    fn clone_box(&self) -> Box<dyn FindFaces> {
+        Box::new(self.clone())
+    }
+}
+
+impl FindFaces for HogAvx2 {
+    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>> {
+        HogAvx2::face_locations(self, rgb, width, height)
+    }
+
+    fn clone_box(&self) -> Box<dyn FindFaces> {
+        Box::new(self.clone())
+    }
+}

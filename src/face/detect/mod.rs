@@ -1,0 +1,203 @@
+//! The face detectors behind one seam. Each lives in its own file, which gives its [`Spec`]
+//! (what the rest of rollcall needs to know about it: narrowest face, memory, CPU, probe
+//! widths) and a `load` that returns a [`FindFaces`]; the one line naming it in the
+//! `detectors!` list below makes it a `--detector` value, a setting, a probe trial and a
+//! loadable detector. Nothing else in the tree matches on detectors.
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use dlib_face_recognition::{FaceDetectorTrait, ImageMatrix, Rectangle};
+
+use super::Isa;
+
+/// What rollcall needs to know about a detector besides how to run it.
+#[derive(Debug)]
+pub struct Spec {
+    /// The value of `--detector` and of the setting `detector`.
+    pub name: &'static str,
+    /// The narrowest face (width, px of the image it is given) found without upsampling; each
+    /// upsampling halves it.
+    pub smallest_face_px: u32,
+    /// Working memory per pixel scanned (after upsampling) of one worker thread, measured as
+    /// the growth of peak RSS from one to two threads (see `run::memory`).
+    pub bytes_per_pixel: u64,
+    /// The instructions it needs beyond x86-64's baseline, if any.
+    pub cpu_need: Option<CpuNeed>,
+    /// The narrowest faces `probe` tries it at, cheapest first.
+    pub probe_widths: &'static [ProbeWidth],
+    /// Its code is a library fetched apart from rollcall's build: a `probe` goes on without it.
+    pub fetched_apart: bool,
+}
+
+/// Instructions a detector needs, and how to tell whether this CPU has them.
+#[derive(Debug)]
+pub struct CpuNeed {
+    /// What a CPU without them lacks, as the refusal names it ("AVX or FMA").
+    pub lacks: &'static str,
+    /// Whose build needs them, as the refusal names it.
+    pub needed_by: &'static str,
+    pub runs_here: fn() -> bool,
+}
+
+/// A narrowest face for `probe` to try a detector at, relative to the default `--min-face`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeWidth {
+    Default,
+    Half,
+}
+
+/// A loaded detector: faces in a packed RGB image, as the boxes dlib's 5-point landmark model
+/// expects. Detectors keep scratch state, so each worker thread has its own copy.
+pub trait FindFaces: Send {
+    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>>;
+    fn clone_box(&self) -> Box<dyn FindFaces>;
+}
+
+impl Clone for Box<dyn FindFaces> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// Faces found by one of the dlib-face-recognition crate's detectors in a packed RGB image.
+fn dlib_face_locations(
+    detector: &impl FaceDetectorTrait,
+    rgb: &[u8],
+    width: usize,
+    height: usize,
+) -> Result<Vec<Rectangle>> {
+    anyhow::ensure!(rgb.len() == width * height * 3, "unexpected image layout");
+    // SAFETY: `rgb` is a live, packed width×height×3 buffer (checked just above).
+    let matrix = unsafe { ImageMatrix::new(width, height, rgb.as_ptr()) };
+    Ok(detector.face_locations(&matrix).to_vec())
+}
+
+/// Which detector a pipeline runs, and how.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DetectorSetup {
+    pub detector: Detector,
+    /// Doubles the image that many times before detection: each halves the narrowest face
+    /// found (see [`Detector::smallest_face_px`]); `face_recognition` upsamples once.
+    pub upsample: u32,
+    /// The build of HOG ([`Isa`]).
+    pub isa: Isa,
+    /// YuNet's confidence threshold, in [0, 1].
+    pub yunet_confidence: f64,
+}
+
+impl DetectorSetup {
+    /// `detector` at `upsample`, with the job defaults of everything else.
+    pub fn new(detector: Detector, upsample: u32) -> Self {
+        DetectorSetup { detector, upsample, isa: Isa::Auto, yunet_confidence: yunet::DEFAULT_CONFIDENCE }
+    }
+}
+
+/// The detectors: `Variant => module` (the file `detect/module.rs`), the variant's doc comment
+/// being its `--help` line.
+macro_rules! detectors {
+    ($($(#[$attr:meta])* $variant:ident => $module:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+
+        /// Which face detector finds the faces (`face_recognition`'s `model=`, and more).
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Detector {
+            $($(#[$attr])* $variant),+
+        }
+
+        impl Detector {
+            /// Every detector, in the order of this list (`probe` tries them so).
+            pub const ALL: &'static [Detector] = &[$(Detector::$variant),+];
+
+            pub fn spec(self) -> &'static Spec {
+                match self {
+                    $(Detector::$variant => &$module::SPEC),+
+                }
+            }
+
+            /// Loads the detector `setup` names from `model_dir`.
+            pub fn load(setup: &DetectorSetup, model_dir: &Path) -> Result<Box<dyn FindFaces>> {
+                match setup.detector {
+                    $(Detector::$variant => $module::load(setup, model_dir)),+
+                }
+            }
+        }
+    };
+}
+
+detectors! {
+    /// HOG + linear SVM: fast, frontal faces only.
+    #[default]
+    Hog => hog,
+    /// dlib's MMOD convolutional network: turned and dim faces too, 10-20x the CPU time of HOG
+    /// (with OpenBLAS; ~100x with a BLAS-less dlib).
+    Cnn => cnn,
+    /// libfacedetection's YuNet: turned, dim and small faces, at a fraction of HOG's time
+    /// (needs AVX and FMA, and the library `make setup` fetches).
+    Yunet => yunet,
+}
+
+impl Detector {
+    /// The narrowest face (width, px of the image it is given) that the detector finds
+    /// without upsampling; each upsampling halves it.
+    pub fn smallest_face_px(self) -> u32 {
+        self.spec().smallest_face_px
+    }
+
+    /// Whether this process's CPU has the instructions the detector needs.
+    pub fn runs_here(self) -> bool {
+        self.spec().cpu_need.as_ref().is_none_or(|need| (need.runs_here)())
+    }
+}
+
+impl std::fmt::Display for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.spec().name)
+    }
+}
+
+/// What one rank's CPU can run: rank 0 gathers it from every rank before the job starts, so
+/// that a job refuses, in one line naming the rank, what some rank could not do.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RankCpu {
+    /// The best HOG build ([`Isa::of_this_process`]).
+    pub isa: Isa,
+    /// The detectors whose instructions run here ([`Detector::runs_here`]).
+    pub detectors: Vec<Detector>,
+}
+
+impl RankCpu {
+    pub fn of_this_process() -> Self {
+        let detectors = Detector::ALL.iter().copied().filter(|d| d.runs_here()).collect();
+        RankCpu { isa: Isa::of_this_process(), detectors }
+    }
+
+    /// Refuses the `detector` of a job if a rank's CPU cannot run it (`ranks` in rank order).
+    pub fn check_detector(ranks: &[RankCpu], detector: Detector) -> Result<()> {
+        let (Some(need), Some(rank)) =
+            (&detector.spec().cpu_need, ranks.iter().position(|r| !r.detectors.contains(&detector)))
+        else {
+            return Ok(());
+        };
+        bail!(
+            "detector {detector}: rank {rank}'s CPU lacks {}, which {} needs; use --detector hog on such nodes",
+            need.lacks,
+            need.needed_by
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn each_spec_is_named_as_its_flag_value() {
+        for &detector in Detector::ALL {
+            let value = detector.to_possible_value().expect("every detector is a --detector value");
+            assert_eq!(value.get_name(), detector.spec().name);
+        }
+    }
+}
