@@ -193,8 +193,7 @@ fn existing_outputs_are_not_overwritten_without_force() {
     let video = lecture_video();
     let args = attend_args(&video, &roster, &out, &[]);
     let o = run(rollcall_command(), &args);
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("already exists: pass --force"), "{}", stderr(&o));
+    assert_refused(&o, "already exists: pass --force");
     assert_eq!(read(&out.join("attendance.csv")), "precious");
 
     let mut forced = args.clone();

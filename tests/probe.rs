@@ -61,9 +61,6 @@ fn probe_refuses_what_is_not_a_video_in_one_line() {
         (vec!["probe", "/nonexistent.mp4"], "video /nonexistent.mp4 does not exist".to_owned()),
         (vec!["probe", lecture_video().to_str().unwrap(), "--ranks", "0"], "--ranks must be at least 1".to_owned()),
     ] {
-        let o = run(rollcall_command(), &args);
-        let err = stderr(&o);
-        assert!(!o.status.success() && err.contains(&message), "{args:?}: expected {message:?} in:\n{err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "one line:\n{err}");
+        assert_refused(&run(rollcall_command(), &args), &message);
     }
 }

@@ -181,8 +181,7 @@ fn report_rebuilds_the_spreadsheets_from_hdf5_alone() {
     let roster = tmp.path().join("roster.h5"); // from run_lecture
     let o =
         run(rollcall_command(), &["report", roster.to_str().unwrap(), "-o", tmp.path().join("x").to_str().unwrap()]);
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("is not a rollcall result"), "{}", stderr(&o));
+    assert_refused(&o, "is not a rollcall result");
     assert!(!tmp.path().join("x").exists());
 }
 

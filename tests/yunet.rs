@@ -84,11 +84,8 @@ fn a_missing_yunet_library_is_refused_in_one_line() {
     let mut command = rollcall_command();
     command.env("ROLLCALL_YUNET", &missing);
     let o = run(command, &attend_args(&lecture_video(), &roster, &tmp.path().join("out"), &["--detector", "yunet"]));
-    assert!(!o.status.success());
-    let err = stderr(&o);
-    let err = err.trim_end();
-    assert!(!err.contains('\n'), "one line: {err}");
-    assert!(err.contains(missing.to_str().unwrap()) && err.contains("make setup"), "{err}");
+    let err = assert_refused(&o, missing.to_str().unwrap());
+    assert!(err.contains("make setup"), "{err}");
     assert!(!tmp.path().join("out/attendance.csv").exists(), "nothing half-written");
 }
 

@@ -81,6 +81,17 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Asserts that `o` is a refusal as rollcall makes them: a failed exit and one line on stderr,
+/// `rollcall: error: ...`, holding `message`, no panic. Returns that line for further checks.
+pub fn assert_refused(o: &Output, message: &str) -> String {
+    let err = stderr(o);
+    assert!(!o.status.success(), "went ahead, expected {message:?}:\n{err}");
+    assert!(err.contains(message), "expected {message:?} in:\n{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line, got:\n{err}");
+    assert!(err.starts_with("rollcall: error: ") && !err.contains("panicked"), "{err}");
+    err
+}
+
 pub fn assert_success(o: &Output) {
     assert!(
         o.status.success(),
