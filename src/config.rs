@@ -25,10 +25,6 @@ pub const DEFAULT_CHUNK: usize = 4;
 /// `face_recognition` does by default).
 pub const DEFAULT_MIN_FACE: u32 = 40;
 
-fn default_yunet_confidence() -> f64 {
-    DEFAULT_YUNET_CONFIDENCE
-}
-
 /// Faces are not scaled below this width for the encoder: dlib's ResNet reads a 150-px chip,
 /// and a detector that finds narrow faces (yunet) must not make them narrower to save time.
 const NARROWEST_FACE_TO_ENCODE: f64 = 80.0;
@@ -405,6 +401,8 @@ impl Resolution {
 }
 
 /// Validated settings of one `attend` job. Broadcast to every rank, stored in the reports.
+/// Grouped by concern; the keys of the config file and the flags stay flat (see
+/// [`ConfigFile`], which `from_config` and `to_config` translate).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     pub title: Option<String>,
@@ -413,16 +411,46 @@ pub struct Settings {
     pub roster: PathBuf,
     pub output: PathBuf,
     pub models: Option<PathBuf>,
+    /// Which frames are analysed.
     pub sampling: Sampling,
+    pub detection: Detection,
+    pub attendance: AttendanceRule,
+    pub reports: ReportContents,
+    pub parallel: Parallel,
+}
+
+/// How faces are found: the detector, and the scale of the image it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
     pub detector: Detector,
-    /// YuNet's confidence threshold in [0, 1] (read by the yunet detector only). Results
-    /// written before it existed ran HOG or CNN, for which any value is the same.
-    #[serde(default = "default_yunet_confidence")]
+    /// YuNet's confidence threshold in [0, 1] (read by the yunet detector only).
     pub yunet_confidence: f64,
     /// The narrowest face (px of the original frame) the job finds with `upsample` and `scale`.
     pub min_face: u32,
     pub scale: f64,
     pub upsample: u32,
+    /// The HOG detector's instruction set: as asked until rank 0 resolves `auto` against what
+    /// the ranks have (then the level that runs, which is what the reports and the journal keep).
+    pub isa: Isa,
+}
+
+impl Detection {
+    /// The detector this job runs, and how.
+    pub fn setup(&self) -> DetectorSetup {
+        DetectorSetup {
+            detector: self.detector,
+            upsample: self.upsample,
+            isa: self.isa,
+            yunet_confidence: self.yunet_confidence,
+        }
+    }
+}
+
+/// How found faces become attendance: who a face is, how tracks bridge gaps, and when a
+/// student counts as present.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AttendanceRule {
+    /// Largest face distance that counts as a match.
     pub tolerance: f64,
     pub threshold: f64,
     /// How presence is judged: by time windows or by sampled frames.
@@ -430,19 +458,26 @@ pub struct Settings {
     pub window: WindowLength,
     /// Longest gap, seconds, a face track bridges where the face was not found.
     pub track_gap: f64,
+}
+
+/// What the reports hold besides attendance.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReportContents {
     /// Keep the mean encodings of unenrolled people in the result (to follow them across
     /// lectures); off by default: they did not consent to enrolment.
     pub keep_unknown: bool,
     /// Put each student's best face crop into the reports.
     pub crops: bool,
+}
+
+/// How the work is cut and spread: units, their schedule, threads per rank.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Parallel {
     pub schedule: Schedule,
     pub chunk: usize,
     /// Worker threads per rank, each with its own copy of the models; the rank's own thread
     /// decodes the frames of a unit and hands them to whichever is free.
     pub threads: usize,
-    /// The HOG detector's instruction set: as asked until rank 0 resolves `auto` against what
-    /// the ranks have (then the level that runs, which is what the reports and the journal keep).
-    pub isa: Isa,
     /// Benchmark knob `bench.slow_ranks` (empty in a normal run).
     pub slow_ranks: BTreeMap<u32, f64>,
     /// How a photo is cut into tiles; `None` for a video.
@@ -465,16 +500,6 @@ impl Tiling {
 }
 
 impl Settings {
-    /// The detector this job runs, and how.
-    pub fn detector_setup(&self) -> DetectorSetup {
-        DetectorSetup {
-            detector: self.detector,
-            upsample: self.upsample,
-            isa: self.isa,
-            yunet_confidence: self.yunet_confidence,
-        }
-    }
-
     /// Checks ranges and fills defaults. Each error names the key and the accepted range.
     pub fn from_config(c: ConfigFile) -> Result<Self> {
         let video = c.video.context("no video given: pass VIDEO or set `video:` in the config")?;
@@ -546,7 +571,6 @@ impl Settings {
             }
         };
         Ok(Settings {
-            tiling,
             title: c.title,
             date: c.date,
             video,
@@ -554,23 +578,17 @@ impl Settings {
             output,
             models: c.models,
             sampling,
-            detector,
-            yunet_confidence,
-            min_face,
-            scale,
-            upsample,
-            tolerance,
-            threshold,
-            rule: c.rule.unwrap_or_default(),
-            window,
-            track_gap,
-            keep_unknown: c.keep_unknown.unwrap_or(false),
-            crops: c.crops.unwrap_or(true),
-            schedule: c.schedule.unwrap_or_default(),
-            chunk,
-            threads,
-            isa: c.isa.unwrap_or_default(),
-            slow_ranks,
+            detection: Detection {
+                detector,
+                yunet_confidence,
+                min_face,
+                scale,
+                upsample,
+                isa: c.isa.unwrap_or_default(),
+            },
+            attendance: AttendanceRule { tolerance, threshold, rule: c.rule.unwrap_or_default(), window, track_gap },
+            reports: ReportContents { keep_unknown: c.keep_unknown.unwrap_or(false), crops: c.crops.unwrap_or(true) },
+            parallel: Parallel { schedule: c.schedule.unwrap_or_default(), chunk, threads, slow_ranks, tiling },
         })
     }
 
@@ -580,8 +598,8 @@ impl Settings {
             Sampling::Every(k) => (Some(k), None),
             Sampling::Fps(f) => (None, Some(f)),
         };
-        let bench = (!self.slow_ranks.is_empty()).then(|| BenchConfig {
-            slow_ranks: self.slow_ranks.iter().map(|(&r, &f)| (RankKey::Number(r), f)).collect(),
+        let bench = (!self.parallel.slow_ranks.is_empty()).then(|| BenchConfig {
+            slow_ranks: self.parallel.slow_ranks.iter().map(|(&r, &f)| (RankKey::Number(r), f)).collect(),
         });
         ConfigFile {
             title: self.title.clone(),
@@ -592,24 +610,24 @@ impl Settings {
             models: self.models.clone(),
             every,
             fps,
-            detector: Some(self.detector),
-            yunet_confidence: Some(self.yunet_confidence),
-            min_face: Some(self.min_face),
-            scale: Some(self.scale),
-            upsample: Some(self.upsample),
-            tolerance: Some(self.tolerance),
-            threshold: Some(self.threshold),
-            rule: Some(self.rule),
-            window: Some(self.window.to_string()),
-            track_gap: Some(self.track_gap),
-            keep_unknown: Some(self.keep_unknown),
-            crops: Some(self.crops),
-            schedule: Some(self.schedule),
-            chunk: Some(self.chunk),
-            threads: Some(self.threads),
-            isa: Some(self.isa),
-            tile: self.tiling.map(|t| t.tile),
-            overlap: self.tiling.map(|t| t.overlap),
+            detector: Some(self.detection.detector),
+            yunet_confidence: Some(self.detection.yunet_confidence),
+            min_face: Some(self.detection.min_face),
+            scale: Some(self.detection.scale),
+            upsample: Some(self.detection.upsample),
+            tolerance: Some(self.attendance.tolerance),
+            threshold: Some(self.attendance.threshold),
+            rule: Some(self.attendance.rule),
+            window: Some(self.attendance.window.to_string()),
+            track_gap: Some(self.attendance.track_gap),
+            keep_unknown: Some(self.reports.keep_unknown),
+            crops: Some(self.reports.crops),
+            schedule: Some(self.parallel.schedule),
+            chunk: Some(self.parallel.chunk),
+            threads: Some(self.parallel.threads),
+            isa: Some(self.detection.isa),
+            tile: self.parallel.tiling.map(|t| t.tile),
+            overlap: self.parallel.tiling.map(|t| t.overlap),
             bench,
         }
     }
@@ -639,37 +657,37 @@ impl Settings {
             ("models", self.models.as_ref().map(|m| m.display().to_string()).unwrap_or_default()),
             ("every", every),
             ("fps", fps),
-            ("detector", self.detector.to_string()),
-            ("yunet_confidence", self.yunet_confidence.to_string()),
-            ("min_face", self.min_face.to_string()),
-            ("scale", self.scale.to_string()),
-            ("upsample", self.upsample.to_string()),
-            ("tolerance", self.tolerance.to_string()),
-            ("threshold", self.threshold.to_string()),
-            ("rule", self.rule.to_string()),
-            ("window", self.window.to_string()),
-            ("track_gap", self.track_gap.to_string()),
-            ("keep_unknown", self.keep_unknown.to_string()),
-            ("crops", self.crops.to_string()),
-            ("schedule", self.schedule.to_string()),
-            ("chunk", self.chunk.to_string()),
-            ("threads", self.threads.to_string()),
-            ("isa", self.isa.to_string()),
-            ("tile", self.tiling.map(|t| t.tile.to_string()).unwrap_or_default()),
-            ("overlap", self.tiling.map(|t| t.overlap.to_string()).unwrap_or_default()),
+            ("detector", self.detection.detector.to_string()),
+            ("yunet_confidence", self.detection.yunet_confidence.to_string()),
+            ("min_face", self.detection.min_face.to_string()),
+            ("scale", self.detection.scale.to_string()),
+            ("upsample", self.detection.upsample.to_string()),
+            ("tolerance", self.attendance.tolerance.to_string()),
+            ("threshold", self.attendance.threshold.to_string()),
+            ("rule", self.attendance.rule.to_string()),
+            ("window", self.attendance.window.to_string()),
+            ("track_gap", self.attendance.track_gap.to_string()),
+            ("keep_unknown", self.reports.keep_unknown.to_string()),
+            ("crops", self.reports.crops.to_string()),
+            ("schedule", self.parallel.schedule.to_string()),
+            ("chunk", self.parallel.chunk.to_string()),
+            ("threads", self.parallel.threads.to_string()),
+            ("isa", self.detection.isa.to_string()),
+            ("tile", self.parallel.tiling.map(|t| t.tile.to_string()).unwrap_or_default()),
+            ("overlap", self.parallel.tiling.map(|t| t.overlap.to_string()).unwrap_or_default()),
             ("bench.slow_ranks", self.slow_ranks_text()),
         ]
     }
 
     /// `bench.slow_ranks` as `rank:factor` pairs, empty when off.
     pub fn slow_ranks_text(&self) -> String {
-        let pairs: Vec<String> = self.slow_ranks.iter().map(|(r, f)| format!("{r}:{f}")).collect();
+        let pairs: Vec<String> = self.parallel.slow_ranks.iter().map(|(r, f)| format!("{r}:{f}")).collect();
         pairs.join(" ")
     }
 
     /// The slow-down factor of `rank` (1 = normal speed).
     pub fn slowdown_of(&self, rank: usize) -> f64 {
-        self.slow_ranks.get(&(rank as u32)).copied().unwrap_or(1.0)
+        self.parallel.slow_ranks.get(&(rank as u32)).copied().unwrap_or(1.0)
     }
 }
 
@@ -698,7 +716,7 @@ mod tests {
         let flags = ConfigFile { every: Some(3), ..Default::default() };
         let s = Settings::from_config(file.overridden_by(flags)).unwrap();
         assert_eq!(s.sampling, Sampling::Every(3));
-        assert_eq!(s.tolerance, 0.5);
+        assert_eq!(s.attendance.tolerance, 0.5);
     }
 
     #[test]
@@ -753,13 +771,16 @@ mod tests {
     #[test]
     fn windows_are_auto_or_seconds_in_the_file_and_on_the_command_line() {
         let auto = Settings::from_config(minimal()).unwrap();
-        assert_eq!(auto.window, WindowLength::Auto);
-        assert_eq!(auto.window.seconds(90.0 * 60.0), 300.0, "90 minutes: 18 windows of 5 minutes");
-        assert_eq!(auto.window.seconds(120.0), 10.0);
-        assert_eq!(auto.window.seconds(30.0), 10.0, "never under 10 s");
+        assert_eq!(auto.attendance.window, WindowLength::Auto);
+        assert_eq!(auto.attendance.window.seconds(90.0 * 60.0), 300.0, "90 minutes: 18 windows of 5 minutes");
+        assert_eq!(auto.attendance.window.seconds(120.0), 10.0);
+        assert_eq!(auto.attendance.window.seconds(30.0), 10.0, "never under 10 s");
         let file: ConfigFile = serde_norway::from_str("window: 45\nrule: frames\ntrack_gap: 0\n").unwrap();
         let s = Settings::from_config(file.overridden_by(minimal())).unwrap();
-        assert_eq!((s.window, s.rule, s.track_gap), (WindowLength::Seconds(45.0), Rule::Frames, 0.0));
+        assert_eq!(
+            (s.attendance.window, s.attendance.rule, s.attendance.track_gap),
+            (WindowLength::Seconds(45.0), Rule::Frames, 0.0)
+        );
         assert_eq!(Settings::from_yaml(&s.to_yaml().unwrap()).unwrap(), s);
         for bad in ["window: soon", "window: 0", "window: -3", "track_gap: -1"] {
             let file: ConfigFile = serde_norway::from_str(bad).unwrap();
@@ -772,7 +793,8 @@ mod tests {
     fn min_face_sets_upsampling_and_scale_for_the_detector() {
         let resolution = |yaml: &str| {
             let file: ConfigFile = serde_norway::from_str(yaml).unwrap();
-            Settings::from_config(file.overridden_by(minimal())).map(|s| (s.min_face, s.upsample, s.scale))
+            Settings::from_config(file.overridden_by(minimal()))
+                .map(|s| (s.detection.min_face, s.detection.upsample, s.detection.scale))
         };
         assert_eq!(resolution("{}").unwrap(), (40, 1, 1.0), "face_recognition's default: HOG, one upsampling");
         assert_eq!(resolution("min_face: 24").unwrap(), (24, 2, 1.0));

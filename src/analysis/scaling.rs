@@ -109,14 +109,17 @@ pub fn check_comparable(runs: &[(String, RunResult)]) -> Result<()> {
 pub fn table(runs: &[RunResult]) -> Vec<ScalingRow> {
     let mut groups: BTreeMap<(String, usize, usize), Vec<&RunResult>> = BTreeMap::new();
     for r in runs {
-        groups.entry((r.settings.schedule.to_string(), r.settings.threads, r.ranks)).or_default().push(r);
+        groups
+            .entry((r.settings.parallel.schedule.to_string(), r.settings.parallel.threads, r.ranks))
+            .or_default()
+            .push(r);
     }
     let mean_wall = |rs: &[&RunResult]| rs.iter().map(|r| r.wall_time_s).sum::<f64>() / rs.len() as f64;
     let one_rank = |schedule: Option<&str>, threads: usize| {
         let matching: Vec<&RunResult> = runs
             .iter()
-            .filter(|r| r.ranks == 1 && r.settings.threads == threads)
-            .filter(|r| schedule.is_none_or(|s| r.settings.schedule.to_string() == s))
+            .filter(|r| r.ranks == 1 && r.settings.parallel.threads == threads)
+            .filter(|r| schedule.is_none_or(|s| r.settings.parallel.schedule.to_string() == s))
             .collect();
         (!matching.is_empty()).then(|| mean_wall(&matching))
     };

@@ -11,7 +11,7 @@ use crate::report;
 use crate::run::{comm, job};
 
 pub fn run(args: AttendArgs, quiet: bool) -> Result<()> {
-    let settings = attend_settings(&args).and_then(|s| match s.tiling {
+    let settings = attend_settings(&args).and_then(|s| match s.parallel.tiling {
         Some(_) => bail!("tile and overlap are settings of `rollcall photo`, not of a video"),
         None => Ok(s),
     });
@@ -31,7 +31,7 @@ pub fn photo(args: PhotoArgs, quiet: bool) -> Result<()> {
             false => Settings::from_config(c.overridden_by(args.as_overrides())),
         })
         .map(|mut s| {
-            s.tiling.get_or_insert(Tiling { tile: Tiling::DEFAULT_TILE, overlap: Tiling::DEFAULT_OVERLAP });
+            s.parallel.tiling.get_or_insert(Tiling { tile: Tiling::DEFAULT_TILE, overlap: Tiling::DEFAULT_OVERLAP });
             s
         });
     run_job(settings, &args.job, quiet)

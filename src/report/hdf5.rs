@@ -189,7 +189,7 @@ pub fn render(result: &RunResult) -> Result<Vec<u8>> {
             })
             .collect::<Result<Vec<_>>>()?;
         let ds = file.new_dataset_builder().with_data(&attendance).create("attendance")?;
-        write_attr(&ds, "threshold", &result.settings.threshold)?;
+        write_attr(&ds, "threshold", &result.settings.attendance.threshold)?;
         write_attr(&ds, "window_s", &result.window_s)?;
         let windows = result.attendance.first().map_or(0, |a| a.strip.len());
         let strip: Vec<u8> = result.attendance.iter().flat_map(|a| a.strip.iter().map(|&s| u8::from(s))).collect();

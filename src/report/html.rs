@@ -81,7 +81,7 @@ pub fn render(r: &RunResult) -> Result<String, std::fmt::Error> {
             r.failed_frames.len()
         )?;
     }
-    if !r.settings.slow_ranks.is_empty() {
+    if !r.settings.parallel.slow_ranks.is_empty() {
         writeln!(
             h,
             "<p class=\"warn\">Benchmark run: bench.slow_ranks = {} slowed ranks on purpose.</p>",
@@ -122,11 +122,17 @@ pub fn render(r: &RunResult) -> Result<String, std::fmt::Error> {
             status = a.status(),
         )?;
     }
-    let rule = match r.settings.rule {
+    let rule = match r.settings.attendance.rule {
         Rule::Windows => {
-            format!("seen in at least {:.0}% of the {:.0}-second windows", r.settings.threshold * 100.0, r.window_s)
+            format!(
+                "seen in at least {:.0}% of the {:.0}-second windows",
+                r.settings.attendance.threshold * 100.0,
+                r.window_s
+            )
         }
-        Rule::Frames => format!("seen in at least {:.0}% of the sampled frames", r.settings.threshold * 100.0),
+        Rule::Frames => {
+            format!("seen in at least {:.0}% of the sampled frames", r.settings.attendance.threshold * 100.0)
+        }
     };
     writeln!(
         h,

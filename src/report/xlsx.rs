@@ -58,7 +58,7 @@ pub fn render(result: &RunResult) -> Result<Vec<u8>> {
     attendance_sheet(wb.add_worksheet(), &f, result)?;
     detections_sheet(wb.add_worksheet(), &f, result)?;
     unknown_sheet(wb.add_worksheet(), &f, result)?;
-    ranks_sheet(wb.add_worksheet(), &f, &result.timings, result.settings.threads)?;
+    ranks_sheet(wb.add_worksheet(), &f, &result.timings, result.settings.parallel.threads)?;
     units_sheet(wb.add_worksheet(), &f, &result.units, result.ranks)?;
     settings_sheet(wb.add_worksheet(), &f, &settings_rows(result))?;
     Ok(wb.save_to_buffer()?)

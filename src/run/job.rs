@@ -138,7 +138,7 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
             n_units,
             setup.todo.len(),
             comm.size(),
-            setup.settings.schedule
+            setup.settings.parallel.schedule
         );
     }
 
@@ -194,9 +194,9 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
 /// Rank 0's checks and loading, before any rank does work. `cpus`: what each rank can run.
 fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -> Result<(JobSetup, RootState)> {
     let ranks = cpus.len();
-    face::RankCpu::check_detector(cpus, settings.detector)?;
-    settings.isa = settings.isa.resolve(&cpus.iter().map(|c| c.isa).collect::<Vec<_>>())?;
-    let video = match settings.tiling {
+    face::RankCpu::check_detector(cpus, settings.detection.detector)?;
+    settings.detection.isa = settings.detection.isa.resolve(&cpus.iter().map(|c| c.isa).collect::<Vec<_>>())?;
+    let video = match settings.parallel.tiling {
         Some(_) => probe_photo(&settings.video)?,
         None => video::probe(&settings.video)?,
     };
@@ -204,21 +204,28 @@ fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -
     let model_dir = face::find_model_dir(settings.models.as_deref())?;
     // A detector that cannot load (a missing model or library) is refused here, in one line,
     // before any rank starts; each rank loads its own copy later.
-    face::Detector::load(&settings.detector_setup(), &model_dir)?;
-    if let Some(rank) = settings.slow_ranks.keys().find(|&&r| r as usize >= ranks) {
+    face::Detector::load(&settings.detection.setup(), &model_dir)?;
+    if let Some(rank) = settings.parallel.slow_ranks.keys().find(|&&r| r as usize >= ranks) {
         bail!("bench.slow_ranks names rank {rank}, but the job has {ranks} rank(s)");
     }
     let stride = settings.sampling.stride(video.fps);
-    let plan = match settings.tiling {
+    let plan = match settings.parallel.tiling {
         Some(t) => Plan::Tiles(TilePlan::new(video.width, video.height, t.tile, t.overlap)),
-        None => {
-            Plan::Frames(FramePlan::for_schedule(video.frame_count, stride, settings.chunk, settings.schedule, ranks))
-        }
+        None => Plan::Frames(FramePlan::for_schedule(
+            video.frame_count,
+            stride,
+            settings.parallel.chunk,
+            settings.parallel.schedule,
+            ranks,
+        )),
     };
-    if settings.tiling.is_some() && settings.threads > 1 {
-        tracing::warn!("threads ({}) applies to videos; a photo's tiles are spread over ranks", settings.threads);
+    if settings.parallel.tiling.is_some() && settings.parallel.threads > 1 {
+        tracing::warn!(
+            "threads ({}) applies to videos; a photo's tiles are spread over ranks",
+            settings.parallel.threads
+        );
     }
-    if !settings.slow_ranks.is_empty() {
+    if !settings.parallel.slow_ranks.is_empty() {
         tracing::warn!("benchmark knob bench.slow_ranks is on ({}): timings are not real", settings.slow_ranks_text());
     }
     let state = open_journal(&settings, &plan, existing)?;
@@ -303,7 +310,7 @@ fn run_rank(
     collector: &mut Collector,
 ) -> Result<RankReport> {
     let rank = comm.rank();
-    let assignment = Assignment::of(setup.settings.schedule, &todo, rank, comm.size());
+    let assignment = Assignment::of(setup.settings.parallel.schedule, &todo, rank, comm.size());
     let mut source = comm.unit_source(assignment, Box::new(|done| collector.take(done)));
     let clock = || comm.time() - start;
     let slowdown = setup.settings.slowdown_of(rank);
@@ -343,12 +350,17 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
     let sampled_times = result::analysed_frames(setup.video.frame_count, setup.plan.stride(), &failed)
         .map(|f| setup.video.time_of(f as usize));
     let settings = &setup.settings;
-    let windows = Windows::new(settings.window.seconds(setup.video.duration_s()), sampled_times);
-    let over_time =
-        track::over_time(&mut detections, &setup.roster, &windows, settings.track_gap, settings.keep_unknown);
-    let rule = PresenceRule { rule: settings.rule, threshold: settings.threshold };
+    let windows = Windows::new(settings.attendance.window.seconds(setup.video.duration_s()), sampled_times);
+    let over_time = track::over_time(
+        &mut detections,
+        &setup.roster,
+        &windows,
+        settings.attendance.track_gap,
+        settings.reports.keep_unknown,
+    );
+    let rule = PresenceRule { rule: settings.attendance.rule, threshold: settings.attendance.threshold };
     let attendance = result::attendance(&setup.roster, &detections, sampled_frames, &windows, rule);
-    let crops = if settings.crops {
+    let crops = if settings.reports.crops {
         evidence::best_face_crops(&setup.video, setup.roster.ids.len(), &detections)?
     } else {
         Vec::new()
@@ -359,7 +371,8 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
     let started = std::time::SystemTime::now() - std::time::Duration::from_secs_f64(wall_time_s);
     let hosts = reports.iter().map(|r| r.host.clone()).collect();
     let (timings, warnings): (Vec<_>, Vec<_>) = reports.into_iter().map(|r| (r.timing, r.warnings)).unzip();
-    let software = crate::about::software_versions(setup.settings.isa).into_iter().map(|(k, v)| (k.to_owned(), v));
+    let software =
+        crate::about::software_versions(setup.settings.detection.isa).into_iter().map(|(k, v)| (k.to_owned(), v));
     Ok(RunResult {
         tracks: over_time.tracks,
         unknown: over_time.unknown,

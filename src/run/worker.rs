@@ -86,25 +86,25 @@ pub struct RankWorkers<'a> {
 }
 
 impl<'a> RankWorkers<'a> {
-    /// Loads the models, opens the media and starts `settings.threads` worker threads, or
+    /// Loads the models, opens the media and starts `settings.parallel.threads` worker threads, or
     /// as many of them as can work (see [`usable_threads`]).
     pub fn new(job: Job<'a>, model_dir: &std::path::Path, rank: u32) -> Result<Self> {
         let started = Instant::now();
         let images_per_unit = match job.plan {
-            Plan::Frames(_) => job.settings.chunk,
+            Plan::Frames(_) => job.settings.parallel.chunk,
             Plan::Tiles(_) => 1,
         };
         let cores = crate::about::logical_cores();
-        let mut threads = usable_threads(job.settings.threads, cores, images_per_unit);
-        if threads < job.settings.threads {
+        let mut threads = usable_threads(job.settings.parallel.threads, cores, images_per_unit);
+        if threads < job.settings.parallel.threads {
             tracing::warn!(
                 "threads {} cut to {threads}: this rank may run on {cores} core(s) and a unit holds {images_per_unit} image(s); \
                  each thread holds its own copy of the models",
-                job.settings.threads
+                job.settings.parallel.threads
             );
         }
         threads = threads_that_fit(&job, threads);
-        let pipeline = FacePipeline::load(model_dir, &job.settings.detector_setup())?;
+        let pipeline = FacePipeline::load(model_dir, &job.settings.detection.setup())?;
         let mut workers: Vec<FaceWorker> =
             (1..threads).map(|_| FaceWorker::new(&job, rank, pipeline.clone())).collect();
         workers.push(FaceWorker::new(&job, rank, pipeline));
@@ -225,17 +225,17 @@ fn threads_that_fit(job: &Job, threads: usize) -> usize {
         }
     };
     let s = job.settings;
-    let side = |px: u32| (f64::from(px) * s.scale * f64::from(1u32 << s.upsample)).ceil() as u64;
-    let need = crate::run::memory::per_thread_bytes(s.detector, side(width) * side(height));
+    let side = |px: u32| (f64::from(px) * s.detection.scale * f64::from(1u32 << s.detection.upsample)).ceil() as u64;
+    let need = crate::run::memory::per_thread_bytes(s.detection.detector, side(width) * side(height));
     let Some(available) = crate::run::memory::available_to_this_rank() else { return threads };
     let fit = usize::try_from(available / need).unwrap_or(usize::MAX);
     let mib = |b: u64| b >> 20;
     let why = format!(
         "each needs about {} MiB ({} detector on {width}×{height} px at scale {} and upsample {}), and {} MiB are free for this rank",
         mib(need),
-        s.detector,
-        s.scale,
-        s.upsample,
+        s.detection.detector,
+        s.detection.scale,
+        s.detection.upsample,
         mib(available)
     );
     if fit == 0 {
@@ -354,7 +354,7 @@ impl<'a> FaceWorker<'a> {
     ) -> Result<()> {
         let settings = job.settings;
         let t0 = Instant::now();
-        let image = face::at_scale(image, settings.scale, &mut self.scaled)?;
+        let image = face::at_scale(image, settings.detection.scale, &mut self.scaled)?;
         self.timing.decode_s += t0.elapsed().as_secs_f64();
 
         let (faces, stages) = self.pipeline.analyze(image)?;
@@ -365,9 +365,9 @@ impl<'a> FaceWorker<'a> {
         for face in &faces {
             let best = matching::nearest(&self.roster.encodings, ArrayView1::from(&face.encoding[..]))
                 .context("the roster has no encodings")?;
-            let student =
-                (best.distance <= settings.tolerance).then(|| self.roster.student_of(best.encoding_row) as u32);
-            let mut bbox = face.bbox.unscaled(settings.scale);
+            let student = (best.distance <= settings.attendance.tolerance)
+                .then(|| self.roster.student_of(best.encoding_row) as u32);
+            let mut bbox = face.bbox.unscaled(settings.detection.scale);
             bbox.x += origin.0;
             bbox.y += origin.1;
             out.detections.push(Detection {

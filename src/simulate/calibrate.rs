@@ -64,7 +64,11 @@ pub fn run(spec: &CalibrateSpec) -> Result<NodeFile> {
     ensure!(spec.repeat >= 1, "--repeat must be at least 1");
     ensure!(spec.max_cores != Some(0), "--max-ranks must be at least 1");
     let run = crate::report::hdf5::read(&spec.run)?;
-    ensure!(run.settings.tiling.is_none(), "calibrate-node replays a video run; {} is a photo's", spec.run.display());
+    ensure!(
+        run.settings.parallel.tiling.is_none(),
+        "calibrate-node replays a video run; {} is a photo's",
+        spec.run.display()
+    );
     ensure!(
         run.settings.video.is_file(),
         "the run's video {} is not there: calibrate-node replays its frames",
@@ -74,9 +78,15 @@ pub fn run(spec: &CalibrateSpec) -> Result<NodeFile> {
     let max = spec.max_cores.unwrap_or(cores);
     let model_dir = crate::face::find_model_dir(spec.models.as_deref().or(run.settings.models.as_deref()))?;
     let mut settings = run.settings.clone();
-    settings.threads = 1;
+    settings.parallel.threads = 1;
     let s = &settings;
-    let plan = Plan::Frames(FramePlan::for_schedule(run.video.frame_count, run.stride, s.chunk, s.schedule, run.ranks));
+    let plan = Plan::Frames(FramePlan::for_schedule(
+        run.video.frame_count,
+        run.stride,
+        s.parallel.chunk,
+        s.parallel.schedule,
+        run.ranks,
+    ));
     let n_units = plan.n_units();
     let mut units: Vec<usize> = (0..spec.units).map(|i| i * n_units / spec.units).collect();
     units.dedup();
@@ -150,7 +160,7 @@ fn node_file(
         cpu: crate::about::cpu_model(),
         cores,
         run: spec.run.display().to_string(),
-        detector: run.settings.detector.to_string(),
+        detector: run.settings.detection.detector.to_string(),
         frame_px: format!("{}x{}", run.video.width, run.video.height),
         frames_per_worker: frames,
         repetitions: spec.repeat,

@@ -51,9 +51,15 @@ pub struct CostModel {
 
 impl CostModel {
     pub fn from_run(run: &RunResult) -> Result<Self> {
-        ensure!(run.settings.tiling.is_none(), "simulate models video runs; this is a photo's");
+        ensure!(run.settings.parallel.tiling.is_none(), "simulate models video runs; this is a photo's");
         let s = &run.settings;
-        let plan = FramePlan::for_schedule(run.video.frame_count, run.stride, s.chunk, s.schedule, run.ranks);
+        let plan = FramePlan::for_schedule(
+            run.video.frame_count,
+            run.stride,
+            s.parallel.chunk,
+            s.parallel.schedule,
+            run.ranks,
+        );
         ensure!(
             run.units.len() == plan.n_units() && plan.n_units() > 0,
             "the run's timeline has {} units where its plan has {}: simulate needs a complete run",
@@ -85,10 +91,10 @@ impl CostModel {
             stride: run.stride,
             decode_s,
             master_s,
-            chunk: s.chunk,
+            chunk: s.parallel.chunk,
             samples_per_s: run.video.fps / run.stride as f64,
             measured_ranks: run.ranks,
-            threads: s.threads,
+            threads: s.parallel.threads,
         })
     }
 
@@ -127,7 +133,7 @@ fn master_cost(run: &RunResult) -> Option<f64> {
     // unit's start asks for the next, the last answered "none"), plus the first request of a
     // worker that started without a unit.
     let seeded = (run.units.len() as u64).min(run.ranks as u64).saturating_sub(1);
-    let requests = if run.settings.schedule.is_dynamic() { others + workers - seeded } else { 0 };
+    let requests = if run.settings.parallel.schedule.is_dynamic() { others + workers - seeded } else { 0 };
     let messages = others + workers + requests;
     (messages > 0 && root.comm_s > 0.0).then(|| root.comm_s / messages as f64)
 }
