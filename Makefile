@@ -23,11 +23,20 @@ demo: setup
 	mpirun --oversubscribe -n 2 $(BIN) attend data/lecture/lecture.avi --roster out/demo/roster.h5 -o out/demo --force \
 		--schedule dynamic --title "Demo lecture" --date 2026-10-05
 
-## Every test: unit tests, real mpirun runs on real video (see tests/), then the Slurm flow.
+## Every test: unit tests and real mpirun runs on real video (see tests/), with the Slurm flow
+## running beside them (its jobs spend most of their time waiting on Slurm); its log is printed
+## at the end. cargo-nextest, where installed, keeps both cores busy across all test binaries
+## (cargo test runs one binary at a time); either way every failing test is reported.
 test: setup
 	cargo build --release --locked --benches   # benchmarks are built (not run) so that they cannot rot
-	cargo test --release --locked --no-fail-fast -- --test-threads 2   # every failing binary reported, not only the first
-	tests/slurm/run.sh
+	@mkdir -p out; tests/slurm/run.sh > out/slurm-test.log 2>&1 & slurm=$$!; \
+	if cargo nextest --version >/dev/null 2>&1; then \
+	  cargo nextest run --release --locked --no-fail-fast --test-threads 2; \
+	else \
+	  cargo test --release --locked --no-fail-fast -- --test-threads 2; \
+	fi; tests=$$?; \
+	wait $$slurm; slurm_status=$$?; cat out/slurm-test.log; \
+	exit $$(( tests != 0 || slurm_status != 0 ))
 
 ## The semester flow of slurm/ on a real single-node Slurm (stood up and torn down here).
 slurm-test: setup

@@ -50,6 +50,9 @@ AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 SchedulerParameters=sched_interval=1
+# A requeued job may start again cred_expire seconds after its requeue (default 120 s):
+# short here, so a time-limit requeue resumes at once instead of idling two minutes.
+AuthInfo=cred_expire=15
 MessageTimeout=30
 NodeName=localhost CPUs=$cpus RealMemory=4000 State=UNKNOWN
 PartitionName=local Nodes=localhost Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO

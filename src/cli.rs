@@ -187,8 +187,8 @@ pub struct EnrollArgs {
     /// Folder of the dlib models [default: $ROLLCALL_MODELS, else data/models].
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
-    /// Times the photo is doubled in size before detection (faces under ~80 px need 1).
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    /// Times the photo is doubled in size before detection, 0 to 2 (faces under ~80 px need 1).
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=2))]
     pub upsample: u32,
     /// Face detector: `cnn` and `yunet` also find the turned faces of three-quarter photos
     /// (`yunet` in a fraction of the time; it needs a CPU with AVX and FMA).

@@ -292,3 +292,17 @@ fn a_huge_header_is_named_and_a_cut_photo_is_warned_about() {
     );
     assert!(!stderr(&o).contains("cut short"), "{}", stderr(&o));
 }
+
+/// `enroll --upsample` is held to what a job accepts (0 to 2): a photo doubled five times would
+/// ask for gigabytes.
+#[test]
+fn enroll_refuses_an_upsampling_jobs_refuse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = tmp.path().join("r.h5");
+    let o = run(
+        rollcall_command(),
+        &["enroll", lecture_photos().to_str().unwrap(), "-o", roster.to_str().unwrap(), "--upsample", "5"],
+    );
+    assert_refused(&o, "invalid value '5' for '--upsample <N>': 5 is not in 0..=2");
+    assert!(!roster.exists());
+}
