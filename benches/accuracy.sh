@@ -9,7 +9,9 @@
 # Expect about 20 minutes for the default run and about an hour for --upsample 2 on 2 cores.
 # RUNS="defaults" (or any of: defaults upsample-2 min-face-20 cnn cnn-tenth yunet frames-rule) runs
 # only those. cnn (--detector cnn --min-face 20) takes tens of seconds a 1080p frame: hours on 2
-# cores; cnn-tenth samples every 10th of those frames (--fps 0.1), about 20 minutes.
+# cores; cnn-tenth is the CNN at its own default (faces from 40 px: one upsampling, 7.5 GB a
+# rank on 1080p where --min-face 20's two need 30 GB) on every 10th frame (--fps 0.1), ~20 min.
+# REUSE=1 keeps a run whose outputs are there (to tabulate again after adding a run).
 # Each run's wall and CPU time (user + sys of all ranks) are rows of the table, CPU time also as
 # core-seconds per lecture-minute, the figure a semester is planned with.
 set -euo pipefail
@@ -32,7 +34,7 @@ flags_of() {
     upsample-2) echo "--upsample 2" ;;
     min-face-20) echo "--min-face 20" ;;
     cnn) echo "--detector cnn --min-face 20" ;;
-    cnn-tenth) echo "--detector cnn --min-face 20 --fps 0.1" ;;
+    cnn-tenth) echo "--detector cnn --fps 0.1" ;;
     yunet) echo "--detector yunet" ;;
     frames-rule) echo "--rule frames --track-gap 0" ;; # each frame alone: the rule before tracks
     *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, cnn-tenth, yunet, frames-rule)" >&2; exit 2 ;;
@@ -42,6 +44,10 @@ read -r -a runs <<< "${RUNS:-defaults upsample-2 yunet}"
 for name in "${runs[@]}"; do
   extra=$(flags_of "$name") || exit 2
   out=out/bench/accuracy-$name
+  if [ -n "${REUSE:-}" ] && [ -s "$out/eval.csv" ] && [ -s "$out.time" ]; then
+    echo "== $name: kept from an earlier run (REUSE)"
+    continue
+  fi
   echo "== rollcall attend on 2 ranks, $name ${extra:+($extra)}"
   # shellcheck disable=SC2086 # $extra is a list of flags
   /usr/bin/time -f "%e %U %S" -o "$out.time" \

@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
-use dlib_face_recognition::{FaceDetectorCnn, Rectangle};
+use dlib_face_recognition::{FaceDetectorCnn};
 
-use super::{DetectorSetup, FindFaces, ProbeWidth, Spec};
+use super::{DetectorSetup, Dlib, FindFaces, ProbeWidth, Spec};
 use crate::face::models;
 
 pub const SPEC: Spec = Spec {
@@ -34,18 +34,5 @@ pub fn load(_setup: &DetectorSetup, model_dir: &Path) -> Result<Box<dyn FindFace
         );
     }
     let detector = FaceDetectorCnn::open(&path).map_err(|e| anyhow!("cannot load the cnn face detector: {e}"))?;
-    Ok(Box::new(Cnn(detector)))
-}
-
-#[derive(Clone)]
-struct Cnn(FaceDetectorCnn);
-
-impl FindFaces for Cnn {
-    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>> {
-        super::dlib_face_locations(&self.0, rgb, width, height)
-    }
-
-    fn clone_box(&self) -> Box<dyn FindFaces> {
-        Box::new(self.clone())
-    }
+    Ok(Box::new(Dlib(detector)))
 }

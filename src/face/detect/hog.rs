@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Result;
 use dlib_face_recognition::{FaceDetector, Rectangle};
 
-use super::{DetectorSetup, FindFaces, ProbeWidth, Spec};
+use super::{DetectorSetup, Dlib, FindFaces, ProbeWidth, Spec};
 use crate::face::isa::{HogAvx2, Isa};
 
 pub const SPEC: Spec = Spec {
@@ -26,22 +26,9 @@ pub fn load(setup: &DetectorSetup, _model_dir: &Path) -> Result<Box<dyn FindFace
     let isa = if setup.isa == Isa::Auto { Isa::of_this_process() } else { setup.isa };
     Ok(match isa {
         Isa::Avx2 => Box::new(HogAvx2::new()?),
-        _ => Box::new(Baseline(FaceDetector::new())),
+        // HOG as the dlib-face-recognition crate builds it.
+        _ => Box::new(Dlib(FaceDetector::new())),
     })
-}
-
-/// HOG as the dlib-face-recognition crate builds it.
-#[derive(Clone)]
-struct Baseline(FaceDetector);
-
-impl FindFaces for Baseline {
-    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>> {
-        super::dlib_face_locations(&self.0, rgb, width, height)
-    }
-
-    fn clone_box(&self) -> Box<dyn FindFaces> {
-        Box::new(self.clone())
-    }
 }
 
 impl FindFaces for HogAvx2 {

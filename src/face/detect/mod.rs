@@ -60,17 +60,21 @@ impl Clone for Box<dyn FindFaces> {
     }
 }
 
-/// Faces found by one of the dlib-face-recognition crate's detectors in a packed RGB image.
-fn dlib_face_locations(
-    detector: &impl FaceDetectorTrait,
-    rgb: &[u8],
-    width: usize,
-    height: usize,
-) -> Result<Vec<Rectangle>> {
-    anyhow::ensure!(rgb.len() == width * height * 3, "unexpected image layout");
-    // SAFETY: `rgb` is a live, packed width×height×3 buffer (checked just above).
-    let matrix = unsafe { ImageMatrix::new(width, height, rgb.as_ptr()) };
-    Ok(detector.face_locations(&matrix).to_vec())
+/// One of the dlib-face-recognition crate's detectors (HOG's baseline build, the CNN).
+#[derive(Clone)]
+struct Dlib<D>(D);
+
+impl<D: FaceDetectorTrait + Clone + Send + 'static> FindFaces for Dlib<D> {
+    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>> {
+        anyhow::ensure!(rgb.len() == width * height * 3, "unexpected image layout");
+        // SAFETY: `rgb` is a live, packed width×height×3 buffer (checked just above).
+        let matrix = unsafe { ImageMatrix::new(width, height, rgb.as_ptr()) };
+        Ok(self.0.face_locations(&matrix).to_vec())
+    }
+
+    fn clone_box(&self) -> Box<dyn FindFaces> {
+        Box::new(self.clone())
+    }
 }
 
 /// Which detector a pipeline runs, and how.
