@@ -65,7 +65,7 @@ fn boxes_and_identities_are_face_recognitions() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = enrol_lecture(tmp.path());
     for (every, extra, fixture) in [
-        ("10", &[][..], "data/lecture/face_recognition_boxes.csv"),
+        ("10", &["--detector", "hog"][..], "data/lecture/face_recognition_boxes.csv"),
         ("30", &["--detector", "cnn", "--upsample", "1"][..], "data/lecture/face_recognition_cnn_boxes.csv"),
     ] {
         let out = tmp.path().join(format!("every-{every}"));
@@ -232,15 +232,20 @@ fn ranks_that_differ_run_the_build_they_share() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = enrol_lecture(tmp.path());
     let out = tmp.path().join("out");
-    let refused =
-        mixed_isa_job(&attend_args(&lecture_video(), &roster, &out, &["-q", "--isa", "avx2", "--every", "10"]));
+    let refused = mixed_isa_job(&attend_args(
+        &lecture_video(),
+        &roster,
+        &out,
+        &["-q", "--detector", "hog", "--isa", "avx2", "--every", "10"],
+    ));
     assert!(!refused.status.success());
     assert!(
         stderr(&refused).contains("isa avx2: rank 1 cannot run AVX2 code"),
         "refusal names the rank: {}",
         stderr(&refused)
     );
-    let shared = mixed_isa_job(&attend_args(&lecture_video(), &roster, &out, &["-q", "--every", "10"]));
+    let shared =
+        mixed_isa_job(&attend_args(&lecture_video(), &roster, &out, &["-q", "--detector", "hog", "--every", "10"]));
     assert_success(&shared);
     assert!(h5_attribute(&out, "/software/isa_in_use").contains("\"baseline:"), "auto ran the baseline on both ranks");
 }

@@ -92,7 +92,10 @@ fn the_baseline_and_avx2_detectors_find_the_same_students() {
     let mut found = Vec::new();
     for isa in ["baseline", "avx2"] {
         let out = tmp.path().join(isa);
-        assert_success(&run(mpirun_command(2), &attend_args(&hall_video(), &roster, &out, &["-q", "--isa", isa])));
+        assert_success(&run(
+            mpirun_command(2),
+            &attend_args(&hall_video(), &roster, &out, &["-q", "--detector", "hog", "--isa", isa]),
+        ));
         assert!(h5_attribute(&out, "/software/isa_in_use").contains(&format!("\"{isa}:")), "{isa} recorded");
         assert!(h5_attribute(&out, "/settings/isa").contains(&format!("\"{isa}\"")), "{isa} in the settings");
         found.push(per_frame(&out));

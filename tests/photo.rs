@@ -124,8 +124,8 @@ fn tiles_find_the_same_faces_as_the_whole_photo() {
     }
 }
 
-/// `--min-face 24` finds a face 24 px wide that the default (40 px: one upsampling) misses: it
-/// takes the two upsamplings it derives. The face's width is measured at full size first.
+/// `--min-face 24` finds a face 24 px wide that HOG at the default (40 px: one upsampling)
+/// misses: it takes the two upsamplings it derives. The face's width is measured at full size first.
 #[test]
 fn min_face_24_finds_a_face_the_default_misses() {
     let tmp = tempfile::tempdir().unwrap();
@@ -144,8 +144,16 @@ fn min_face_24_finds_a_face_the_default_misses() {
     assert!(imgcodecs::imwrite(image.to_str().unwrap(), &wall, &Vector::new()).unwrap());
     let faces_found = |extra: &[&str]| {
         let out = tmp.path().join(format!("out{}", extra.len()));
-        let mut args =
-            vec!["photo", image.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        let mut args = vec![
+            "photo",
+            image.to_str().unwrap(),
+            "--roster",
+            roster.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--detector",
+            "hog",
+        ];
         args.extend(extra);
         assert_success(&run(rollcall_command(), &args));
         read(&out.join("detections.csv")).lines().skip(1).map(str::to_owned).collect::<Vec<_>>()
