@@ -142,7 +142,10 @@ impl Evaluation {
             if n == 0 {
                 "-".to_owned()
             } else {
-                format!("{k}/{n} ({:.1}%)", 100.0 * k as f64 / n as f64)
+                // Never "100.0%" for a share that misses some, nor "0.0%" for one that has some.
+                let percent = 100.0 * k as f64 / n as f64;
+                let decimals = if (k < n && percent > 99.9) || (k > 0 && percent < 0.1) { 2 } else { 1 };
+                format!("{k}/{n} ({percent:.decimals$}%)")
             }
         };
         let errors = |e: Errors| {
