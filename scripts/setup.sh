@@ -51,7 +51,7 @@ readers() {
 fetch_log=$(mktemp)
 (scripts/fetch-data.sh && scripts/fetch-faces-extra.sh && readers) > "$fetch_log" 2>&1 &
 fetching=$!
-trap 'kill "$fetching" 2>/dev/null; rm -f "$fetch_log"' EXIT
+trap 'kill "$fetching" 2>/dev/null || true; rm -f "$fetch_log"' EXIT
 cargo build --release --locked
 if ! wait "$fetching"; then
   cat "$fetch_log" >&2
