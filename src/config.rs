@@ -413,7 +413,7 @@ pub struct Settings {
     pub models: Option<PathBuf>,
     /// Which frames are analysed.
     pub sampling: Sampling,
-    pub detection: Detection,
+    pub detection: DetectorSettings,
     pub attendance: AttendanceRule,
     pub reports: ReportContents,
     pub parallel: Parallel,
@@ -421,7 +421,7 @@ pub struct Settings {
 
 /// How faces are found: the detector, and the scale of the image it is given.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Detection {
+pub struct DetectorSettings {
     pub detector: Detector,
     /// YuNet's confidence threshold in [0, 1] (read by the yunet detector only).
     pub yunet_confidence: f64,
@@ -434,7 +434,7 @@ pub struct Detection {
     pub isa: Isa,
 }
 
-impl Detection {
+impl DetectorSettings {
     /// The detector this job runs, and how.
     pub fn setup(&self) -> DetectorSetup {
         DetectorSetup {
@@ -578,7 +578,7 @@ impl Settings {
             output,
             models: c.models,
             sampling,
-            detection: Detection {
+            detection: DetectorSettings {
                 detector,
                 yunet_confidence,
                 min_face,

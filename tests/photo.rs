@@ -144,17 +144,9 @@ fn min_face_24_finds_a_face_the_default_misses() {
     assert!(imgcodecs::imwrite(image.to_str().unwrap(), &wall, &Vector::new()).unwrap());
     let faces_found = |extra: &[&str]| {
         let out = tmp.path().join(format!("out{}", extra.len()));
-        let mut args = vec![
-            "photo",
-            image.to_str().unwrap(),
-            "--roster",
-            roster.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--detector",
-            "hog",
-        ];
-        args.extend(extra);
+        let mut args =
+            vec!["photo", image.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        args.extend(["--detector", "hog"].iter().chain(extra));
         assert_success(&run(rollcall_command(), &args));
         read(&out.join("detections.csv")).lines().skip(1).map(str::to_owned).collect::<Vec<_>>()
     };
