@@ -1,7 +1,8 @@
 //! `rollcall simulate` calibrated on this machine: the 2-rank runs (even and with a slowed
 //! rank) predicted from a 1-rank run's timeline, against the same runs measured.
 //!
-//! Alone in its test binary, so that no other test's ranks share the cores while it measures.
+//! Alone in its test binary, and run last and alone by `make test` (its TIMED list), so that no
+//! other test's ranks (nor the Slurm flow's jobs) share the cores while it measures.
 
 mod common;
 
