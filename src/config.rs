@@ -32,6 +32,11 @@ const NARROWEST_FACE_TO_ENCODE: f64 = 80.0;
 /// dlib's usual largest distance between two encodings of one person.
 pub const DEFAULT_TOLERANCE: f64 = 0.6;
 
+/// A face followed in its seat goes this many sampled frames, less one, without an encoding
+/// (see `run::follow`): at 1 fps a seated student is encoded every 4 s (measured in the note
+/// of the issue that brought it: same attendance on the lecture and both halls).
+pub const DEFAULT_REENCODE_EVERY: u32 = 4;
+
 /// Upsamplings beyond this make a 1080p frame 8640×4860 before detection: gigabytes per rank.
 pub const MAX_UPSAMPLE: u32 = 2;
 
@@ -127,6 +132,13 @@ pub struct ConfigFile {
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub track_gap: Option<f64>,
+    /// A face in the same seat as exactly one face of the previous sampled frame of its unit
+    /// takes that face's identity (student, distance, encoding) without being encoded, for up to
+    /// K-1 sampled frames in a row; the K-th is encoded again. 1 encodes every face of every
+    /// frame [default: 4].
+    #[arg(long, value_name = "K")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reencode_every: Option<u32>,
     /// Keep the face encodings of unenrolled people (to follow them across lectures with
     /// `rollcall semester`); without it they are counted but no encoding is written.
     #[arg(long, num_args = 0, default_missing_value = "true")]
@@ -458,6 +470,9 @@ pub struct AttendanceRule {
     pub window: WindowLength,
     /// Longest gap, seconds, a face track bridges where the face was not found.
     pub track_gap: f64,
+    /// Sampled frames in a row a face followed in its seat goes without a new encoding, plus
+    /// one (1: every face is encoded).
+    pub reencode_every: u32,
 }
 
 /// What the reports hold besides attendance.
@@ -529,6 +544,10 @@ impl Settings {
         }
         let window = c.window.as_deref().map(str::parse::<WindowLength>).transpose().map_err(anyhow::Error::msg)?;
         let window = window.unwrap_or_default();
+        let reencode_every = c.reencode_every.unwrap_or(DEFAULT_REENCODE_EVERY);
+        if reencode_every == 0 {
+            bail!("reencode_every must be at least 1 (1 = every face of every frame is encoded), got 0");
+        }
         let track_gap = c.track_gap.unwrap_or(30.0);
         if !(track_gap >= 0.0 && track_gap.is_finite()) {
             bail!("track_gap must be a number of seconds ≥ 0, got {track_gap}");
@@ -586,7 +605,14 @@ impl Settings {
                 upsample,
                 isa: c.isa.unwrap_or_default(),
             },
-            attendance: AttendanceRule { tolerance, threshold, rule: c.rule.unwrap_or_default(), window, track_gap },
+            attendance: AttendanceRule {
+                tolerance,
+                threshold,
+                rule: c.rule.unwrap_or_default(),
+                window,
+                track_gap,
+                reencode_every,
+            },
             reports: ReportContents { keep_unknown: c.keep_unknown.unwrap_or(false), crops: c.crops.unwrap_or(true) },
             parallel: Parallel { schedule: c.schedule.unwrap_or_default(), chunk, threads, slow_ranks, tiling },
         })
@@ -620,6 +646,7 @@ impl Settings {
             rule: Some(self.attendance.rule),
             window: Some(self.attendance.window.to_string()),
             track_gap: Some(self.attendance.track_gap),
+            reencode_every: Some(self.attendance.reencode_every),
             keep_unknown: Some(self.reports.keep_unknown),
             crops: Some(self.reports.crops),
             schedule: Some(self.parallel.schedule),
@@ -667,6 +694,7 @@ impl Settings {
             ("rule", self.attendance.rule.to_string()),
             ("window", self.attendance.window.to_string()),
             ("track_gap", self.attendance.track_gap.to_string()),
+            ("reencode_every", self.attendance.reencode_every.to_string()),
             ("keep_unknown", self.reports.keep_unknown.to_string()),
             ("crops", self.reports.crops.to_string()),
             ("schedule", self.parallel.schedule.to_string()),
@@ -726,6 +754,7 @@ mod tests {
             (ConfigFile { tolerance: Some(1.5), ..minimal() }, "tolerance"),
             (ConfigFile { threshold: Some(-0.1), ..minimal() }, "threshold"),
             (ConfigFile { every: Some(0), ..minimal() }, "every"),
+            (ConfigFile { reencode_every: Some(0), ..minimal() }, "reencode_every"),
             (ConfigFile { scale: Some(0.0), ..minimal() }, "scale"),
         ] {
             let err = Settings::from_config(bad).unwrap_err().to_string();

@@ -1,7 +1,8 @@
 //! The short lecture hall (data/hall: 720p H.264, faces 26–80 px, students looking down, late,
 //! leaving early, leaving and coming back, never coming, an unenrolled attendee): at default
 //! settings every student's status is the truth's, whatever the ranks, schedule and threads,
-//! and the detections (tracks included) are identical.
+//! and the detections (tracks included) are identical, with the encodings of faces followed in
+//! their seats saved or not.
 
 mod common;
 
@@ -56,6 +57,19 @@ fn the_short_hall_is_right_for_any_ranks_schedule_and_threads() {
     assert_success(&run(rollcall_command(), &attend_args(&hall_video(), &roster, &sparse_single, &sparse)));
     assert_eq!(statuses(&read(&sparse_single.join("attendance.csv"))), truth, "one frame in four");
     let reference = detections_without_rank(&sparse_single);
+    // The matrix below runs with encodings saved (a face followed in its seat takes the
+    // identity of the frame before's), so its identical detections say that saving them does
+    // not depend on ranks, schedule or threads; encoding every face gets the same statuses.
+    let sum = |out: &Path, field: &str| ranks_field(out, field).iter().sum::<f64>();
+    let saved = sum(&sparse_single, "encodings_saved");
+    assert!(saved > 0.0, "faces followed in their seats are not encoded again");
+    assert_eq!(sum(&sparse_single, "encodings") + saved, sum(&sparse_single, "faces"));
+    let every_face = tmp.path().join("every-face");
+    let args = attend_args(&hall_video(), &roster, &every_face, &[&sparse[..], &["--reencode-every", "1"]].concat());
+    assert_success(&run(rollcall_command(), &args));
+    assert_eq!(statuses(&read(&every_face.join("attendance.csv"))), truth, "every face encoded");
+    assert_eq!(sum(&every_face, "encodings_saved"), 0.0);
+    assert_eq!(sum(&every_face, "encodings"), sum(&sparse_single, "faces"), "the same faces found");
 
     let mut runs: Vec<(String, std::process::Command, Vec<&str>)> = Vec::new();
     for ranks in 1..=3 {

@@ -22,6 +22,10 @@ pub struct RankTiming {
     /// Frames the decoder produced to get to them (≥ `frames`).
     pub decoded_frames: u64,
     pub faces: u64,
+    /// Faces encoded, and faces that took the identity of the same seat's face in the frame
+    /// before instead (`faces` = the two together).
+    pub encodings: u64,
+    pub encodings_saved: u64,
     /// Loading the dlib models and opening the video (before the common start).
     pub setup_s: f64,
     pub decode_s: f64,

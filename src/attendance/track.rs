@@ -20,12 +20,6 @@ use crate::roster::Roster;
 /// Two faces this far apart (Euclidean, dlib's 128-d space) are taken for two people when
 /// linking frames: dlib's own same-person threshold.
 const LINK_DISTANCE: f32 = 0.6;
-/// A face links to a track only if its centre is within this many face widths of the track's
-/// last face and its width within these ratios: people sway, they don't change seats. Half a
-/// face: in a tiered hall the row behind sits about one face height above, and a whole face
-/// let a track slide onto a look-alike behind (measured on the long hall of bench-accuracy).
-const LINK_CENTRE: f64 = 0.5;
-const LINK_SIZE_RATIO: (f64, f64) = (0.75, 1.0 / 0.75);
 /// Unknown tracks whose mean faces are closer than this are one unenrolled person
 /// (dlib's face-clustering example uses 0.5).
 pub const SAME_UNKNOWN_PERSON: f32 = 0.5;
@@ -60,16 +54,12 @@ impl Open {
     }
 }
 
-/// Cost of continuing a track with a face, or `None` when they cannot be one person.
+/// Cost of continuing a track with a face, or `None` when they cannot be one person (another
+/// seat, see [`FaceBox::same_seat`], or another face).
 fn link_cost(track: &Open, face: &Detection) -> Option<f64> {
-    let (a, b) = (track.last, face.bbox);
-    let centre = |r: FaceBox| (f64::from(r.x) + f64::from(r.w) / 2.0, f64::from(r.y) + f64::from(r.h) / 2.0);
-    let ((ax, ay), (bx, by)) = (centre(a), centre(b));
-    let offset = ((ax - bx).powi(2) + (ay - by).powi(2)).sqrt() / f64::from(a.w.max(b.w).max(1));
-    let ratio = f64::from(b.w) / f64::from(a.w.max(1));
+    let offset = track.last.same_seat(face.bbox)?;
     let distance = track.mean_distance_to(&face.encoding);
-    (offset <= LINK_CENTRE && (LINK_SIZE_RATIO.0..=LINK_SIZE_RATIO.1).contains(&ratio) && distance <= LINK_DISTANCE)
-        .then_some(offset + f64::from(distance))
+    (distance <= LINK_DISTANCE).then_some(offset + f64::from(distance))
 }
 
 /// Links `detections` (sorted by frame, then position) into tracks, writing each detection's
@@ -117,10 +107,11 @@ fn assign(open: &[(u32, Open)], faces: &[Detection]) -> Vec<Option<usize>> {
         return vec![None; faces.len()];
     }
     // Rows are faces; columns are the open tracks, then one "new track" column per face, so
-    // that there are never fewer columns than rows and every face has a way out.
+    // that there are never fewer columns than rows and every face has a way out, dearer than
+    // any link.
     const SCALE: f64 = 1e6;
     const NEVER: i64 = -1_000_000_000_000;
-    let new_track = -((LINK_CENTRE + f64::from(LINK_DISTANCE) + 1.0) * SCALE) as i64;
+    let new_track = -((crate::face::SAME_SEAT_CENTRE + f64::from(LINK_DISTANCE) + 1.0) * SCALE) as i64;
     let columns = open.len() + faces.len();
     let mut weights = Matrix::new(faces.len(), columns, NEVER);
     for (i, face) in faces.iter().enumerate() {

@@ -40,7 +40,27 @@ pub struct FaceBox {
     pub h: i32,
 }
 
+/// A face is taken for the same seat's as another only if its centre is within this many face
+/// widths of the other's and its width within these ratios: people sway, they don't change
+/// seats. Half a face: in a tiered hall the row behind sits about one face height above, and a
+/// whole face let a track slide onto a look-alike behind (measured on the long hall of
+/// bench-accuracy).
+pub const SAME_SEAT_CENTRE: f64 = 0.5;
+const SAME_SEAT_WIDTH_RATIO: (f64, f64) = (0.75, 1.0 / 0.75);
+
 impl FaceBox {
+    /// How far `later`'s centre is from this box's, in face widths (of the wider), if it is in
+    /// the same seat: near enough and of about the same size. What links faces into tracks,
+    /// and what lets a face inherit the identity of the previous frame's without an encoding.
+    pub fn same_seat(self, later: FaceBox) -> Option<f64> {
+        let centre = |r: FaceBox| (f64::from(r.x) + f64::from(r.w) / 2.0, f64::from(r.y) + f64::from(r.h) / 2.0);
+        let ((ax, ay), (bx, by)) = (centre(self), centre(later));
+        let offset = ((ax - bx).powi(2) + (ay - by).powi(2)).sqrt() / f64::from(self.w.max(later.w).max(1));
+        let ratio = f64::from(later.w) / f64::from(self.w.max(1));
+        (offset <= SAME_SEAT_CENTRE && (SAME_SEAT_WIDTH_RATIO.0..=SAME_SEAT_WIDTH_RATIO.1).contains(&ratio))
+            .then_some(offset)
+    }
+
     /// The same box in an image `1/factor` the size (`factor` is the scale the image was
     /// analysed at), rounded to whole pixels.
     pub fn unscaled(self, factor: f64) -> FaceBox {
@@ -65,6 +85,16 @@ pub fn at_scale<'a>(image: &'a Mat, scale: f64, buffer: &'a mut Mat) -> Result<&
 pub struct Face {
     pub bbox: FaceBox,
     pub encoding: [f64; ENCODING_LEN],
+}
+
+/// The faces [`FacePipeline::find`] found in an image, before any is encoded.
+pub struct Found {
+    /// The image in RGB, which the encoder reads.
+    rgb: Mat,
+    rects: Vec<Rectangle>,
+    /// The faces' boxes in the image's pixels, sorted by (x, y).
+    pub boxes: Vec<FaceBox>,
+    pub detect: Duration,
 }
 
 /// Time spent in each stage of [`FacePipeline::analyze`].
@@ -99,34 +129,65 @@ impl FacePipeline {
     /// Finds, aligns and encodes every face in a BGR image (OpenCV's channel order).
     /// Boxes are in the pixels of `bgr`, sorted by (x, y).
     pub fn analyze(&self, bgr: &Mat) -> Result<(Vec<Face>, StageTimes)> {
-        let t0 = Instant::now();
-        ensure!(bgr.channels() == 3, "expected a 3-channel image, got {} channels", bgr.channels());
-        let mut rgb_mat = Mat::default();
-        imgproc::cvt_color(bgr, &mut rgb_mat, imgproc::COLOR_BGR2RGB, 0).context("BGR to RGB conversion")?;
-        let rgb = dlib_matrix(&rgb_mat)?;
-        let rects = self.detect(&rgb_mat)?;
-        let t1 = Instant::now();
-
-        let landmarks: Vec<FaceLandmarks> = rects.iter().map(|r| self.landmarks.face_landmarks(&rgb, r)).collect();
-        let encodings = self.encoder.get_face_encodings(&rgb, &landmarks, 0);
-        let mut faces: Vec<Face> = rects
+        let found = self.find(bgr)?;
+        let every = vec![true; found.boxes.len()];
+        let (encodings, encode) = self.encode(&found, &every)?;
+        let faces = found
+            .boxes
             .iter()
-            .zip(encodings.iter())
-            .map(|(r, e)| {
-                let mut encoding = [0.0; ENCODING_LEN];
-                encoding.copy_from_slice(e.as_ref());
-                let bbox = FaceBox {
-                    x: r.left as i32,
-                    y: r.top as i32,
-                    w: (r.right - r.left) as i32,
-                    h: (r.bottom - r.top) as i32,
-                };
-                Face { bbox, encoding }
+            .zip(encodings)
+            .map(|(&bbox, encoding)| Face { bbox, encoding: encoding.expect("every face was encoded") })
+            .collect();
+        Ok((faces, StageTimes { detect: found.detect, encode }))
+    }
+
+    /// The first half of [`analyze`](Self::analyze): the faces' boxes, sorted by (x, y), with
+    /// what encoding any of them needs.
+    pub fn find(&self, bgr: &Mat) -> Result<Found> {
+        let started = Instant::now();
+        ensure!(bgr.channels() == 3, "expected a 3-channel image, got {} channels", bgr.channels());
+        let mut rgb = Mat::default();
+        imgproc::cvt_color(bgr, &mut rgb, imgproc::COLOR_BGR2RGB, 0).context("BGR to RGB conversion")?;
+        let mut rects = self.detect(&rgb)?;
+        rects.sort_by_key(|r| (r.left, r.top));
+        let boxes = rects
+            .iter()
+            .map(|r| FaceBox {
+                x: r.left as i32,
+                y: r.top as i32,
+                w: (r.right - r.left) as i32,
+                h: (r.bottom - r.top) as i32,
             })
             .collect();
-        faces.sort_by_key(|f| (f.bbox.x, f.bbox.y));
-        let t2 = Instant::now();
-        Ok((faces, StageTimes { detect: t1 - t0, encode: t2 - t1 }))
+        Ok(Found { rgb, rects, boxes, detect: started.elapsed() })
+    }
+
+    /// The second half of [`analyze`](Self::analyze): landmarks and the 128-d encoding of the
+    /// faces of `found` that `wanted` marks (`None` for the others), and the time it took.
+    pub fn encode(&self, found: &Found, wanted: &[bool]) -> Result<(Vec<Option<[f64; ENCODING_LEN]>>, Duration)> {
+        let started = Instant::now();
+        ensure!(
+            wanted.len() == found.rects.len(),
+            "internal error: {} faces, {} choices",
+            found.rects.len(),
+            wanted.len()
+        );
+        let rgb = dlib_matrix(&found.rgb)?;
+        let chosen: Vec<&Rectangle> = found.rects.iter().zip(wanted).filter(|(_, &w)| w).map(|(r, _)| r).collect();
+        let landmarks: Vec<FaceLandmarks> = chosen.iter().map(|r| self.landmarks.face_landmarks(&rgb, r)).collect();
+        let computed = self.encoder.get_face_encodings(&rgb, &landmarks, 0);
+        let mut encodings = computed.iter();
+        let all = wanted
+            .iter()
+            .map(|&w| {
+                w.then(|| {
+                    let mut encoding = [0.0; ENCODING_LEN];
+                    encoding.copy_from_slice(encodings.next().expect("one encoding per chosen face").as_ref());
+                    encoding
+                })
+            })
+            .collect();
+        Ok((all, started.elapsed()))
     }
 
     /// Detection (by any detector) on the image enlarged `upsample` times by dlib's `pyramid_up`,

@@ -225,6 +225,7 @@ fn ranks_sheet(ws: &mut Worksheet, f: &Formats, timings: &[RankTiming], threads:
     let mut columns = vec![("Rank", 6.0), ("Units", 7.0), ("Frames", 8.0), ("Decoded frames", 9.0), ("Faces", 7.0)];
     columns.extend(STACKED.iter().map(|s| (*s, 9.0)));
     columns.extend([("Busy (s)", 9.0), ("Total (s)", 9.0), ("Busy %", 8.0), ("Setup (s)", 9.0)]);
+    columns.extend([("Encodings", 9.0), ("Encodings saved", 9.0)]);
     header(ws, f, "Ranks", &columns)?;
     for (i, t) in timings.iter().enumerate() {
         let row = i as u32 + 1;
@@ -243,6 +244,8 @@ fn ranks_sheet(ws: &mut Worksheet, f: &Formats, timings: &[RankTiming], threads:
         let busy_share = if t.total_s > 0.0 { t.busy_s / t.total_s } else { 0.0 };
         ws.write_number_with_format(row, 14, busy_share, &f.percent)?;
         ws.write_number_with_format(row, 15, t.setup_s, &f.seconds)?;
+        ws.write_number(row, 16, t.encodings as f64)?;
+        ws.write_number(row, 17, t.encodings_saved as f64)?;
     }
 
     let last = timings.len().max(1) as u32;

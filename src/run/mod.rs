@@ -1,9 +1,10 @@
 //! A job across ranks: the plan of units, who runs which ([`schedule`], over [`comm`], the one
 //! module that talks to MPI), the journal that lets a stopped job resume, and the work of one
-//! rank ([`worker`]). [`job`] puts them together for `attend` and `photo`; [`gray`] is the
+//! rank ([`worker`], which encodes only the faces [`follow`] cannot vouch for). [`job`] puts them together for `attend` and `photo`; [`gray`] is the
 //! same machinery on a grayscale image, the scaling demo.
 
 pub mod comm;
+pub mod follow;
 pub mod gray;
 pub mod job;
 pub mod journal;

@@ -24,6 +24,7 @@ use crate::config::Settings;
 use crate::face::{self, matching, FacePipeline};
 use crate::media::video::{self, VideoInfo, VideoReader};
 use crate::roster::Roster;
+use crate::run::follow::{self, Inherit, Trail};
 use crate::run::plan::Plan;
 use crate::run::schedule::UnitSource;
 
@@ -48,6 +49,10 @@ pub struct UnitOutput {
     pub failed_frames: Vec<u64>,
     /// Sampled frames analysed.
     pub frames: u64,
+    /// Faces that follow a face of an earlier frame, until [`follow::fill_in`] gives them its
+    /// identity (before the unit is sent).
+    #[serde(skip)]
+    inherits: Vec<Inherit>,
 }
 
 impl UnitOutput {
@@ -55,6 +60,7 @@ impl UnitOutput {
         self.detections.extend(part.detections);
         self.failed_frames.extend(part.failed_frames);
         self.frames += part.frames;
+        self.inherits.extend(part.inherits);
     }
 }
 
@@ -62,6 +68,8 @@ impl UnitOutput {
 struct Image {
     /// Frame index (0 for a photo).
     index: usize,
+    /// Where it is among the unit's images (the [`Trail`]'s order).
+    position: usize,
     /// Where the image's top-left pixel is in the frame (a tile's corner).
     origin: (i32, i32),
     pixels: Mat,
@@ -128,17 +136,23 @@ impl<'a> RankWorkers<'a> {
         let image_rx = Mutex::new(image_rx);
         let (done_tx, done_rx) = mpsc::channel();
         let job = &self.job;
+        let images = match job.plan {
+            Plan::Frames(plan) => plan.unit_samples(unit).len(),
+            Plan::Tiles(_) => 1,
+        };
+        let trail = Trail::new(images, job.settings.attendance.reencode_every);
         let (media, decode_s) = (&mut self.media, &mut self.decode_s);
         self.pool.in_place_scope(|scope| {
             for worker in self.workers.iter_mut() {
-                let (images, done) = (&image_rx, done_tx.clone());
+                let (images, done, trail) = (&image_rx, done_tx.clone(), &trail);
                 scope.spawn(move |_| {
-                    let _ = done.send(worker.consume(job, images));
+                    let _ = done.send(worker.consume(job, images, trail));
                 });
             }
             drop(done_tx);
             let mut output = UnitOutput::default();
-            let mut error = produce(job, unit, media, decode_s, &image_tx, source, &mut output.failed_frames).err();
+            let mut error =
+                produce(job, unit, media, decode_s, &image_tx, source, &trail, &mut output.failed_frames).err();
             drop(image_tx); // the threads finish what is queued, then report
             loop {
                 match done_rx.recv_timeout(SERVE_EVERY) {
@@ -159,6 +173,7 @@ impl<'a> RankWorkers<'a> {
                 None => {
                     output.detections.sort_by_key(|d| (d.frame, d.bbox.x, d.bbox.y));
                     output.failed_frames.sort_unstable();
+                    follow::fill_in(&mut output.detections, &mut output.inherits)?;
                     Ok(output)
                 }
             }
@@ -180,6 +195,8 @@ impl<'a> RankWorkers<'a> {
         for w in &self.workers {
             total.frames += w.timing.frames;
             total.faces += w.timing.faces;
+            total.encodings += w.timing.encodings;
+            total.encodings_saved += w.timing.encodings_saved;
             total.decode_s += w.timing.decode_s;
             total.detect_s += w.timing.detect_s;
             total.encode_s += w.timing.encode_s;
@@ -250,7 +267,9 @@ fn threads_that_fit(job: &Job, threads: usize) -> usize {
 }
 
 /// Decodes unit `unit`'s images in order and hands each to the worker threads; a frame that
-/// cannot be decoded goes to `failed`, with a warning.
+/// cannot be decoded goes to `failed`, with a warning (and gives the next frame's faces
+/// nothing to follow on `trail`).
+#[allow(clippy::too_many_arguments)] // one call site; the alternative is a struct used once
 fn produce(
     job: &Job,
     unit: usize,
@@ -258,21 +277,23 @@ fn produce(
     decode_s: &mut f64,
     images: &SyncSender<Image>,
     source: &mut dyn UnitSource,
+    trail: &Trail,
     failed: &mut Vec<u64>,
 ) -> Result<()> {
     match (job.plan, media) {
         (Plan::Frames(plan), Media::Video(reader)) => {
-            for index in plan.unit_frames(unit) {
+            for (position, index) in plan.unit_frames(unit).enumerate() {
                 crate::util::interrupt::check()?;
                 let started = Instant::now();
                 let mut pixels = Mat::default();
                 if !reader.read(index, &mut pixels)? {
                     tracing::warn!("frame {index} could not be decoded; it is left out of the counts");
                     failed.push(index as u64);
+                    trail.nothing_at(position);
                     continue;
                 }
                 *decode_s += started.elapsed().as_secs_f64();
-                hand_over(images, Image { index, origin: (0, 0), pixels }, source)?;
+                hand_over(images, Image { index, position, origin: (0, 0), pixels }, source)?;
             }
         }
         (Plan::Tiles(tiles), Media::Photo(photo)) => {
@@ -280,7 +301,7 @@ fn produce(
             let rect = Rect::new(tile.x as i32, tile.y as i32, tile.w as i32, tile.h as i32);
             // A continuous copy: the face pipeline hands dlib packed rows.
             let pixels = Mat::roi(photo, rect)?.try_clone()?;
-            hand_over(images, Image { index: 0, origin: (rect.x, rect.y), pixels }, source)?;
+            hand_over(images, Image { index: 0, position: 0, origin: (rect.x, rect.y), pixels }, source)?;
         }
         _ => bail!("the plan and the media disagree (a video's frames asked of a photo, or tiles of a video)"),
     }
@@ -320,8 +341,9 @@ impl<'a> FaceWorker<'a> {
 
     /// Analyses images from `images` until the channel closes. After an error (or a panic in
     /// the native libraries) it keeps taking images without working, so the decoding thread is
-    /// never left waiting, and returns the error.
-    fn consume(&mut self, job: &Job, images: &Mutex<Receiver<Image>>) -> Result<UnitOutput> {
+    /// never left waiting, and returns the error; every image it takes is decided on `trail`,
+    /// so no other thread is left waiting either.
+    fn consume(&mut self, job: &Job, images: &Mutex<Receiver<Image>>, trail: &Trail) -> Result<UnitOutput> {
         let mut out = UnitOutput::default();
         let mut error = None;
         loop {
@@ -329,7 +351,7 @@ impl<'a> FaceWorker<'a> {
             let Ok(image) = next else { break };
             if error.is_none() {
                 let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    self.find_faces(job, &image.pixels, image.index, image.origin, &mut out)
+                    self.find_faces(job, &image, trail, &mut out)
                 }));
                 error = match analysed {
                     Ok(result) => result.err(),
@@ -338,51 +360,66 @@ impl<'a> FaceWorker<'a> {
                 out.frames += 1;
                 self.timing.frames += 1;
             }
+            trail.nothing_at(image.position);
         }
         error.map_or(Ok(out), Err)
     }
 
-    /// Scales `image`, finds and matches its faces, and records them as detections in frame
-    /// `index`, boxes moved by `origin` (in original pixels).
-    fn find_faces(
-        &mut self,
-        job: &Job,
-        image: &Mat,
-        index: usize,
-        origin: (i32, i32),
-        out: &mut UnitOutput,
-    ) -> Result<()> {
+    /// Scales `image`, finds its faces, encodes and matches those that follow no face of the
+    /// unit's previous frame (see [`follow`]), and records them all as detections of its frame,
+    /// boxes moved by its origin (in original pixels).
+    fn find_faces(&mut self, job: &Job, image: &Image, trail: &Trail, out: &mut UnitOutput) -> Result<()> {
         let settings = job.settings;
         let t0 = Instant::now();
-        let image = face::at_scale(image, settings.detection.scale, &mut self.scaled)?;
+        let scaled = face::at_scale(&image.pixels, settings.detection.scale, &mut self.scaled)?;
         self.timing.decode_s += t0.elapsed().as_secs_f64();
 
-        let (faces, stages) = self.pipeline.analyze(image)?;
-        self.timing.detect_s += stages.detect.as_secs_f64();
-        self.timing.encode_s += stages.encode.as_secs_f64();
+        let found = self.pipeline.find(scaled)?;
+        self.timing.detect_s += found.detect.as_secs_f64();
+        let boxes: Vec<_> = found
+            .boxes
+            .iter()
+            .map(|b| {
+                let mut bbox = b.unscaled(settings.detection.scale);
+                bbox.x += image.origin.0;
+                bbox.y += image.origin.1;
+                bbox
+            })
+            .collect();
+        let frame = image.index as u64;
+        let inherits = trail.decide(image.position, frame, &boxes)?;
+        let wanted: Vec<bool> = inherits.iter().map(Option::is_none).collect();
+        let (encodings, encode) = self.pipeline.encode(&found, &wanted)?;
+        self.timing.encode_s += encode.as_secs_f64();
 
         let t1 = Instant::now();
-        for face in &faces {
-            let best = matching::nearest(&self.roster.encodings, ArrayView1::from(&face.encoding[..]))
-                .context("the roster has no encodings")?;
-            let student = (best.distance <= settings.attendance.tolerance)
-                .then(|| self.roster.student_of(best.encoding_row) as u32);
-            let mut bbox = face.bbox.unscaled(settings.detection.scale);
-            bbox.x += origin.0;
-            bbox.y += origin.1;
-            out.detections.push(Detection {
-                frame: index as u64,
-                time_s: job.video.time_of(index),
+        for ((&bbox, encoding), inherit) in boxes.iter().zip(encodings).zip(inherits) {
+            let mut detection = Detection {
+                frame,
+                time_s: job.video.time_of(image.index),
                 rank: self.rank,
                 bbox,
-                student,
-                distance: best.distance,
+                student: None,
+                distance: f64::NAN,
                 track: None,
-                encoding: face.encoding.iter().map(|&e| e as f32).collect(),
-            });
+                encoding: Vec::new(),
+            };
+            if let Some(encoding) = encoding {
+                let best = matching::nearest(&self.roster.encodings, ArrayView1::from(&encoding[..]))
+                    .context("the roster has no encodings")?;
+                detection.student = (best.distance <= settings.attendance.tolerance)
+                    .then(|| self.roster.student_of(best.encoding_row) as u32);
+                detection.distance = best.distance;
+                detection.encoding = encoding.iter().map(|&e| e as f32).collect();
+                self.timing.encodings += 1;
+            } else {
+                self.timing.encodings_saved += 1;
+            }
+            out.inherits.extend(inherit);
+            out.detections.push(detection);
         }
         self.timing.match_s += t1.elapsed().as_secs_f64();
-        self.timing.faces += faces.len() as u64;
+        self.timing.faces += boxes.len() as u64;
         Ok(())
     }
 }

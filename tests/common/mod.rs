@@ -158,3 +158,22 @@ pub fn has_avx2_or_skip(why: &str) -> bool {
     }
     has
 }
+
+/// One field of OUT/attendance.h5's `/ranks` table, rank by rank, as h5dump prints it (the
+/// HDF5 project's own reader, not rollcall's).
+pub fn ranks_field(out: &Path, field: &str) -> Vec<f64> {
+    let o = Command::new("h5dump").args(["-d", "/ranks"]).arg(out.join("attendance.h5")).output().unwrap();
+    assert!(o.status.success(), "h5dump -d /ranks: {}", stderr(&o));
+    let dump = String::from_utf8_lossy(&o.stdout).into_owned();
+    let (types, data) = dump.split_once("DATA {").expect("h5dump prints the data");
+    let names: Vec<&str> =
+        types.lines().filter_map(|l| l.trim().strip_suffix("\";")?.split_once('"')).map(|(_, n)| n).collect();
+    let column = names.iter().position(|&n| n == field).unwrap_or_else(|| panic!("no field {field} in {names:?}"));
+    data.split("): {")
+        .skip(1)
+        .map(|row| {
+            let values: Vec<&str> = row.split('}').next().unwrap().split(',').map(str::trim).collect();
+            values[column].parse().unwrap_or_else(|e| panic!("{field} = {:?}: {e}", values[column]))
+        })
+        .collect()
+}
