@@ -7,7 +7,8 @@
 #   3. scores both with `rollcall eval` and prints them side by side; out/bench/accuracy.csv
 #      holds the same table (metric, one column per run).
 # Expect about 20 minutes for the default run and about an hour for --upsample 2 on 2 cores.
-# RUNS="defaults" (or any of: defaults upsample-2 min-face-20 cnn cnn-tenth yunet frames-rule) runs
+# RUNS="defaults" (or any of: defaults upsample-2 min-face-20 cnn cnn-tenth yunet every-face
+# yunet-every-face frames-rule) runs
 # only those. cnn (--detector cnn --min-face 20) takes tens of seconds a 1080p frame: hours on 2
 # cores; cnn-tenth is the CNN at its own default (faces from 40 px: one upsampling, 7.5 GB a
 # rank on 1080p where --min-face 20's two need 30 GB) on every 10th frame (--fps 0.1), ~20 min.
@@ -36,8 +37,10 @@ flags_of() {
     cnn) echo "--detector cnn --min-face 20" ;;
     cnn-tenth) echo "--detector cnn --fps 0.1" ;;
     yunet) echo "--detector yunet" ;;
+    every-face) echo "--reencode-every 1" ;; # every face of every frame encoded: before track-aware encoding
+    yunet-every-face) echo "--detector yunet --reencode-every 1" ;;
     frames-rule) echo "--rule frames --track-gap 0" ;; # each frame alone: the rule before tracks
-    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, cnn-tenth, yunet, frames-rule)" >&2; exit 2 ;;
+    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, cnn-tenth, yunet, every-face, yunet-every-face, frames-rule)" >&2; exit 2 ;;
   esac
 }
 read -r -a runs <<< "${RUNS:-defaults upsample-2 yunet}"
