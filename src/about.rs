@@ -96,6 +96,21 @@ pub fn logical_cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
+/// CPU time this process has used so far, user + system, all its threads, in seconds: what
+/// a rank cost, the figure a semester's core-hours are planned with (0 if the kernel will not
+/// say).
+pub fn process_cpu_s() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is handed and touches nothing else; it is read
+    // only when the call succeeded.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } != 0 {
+        return 0.0;
+    }
+    let usage = unsafe { usage.assume_init() };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 /// The job's side of the provenance: the command line as typed, the UTC start, and, under
 /// Slurm, the job, step, array task, node list and partition (from its environment).
 pub fn job_provenance(started: std::time::SystemTime) -> Vec<(String, String)> {

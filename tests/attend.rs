@@ -117,7 +117,22 @@ fn hdf5_and_xlsx_read_back() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = enrol_lecture(tmp.path());
     let out = tmp.path().join("out");
-    assert_success(&run(mpirun_command(2), &attend_args(&lecture_video(), &roster, &out, &[])));
+    let o = run(mpirun_command(2), &attend_args(&lecture_video(), &roster, &out, &[]));
+    assert_success(&o);
+
+    // What the run cost: each rank's CPU time in /ranks; per minute of the 30-s lecture, the
+    // figure the summary and report.html give.
+    let cpu_s = ranks_field(&out, "cpu_s");
+    assert!(cpu_s.len() == 2 && cpu_s.iter().all(|&s| s > 0.0), "cpu_s {cpu_s:?}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let said = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("cost: ")?.split_once(" core-seconds per lecture-minute"))
+        .unwrap_or_else(|| panic!("no cost line: {stdout}"))
+        .0;
+    let expected = cpu_s.iter().sum::<f64>() / 0.5;
+    assert!((said.parse::<f64>().unwrap() - expected).abs() < 0.051, "said {said}, /ranks gives {expected}");
+    assert!(read(&out.join("report.html")).contains(&format!("<b id=\"cost\">{said}</b>")), "{said}");
 
     // h5dump, the HDF5 project's own reader, sees every table.
     let h5 = out.join("attendance.h5");

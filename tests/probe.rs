@@ -40,6 +40,11 @@ fn probe_on_the_hall_recommends_settings_and_its_json_parses() {
     let advice = &probe["recommendation"];
     assert_eq!(advice["ranks"], 4);
     assert!(advice["predicted_wall_s"].as_f64().unwrap() > 0.0, "{advice}");
+    // Its cost per minute of recording: at least what the chosen trial's frames cost at its rate.
+    let chosen =
+        trials.iter().find(|t| t["detector"] == advice["detector"] && t["min_face"] == advice["min_face"]).unwrap();
+    let analysing = 60.0 * advice["fps"].as_f64().unwrap() * chosen["ms_per_frame"].as_f64().unwrap() / 1000.0;
+    assert!(advice["core_s_per_lecture_minute"].as_f64().unwrap() >= analysing * 0.99, "{advice} {chosen}");
     assert!(["hog", "cnn", "yunet"].contains(&advice["detector"].as_str().unwrap()));
 
     // The table, on the small lecture (quicker): one line of advice at the end.
@@ -49,6 +54,7 @@ fn probe_on_the_hall_recommends_settings_and_its_json_parses() {
     let last = text.lines().last().unwrap();
     assert!(last.starts_with("recommended: --detector "), "{text}");
     assert!(last.contains("predicted wall time on 1 rank(s):"), "{text}");
+    assert!(last.contains(" core-seconds per lecture-minute"), "{text}");
     assert!(last.contains("node contention NOT included"), "says what the prediction leaves out: {text}");
 }
 

@@ -12,7 +12,7 @@ use crate::media::video::VideoInfo;
 use crate::roster::Roster;
 
 /// Where one rank's time went. Seconds throughout. Stored as-is as an HDF5 compound row.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, hdf5::H5Type)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, hdf5::H5Type)]
 #[repr(C)]
 pub struct RankTiming {
     pub rank: u32,
@@ -40,9 +40,23 @@ pub struct RankTiming {
     pub comm_s: f64,
     /// From the common start (every rank set up) to this rank's last unit done.
     pub total_s: f64,
+    /// CPU time of the rank's process, user + system over all its threads, from its start to
+    /// its last unit done (setup included): what the rank cost.
+    pub cpu_s: f64,
 }
 
 impl RunResult {
+    /// CPU seconds the ranks spent per minute of recording (user + system, setup included),
+    /// the figure a semester's core-hours are planned with; `None` for a photo (no minutes),
+    /// or a result from before ranks recorded their CPU time. A resumed run's ranks analysed
+    /// only the frames its journal lacked: per minute of those.
+    pub fn core_seconds_per_lecture_minute(&self) -> Option<f64> {
+        let cpu_s: f64 = self.timings.iter().map(|t| t.cpu_s).sum();
+        let analysed: u64 = self.timings.iter().map(|t| t.frames).sum();
+        let minutes = self.video.duration_s() / 60.0 * analysed as f64 / self.sampled_frames.max(1) as f64;
+        (self.settings.parallel.tiling.is_none() && cpu_s > 0.0 && minutes > 0.0).then(|| cpu_s / minutes)
+    }
+
     /// Checks what a result read from a file refers to before anything indexes with it: the
     /// writers look students up by index and draw units by rank, and a crafted or damaged file
     /// must give an error, not a panic.

@@ -114,5 +114,11 @@ fn print_summary(result: &RunResult) {
         analysed as f64 / result.wall_time_s.max(1e-9),
         busy.join(" ")
     );
+    if let Some(cost) = result.core_seconds_per_lecture_minute() {
+        println!(
+            "cost: {cost:.1} core-seconds per lecture-minute (CPU time of all ranks; {:.1} core-hours per 1,000 lecture-hours)",
+            cost * 60.0 * 1000.0 / 3600.0
+        );
+    }
     println!("reports: {}/{{{}}}", result.settings.output.display(), report::all_outputs().join(","));
 }

@@ -11,7 +11,7 @@ use hdf5::H5Type;
 
 use crate::about::HostInfo;
 use crate::attendance::observation::{Detection, UnknownPerson};
-use crate::attendance::result::{AttendanceRow, RunResult};
+use crate::attendance::result::{AttendanceRow, RankTiming, RunResult};
 use crate::attendance::track::Track;
 use crate::config::Settings;
 use crate::face::FaceBox;
@@ -440,7 +440,7 @@ fn read_file(file: &hdf5::File) -> Result<RunResult> {
         window_s: file.dataset("attendance")?.attr("window_s")?.read_scalar()?,
         crops,
         attendance,
-        timings: file.dataset("ranks")?.read_raw()?,
+        timings: read_ranks(&file.dataset("ranks")?)?,
         units: file.dataset("units")?.read_raw()?,
         warnings: Vec::new(),
         software: string_attrs(&file.group("software")?)?,
@@ -448,4 +448,45 @@ fn read_file(file: &hdf5::File) -> Result<RunResult> {
         job,
         wall_time_s: file.attr("wall_time_s")?.read_scalar()?,
     })
+}
+
+/// `/ranks`, rank by rank. A file written before a field existed (`encodings`, `cpu_s`) has
+/// it read as 0: HDF5 converts the members the file has and leaves the others as the buffer
+/// held them, so the buffer starts as zeros, not as whatever memory held.
+fn read_ranks(ranks: &hdf5::Dataset) -> Result<Vec<RankTiming>> {
+    let mut rows = vec![RankTiming::default(); ranks.size()];
+    ranks.as_reader().read_into_raw(&mut rows)?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `/ranks` as the first releases wrote it: fewer fields.
+    #[derive(Clone, Copy, hdf5::H5Type)]
+    #[repr(C)]
+    struct EarlyRank {
+        rank: u32,
+        frames: u64,
+        total_s: f64,
+    }
+
+    #[test]
+    fn fields_a_file_lacks_read_as_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = hdf5::File::create(dir.path().join("early.h5")).unwrap();
+        let early = [EarlyRank { rank: 0, frames: 30, total_s: 2.5 }, EarlyRank { rank: 1, frames: 28, total_s: 2.4 }];
+        let ranks = file.new_dataset_builder().with_data(&early).create("ranks").unwrap();
+        let rows = read_ranks(&ranks).unwrap();
+        assert_eq!(
+            rows.iter().map(|r| (r.rank, r.frames, r.total_s)).collect::<Vec<_>>(),
+            [(0, 30, 2.5), (1, 28, 2.4)]
+        );
+        assert!(rows.iter().all(|r| r.cpu_s == 0.0 && r.encodings == 0 && r.decoded_frames == 0));
+        // What the zeros rest on: the members the file lacks keep the buffer's values.
+        let mut marked = vec![RankTiming { cpu_s: 7.0, ..Default::default() }; 2];
+        ranks.as_reader().read_into_raw(&mut marked).unwrap();
+        assert!(marked.iter().all(|r| r.cpu_s == 7.0));
+    }
 }

@@ -66,13 +66,16 @@ pub fn render(r: &RunResult) -> Result<String, std::fmt::Error> {
     writeln!(
         h,
         "<div class=\"cards\"><div class=\"card\"><b id=\"present\">{present}</b>present</div><div class=\"card\"><b id=\"absent\">{}</b>absent</div>\
-         <div class=\"card\"><b id=\"unenrolled\">{}</b>unenrolled attended</div><div class=\"card\"><b>{}</b>faces found</div><div class=\"card\"><b>{:.1} s</b>on {} rank(s)</div><div class=\"card\"><b>{:.2}</b>frames/s</div></div>",
+         <div class=\"card\"><b id=\"unenrolled\">{}</b>unenrolled attended</div><div class=\"card\"><b>{}</b>faces found</div><div class=\"card\"><b>{:.1} s</b>on {} rank(s)</div><div class=\"card\"><b>{:.2}</b>frames/s</div>{}</div>",
         r.attendance.len() - present,
         r.unknown.len(),
         r.detections.len(),
         r.wall_time_s,
         r.ranks,
         r.timings.iter().map(|t| t.frames).sum::<u64>() as f64 / r.wall_time_s.max(1e-9),
+        r.core_seconds_per_lecture_minute().map_or(String::new(), |cost| format!(
+            "<div class=\"card\"><b id=\"cost\">{cost:.1}</b>core-seconds per lecture-minute</div>"
+        )),
     )?;
     if !r.failed_frames.is_empty() {
         writeln!(

@@ -325,6 +325,7 @@ fn run_rank(
         wait_s: run.wait_s,
         comm_s: run.comm_s,
         total_s: clock(),
+        cpu_s: crate::about::process_cpu_s(),
         ..worker.timing()
     };
     Ok(RankReport {

@@ -72,6 +72,10 @@ pub struct Recommendation {
     pub ranks: usize,
     /// Seconds the whole recording is predicted to take on `ranks` ranks (dynamic schedule).
     pub predicted_wall_s: f64,
+    /// CPU seconds per minute of recording at `fps`, decoding included, every face encoded
+    /// (faces followed in their seats cost less: see `reencode_every`): what `attend` will
+    /// print as its cost, at most.
+    pub core_s_per_lecture_minute: f64,
     pub why: String,
     /// Whether and how the prediction includes what busy cores on a node cost each other.
     pub node_contention: String,
@@ -269,12 +273,15 @@ fn recommend(
     if fps < 1.0 {
         why += &format!("; {fps} fps so that {ranks} rank(s) take no longer than the recording lasts");
     }
+    let stride = Sampling::Fps(fps).stride(info.fps);
+    let samples_per_minute = 60.0 * info.fps / stride as f64;
     Ok(Recommendation {
         detector: choice.detector,
         min_face: choice.min_face,
         fps,
         ranks,
         predicted_wall_s,
+        core_s_per_lecture_minute: samples_per_minute * (choice.ms_per_frame / 1000.0 + stride as f64 * decode_s),
         why,
         node_contention: node.describe(),
     })
@@ -353,8 +360,16 @@ impl Probe {
         }
         let r = &self.recommendation;
         out += &format!(
-            "\nrecommended: --detector {} --min-face {} --fps {} ({}); predicted wall time on {} rank(s): {:.0} s ({})\n",
-            r.detector, r.min_face, r.fps, r.why, r.ranks, r.predicted_wall_s, r.node_contention
+            "\nrecommended: --detector {} --min-face {} --fps {} ({}); predicted wall time on {} rank(s): {:.0} s ({}); \
+             at most {:.1} core-seconds per lecture-minute\n",
+            r.detector,
+            r.min_face,
+            r.fps,
+            r.why,
+            r.ranks,
+            r.predicted_wall_s,
+            r.node_contention,
+            r.core_s_per_lecture_minute
         );
         out
     }
