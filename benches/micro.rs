@@ -66,6 +66,7 @@ fn tile_detections() -> Vec<Detection> {
                     distance: 0.4,
                     track: None,
                     encoding: Vec::new(),
+                    inherited: false,
                 });
             }
         }

@@ -318,6 +318,7 @@ mod tests {
             distance: 0.3,
             track: None,
             encoding: Vec::new(),
+            inherited: false,
         }
     }
 

@@ -403,6 +403,7 @@ impl<'a> FaceWorker<'a> {
                 distance: f64::NAN,
                 track: None,
                 encoding: Vec::new(),
+                inherited: inherit.is_some(),
             };
             if let Some(encoding) = encoding {
                 let best = matching::nearest(&self.roster.encodings, ArrayView1::from(&encoding[..]))
