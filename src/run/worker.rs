@@ -24,7 +24,7 @@ use crate::config::Settings;
 use crate::face::{self, matching, FacePipeline};
 use crate::media::video::{self, VideoInfo, VideoReader};
 use crate::roster::Roster;
-use crate::run::follow::{self, Inherit, Trail};
+use crate::run::follow::{self, Inherit, Seen, Trail};
 use crate::run::plan::Plan;
 use crate::run::schedule::UnitSource;
 
@@ -387,12 +387,13 @@ impl<'a> FaceWorker<'a> {
             })
             .collect();
         let frame = image.index as u64;
-        let inherits = trail.decide(image.position, frame, &boxes)?;
+        let (inherits, age) = trail.decide(image.position, frame, &boxes)?;
         let wanted: Vec<bool> = inherits.iter().map(Option::is_none).collect();
         let (encodings, encode) = self.pipeline.encode(&found, &wanted)?;
         self.timing.encode_s += encode.as_secs_f64();
 
         let t1 = Instant::now();
+        let mut matched = Vec::with_capacity(boxes.len());
         for ((&bbox, encoding), inherit) in boxes.iter().zip(encodings).zip(inherits) {
             let mut detection = Detection {
                 frame,
@@ -417,10 +418,12 @@ impl<'a> FaceWorker<'a> {
                 self.timing.encodings_saved += 1;
             }
             out.inherits.extend(inherit);
+            matched.push(detection.student.is_some() || detection.inherited);
             out.detections.push(detection);
         }
         self.timing.match_s += t1.elapsed().as_secs_f64();
         self.timing.faces += boxes.len() as u64;
+        trail.publish(image.position, Seen { frame, boxes, age, matched });
         Ok(())
     }
 }
