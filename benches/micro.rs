@@ -66,7 +66,6 @@ fn tile_detections() -> Vec<Detection> {
                     distance: 0.4,
                     track: None,
                     encoding: Vec::new(),
-                    inherited: false,
                 });
             }
         }

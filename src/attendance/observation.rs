@@ -25,11 +25,6 @@ pub struct Detection {
     /// The face's 128-d encoding, for linking tracks and grouping the unenrolled on rank 0;
     /// emptied before anything is written (encodings are biometric data).
     pub encoding: Vec<f32>,
-    /// Whether the face took the identity of the same seat's face in the frame before (see
-    /// `run::follow`) instead of being encoded: it counts for its track's student but casts no
-    /// vote, which is a copy of the one it follows.
-    #[serde(default)]
-    pub inherited: bool,
 }
 
 /// An unenrolled person: one or more unknown tracks whose faces are alike.

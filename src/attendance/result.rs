@@ -318,7 +318,6 @@ mod tests {
             distance: 0.3,
             track: None,
             encoding: Vec::new(),
-            inherited: false,
         }
     }
 

@@ -154,11 +154,14 @@ struct Vote {
 }
 
 /// The student most of the track's confident matches name (ties: the smaller mean distance,
-/// then the lower roster index). Only faces with an encoding of their own vote: one that
-/// inherited its identity would repeat its source's vote (and a wrong match with it).
+/// then the lower roster index). A face that took its identity from the frame before (see
+/// `run::follow`) votes as the face it follows did: its track saw that person for that long.
+/// Counting only encoded faces was measured to be worse: a well-matched track is encoded one
+/// frame in four while a hard face's is encoded every frame, so a look-alike's track outvoted
+/// the right one (long hall, yunet: identity precision 97.3 % against 99.99 %).
 fn vote(faces: &[&Detection]) -> Option<Vote> {
     let mut tally: std::collections::BTreeMap<u32, (usize, f64)> = Default::default();
-    for d in faces.iter().filter(|d| !d.inherited) {
+    for d in faces {
         if let Some(s) = d.student {
             let e = tally.entry(s).or_default();
             e.0 += 1;
@@ -370,7 +373,6 @@ mod tests {
             distance: if student.is_some() { 0.3 } else { 0.8 },
             track: None,
             encoding,
-            inherited: false,
         }
     }
 
@@ -401,23 +403,6 @@ mod tests {
         let tracks = identify(&mut d, n, &roster(1));
         assert_eq!(d[1].student, Some(0), "the unmatched face of a named track counts for its student");
         assert_eq!(tracks[0].frames, 3);
-    }
-
-    #[test]
-    fn faces_that_inherited_their_identity_cast_no_vote() {
-        // A wrong first match copied to the two faces that follow it, then two right matches.
-        let inherited = |frame| Detection { inherited: true, ..face(frame, 100, 0, Some(1)) };
-        let mut d = vec![
-            face(0, 100, 0, Some(1)),
-            inherited(1),
-            inherited(2),
-            face(3, 100, 0, Some(0)),
-            face(4, 100, 0, Some(0)),
-        ];
-        let n = link(&mut d, 30.0);
-        let tracks = identify(&mut d, n, &roster(2));
-        assert_eq!(tracks.len(), 1);
-        assert_eq!(tracks[0].student, Some(0), "two own matches outvote one copied twice");
     }
 
     #[test]

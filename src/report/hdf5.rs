@@ -366,7 +366,6 @@ fn read_file(file: &hdf5::File) -> Result<RunResult> {
             distance: d.distance,
             track: u32::try_from(d.track).ok(),
             encoding: Vec::new(),
-            inherited: false,
         })
         .collect();
     let tracks = file

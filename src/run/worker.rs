@@ -404,7 +404,6 @@ impl<'a> FaceWorker<'a> {
                 distance: f64::NAN,
                 track: None,
                 encoding: Vec::new(),
-                inherited: inherit.is_some(),
             };
             if let Some(encoding) = encoding {
                 let best = matching::nearest(&self.roster.encodings, ArrayView1::from(&encoding[..]))
@@ -417,8 +416,9 @@ impl<'a> FaceWorker<'a> {
             } else {
                 self.timing.encodings_saved += 1;
             }
+            // A face follows only a matched one, so it is matched too.
+            matched.push(detection.student.is_some() || inherit.is_some());
             out.inherits.extend(inherit);
-            matched.push(detection.student.is_some() || detection.inherited);
             out.detections.push(detection);
         }
         self.timing.match_s += t1.elapsed().as_secs_f64();
