@@ -2,14 +2,14 @@
 //! after frame, and its 128-d encoding (~18 ms a face on one core, most of a frame's cost once
 //! detection is cheap) says each time what the first one said. So a face in the same seat as
 //! exactly one face of its unit's previous sampled frame (the place and size rule the track
-//! linker uses, [`FaceBox::same_seat`]) that was matched to a student takes that face's
-//! identity — student, distance and encoding — instead of a new encoding, for up to
+//! linker uses, [`FaceBox::same_seat`]) that was surely matched to a student (distance at most
+//! [`SURE_MATCH`]) takes that face's identity — student, distance and encoding — instead of a new encoding, for up to
 //! `reencode_every - 1` frames in a row.
 //!
 //! Doubtful links are encoded: a face near two faces of the previous frame, two faces near one,
-//! and a face whose predecessor matched nobody (a hard face — turned, small, dim — gets every
-//! chance to match, as each encoding is another; measured on the long hall, where following
-//! unmatched faces too lost a student whose few matches fell on frames left unencoded).
+//! and a face whose predecessor matched nobody or only just (a hard face — turned, small, dim —
+//! gets every chance to match, as each encoding is another vote; measured on the long hall,
+//! where following weak matches too lost a student whose faces all matched at 0.51–0.60).
 //! Which faces are encoded depends only on the unit's frames in order (boxes and matches, not
 //! on which thread analysed which frame), and a unit's first frame is always encoded: results
 //! do not depend on ranks, threads or schedule. A frame the decoder could not produce, or whose
@@ -22,6 +22,11 @@ use anyhow::{bail, Result};
 use crate::attendance::observation::Detection;
 use crate::face::FaceBox;
 
+/// A match at this distance or closer is sure enough to follow (dlib's face-clustering cut,
+/// the same-person distance of `track::SAME_UNKNOWN_PERSON`): 97 % of the named faces of the
+/// long hall match this closely; the rest are the hard faces, worth encoding each time.
+pub const SURE_MATCH: f64 = 0.5;
+
 /// The faces of one sampled frame as the next frame's faces may follow them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Seen {
@@ -31,8 +36,9 @@ pub struct Seen {
     pub boxes: Vec<FaceBox>,
     /// Frames since each face was last encoded (0: encoded in this frame).
     pub age: Vec<u32>,
-    /// Whether each face was matched to a student (its own encoding's, or the one it follows).
-    pub matched: Vec<bool>,
+    /// Whether each face was surely matched to a student (by its own encoding, or the one it
+    /// follows): only those are followed.
+    pub sure: Vec<bool>,
 }
 
 /// A face that takes the identity of a face of an earlier frame, filled in by [`fill_in`].
@@ -58,7 +64,7 @@ pub fn follow(previous: Option<&Seen>, boxes: &[FaceBox], reencode_every: u32) -
     candidates
         .iter()
         .map(|c| match (previous, c.as_slice()) {
-            (Some(p), &[j]) if claims(j) == 1 && p.matched[j] && p.age[j] + 1 < reencode_every => Some(j),
+            (Some(p), &[j]) if claims(j) == 1 && p.sure[j] && p.age[j] + 1 < reencode_every => Some(j),
             _ => None,
         })
         .collect()
@@ -168,7 +174,7 @@ mod tests {
     fn step(trail: &Trail, position: usize, boxes: &[FaceBox]) -> Vec<bool> {
         let (inherits, age) = trail.decide(position, position as u64, boxes).unwrap();
         let matched = (0..boxes.len()).map(|i| i > 0).collect();
-        trail.publish(position, Seen { frame: position as u64, boxes: boxes.to_vec(), age, matched });
+        trail.publish(position, Seen { frame: position as u64, boxes: boxes.to_vec(), age, sure: matched });
         inherits.iter().map(Option::is_none).collect()
     }
 
@@ -192,7 +198,7 @@ mod tests {
             frame: 0,
             boxes: boxes.to_vec(),
             age: vec![0; boxes.len()],
-            matched: vec![true; boxes.len()],
+            sure: vec![true; boxes.len()],
         };
         let pair = matched(&[at(0), at(30)]);
         assert_eq!(follow(Some(&pair), &[at(15)], 4), [None], "near two faces of the previous frame");

@@ -362,7 +362,8 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
     let rule = PresenceRule { rule: settings.attendance.rule, threshold: settings.attendance.threshold };
     let attendance = result::attendance(&setup.roster, &detections, sampled_frames, &windows, rule);
     let crops = if settings.reports.crops {
-        evidence::best_face_crops(&setup.video, setup.roster.ids.len(), &detections)?
+        let photo = settings.parallel.tiling.is_some();
+        evidence::best_face_crops(&setup.video, photo, setup.roster.ids.len(), &detections)?
     } else {
         Vec::new()
     };

@@ -393,7 +393,7 @@ impl<'a> FaceWorker<'a> {
         self.timing.encode_s += encode.as_secs_f64();
 
         let t1 = Instant::now();
-        let mut matched = Vec::with_capacity(boxes.len());
+        let mut sure = Vec::with_capacity(boxes.len());
         for ((&bbox, encoding), inherit) in boxes.iter().zip(encodings).zip(inherits) {
             let mut detection = Detection {
                 frame,
@@ -416,14 +416,14 @@ impl<'a> FaceWorker<'a> {
             } else {
                 self.timing.encodings_saved += 1;
             }
-            // A face follows only a matched one, so it is matched too.
-            matched.push(detection.student.is_some() || inherit.is_some());
+            // A face follows only a surely matched one, so it is sure too.
+            sure.push(inherit.is_some() || (detection.student.is_some() && detection.distance <= follow::SURE_MATCH));
             out.inherits.extend(inherit);
             out.detections.push(detection);
         }
         self.timing.match_s += t1.elapsed().as_secs_f64();
         self.timing.faces += boxes.len() as u64;
-        trail.publish(image.position, Seen { frame, boxes, age, matched });
+        trail.publish(image.position, Seen { frame, boxes, age, sure });
         Ok(())
     }
 }
