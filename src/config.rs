@@ -524,7 +524,9 @@ impl Settings {
             (Some(_), Some(_)) => bail!("`every` and `fps` both set: choose one way to sample frames"),
             (Some(0), None) => bail!("every must be at least 1 (1 = every frame)"),
             (Some(k), None) => Sampling::Every(k),
-            (None, Some(f)) if !(f > 0.0 && f.is_finite()) => bail!("fps must be > 0, got {f}"),
+            (None, Some(f)) if !(f > 0.0 && f.is_finite()) => {
+                bail!("fps must be a finite number > 0 (frames to analyse per second of video), got {f}")
+            }
             (None, Some(f)) => Sampling::Fps(f),
             (None, None) => Sampling::Fps(1.0),
         };

@@ -211,3 +211,41 @@ fn a_variable_frame_rate_is_refused_with_the_fix() {
     let (presence, last_seen): (f64, f64) = (fields[6].parse().unwrap(), fields[8].parse().unwrap());
     assert!(presence < 0.25 && (12.0..=16.0).contains(&last_seen), "Biden's share of the time:\n{csv}");
 }
+
+/// What the demuxer can tell about a file OpenCV cannot open is said, not "a codec OpenCV
+/// lacks": an MP4 cut short before its index (`moov`, written last: a recording that did not
+/// finish), and a file with sound but no picture.
+#[test]
+fn a_cut_short_mp4_and_an_audio_file_say_what_they_are() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = common::enrol_lecture(tmp.path());
+    let whole = tmp.path().join("whole.mp4");
+    let lecture = common::lecture_video();
+    ffmpeg(&["-i", lecture.to_str().unwrap(), "-t", "3", "-c:v", "libx264", whole.to_str().unwrap()]);
+    let bytes = std::fs::read(&whole).unwrap();
+    let moov = bytes.windows(4).rposition(|w| w == b"moov").expect("an MP4 has a moov box") - 4;
+    let cut = tmp.path().join("cut.mp4");
+    std::fs::write(&cut, &bytes[..moov]).unwrap();
+    let out = tmp.path().join("out");
+    assert_refused_without_reports(&attend(&cut, &roster, &out, &[]), "is truncated or incomplete", &out);
+
+    let sound = tmp.path().join("sound.m4a");
+    ffmpeg(&["-f", "lavfi", "-i", "sine=duration=2", sound.to_str().unwrap()]);
+    assert_refused_without_reports(&attend(&sound, &roster, &out, &[]), "has no video stream (only audio)", &out);
+}
+
+/// A recording of one frame is a video of one sampled frame (its face crop is read back with
+/// the video reader, not as a photo).
+#[test]
+fn a_one_frame_video_is_analysed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = common::enrol_lecture(tmp.path());
+    let one = tmp.path().join("one.mp4");
+    let lecture = common::lecture_video();
+    ffmpeg(&["-i", lecture.to_str().unwrap(), "-frames:v", "1", "-c:v", "libx264", one.to_str().unwrap()]);
+    let out = tmp.path().join("out");
+    common::assert_success(&attend(&one, &roster, &out, &[]));
+    let detections = common::read(&out.join("detections.csv"));
+    assert!(detections.lines().skip(1).all(|l| l.starts_with("0,")), "{detections}");
+    assert!(detections.lines().count() > 1, "the first frame of the lecture has faces: {detections}");
+}

@@ -17,7 +17,14 @@ const CROP_WIDTH: i32 = 96;
 
 /// Per student (by roster index), the JPEG of their closest face, or nothing when they were
 /// never seen or the frame cannot be read back (a warning says so).
-pub fn best_face_crops(video: &VideoInfo, students: usize, detections: &[Detection]) -> Result<Vec<Vec<u8>>> {
+/// `photo`: the run analysed a photo (`rollcall photo`), not a recording, however many frames
+/// (a one-frame video is still a video, read with the video reader).
+pub fn best_face_crops(
+    video: &VideoInfo,
+    photo: bool,
+    students: usize,
+    detections: &[Detection],
+) -> Result<Vec<Vec<u8>>> {
     let mut best: Vec<Option<&Detection>> = vec![None; students];
     for d in detections {
         if let Some(s) = d.student {
@@ -28,10 +35,10 @@ pub fn best_face_crops(video: &VideoInfo, students: usize, detections: &[Detecti
         }
     }
     let path = std::path::Path::new(&video.path);
-    let mut source = if video.frame_count > 1 {
-        Source::Video(VideoReader::open(path)?, Mat::default())
-    } else {
+    let mut source = if photo {
         Source::Photo(video::read_image(path)?)
+    } else {
+        Source::Video(VideoReader::open(path)?, Mat::default())
     };
     // In frame order, so that the reader walks forward through the recording.
     let mut wanted: Vec<(usize, &Detection)> = best.iter().enumerate().filter_map(|(s, d)| Some((s, (*d)?))).collect();

@@ -44,6 +44,36 @@ pub fn frame_index(path: &Path) -> Result<FrameIndex> {
     Ok(FrameIndex { header_frames, times_s, indexed })
 }
 
+/// Why a file OpenCV cannot open is not a video rollcall can read, as FFmpeg's demuxer sees
+/// it: an MP4/MOV cut short before its index (a recording that did not finish writing), a file
+/// with no video stream (audio only), or else none of those (`None`: not a video at all, or a
+/// codec OpenCV lacks).
+pub fn why_unreadable(path: &Path) -> Option<String> {
+    ffmpeg::init().ok()?;
+    match ffmpeg::format::input(&path) {
+        Err(ffmpeg::Error::InvalidData) if is_iso_media(path) => Some(
+            "is truncated or incomplete: an MP4/MOV file without its index (`moov`), as a recording stopped before \
+             it finished writing leaves it; copy it again, or rebuild the index from a good recording of the same \
+             camera (e.g. with `untrunc`)"
+                .to_owned(),
+        ),
+        Err(_) => None,
+        Ok(input) if input.streams().best(ffmpeg::media::Type::Video).is_none() => {
+            let kinds: Vec<String> =
+                input.streams().map(|s| format!("{:?}", s.parameters().medium()).to_lowercase()).collect();
+            Some(format!("has no video stream (only {}): rollcall reads recordings with a picture", kinds.join(", ")))
+        }
+        Ok(_) => None,
+    }
+}
+
+/// Whether the file starts as an ISO media file (MP4, MOV, M4V, 3GP): a `ftyp` box first.
+fn is_iso_media(path: &Path) -> bool {
+    let mut head = [0u8; 8];
+    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head)).is_ok()
+        && &head[4..] == b"ftyp"
+}
+
 /// Timestamps of the frames in the demuxer's index of `stream`, in the stream's time base.
 fn indexed_timestamps(stream: &ffmpeg::format::stream::Stream) -> Vec<i64> {
     // SAFETY: `raw` is a stream of an input that stays open while it is used here; entries

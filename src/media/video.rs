@@ -63,7 +63,10 @@ fn open_capture(path: &Path) -> Result<VideoCapture> {
     let name = path.to_str().with_context(|| format!("video path {} is not UTF-8", path.display()))?;
     let cap = VideoCapture::from_file(name, videoio::CAP_FFMPEG)?;
     if !cap.is_opened()? {
-        bail!("video {} cannot be opened: not a video file, or a codec OpenCV lacks", path.display());
+        match crate::media::container::why_unreadable(path) {
+            Some(why) => bail!("video {} {why}", path.display()),
+            None => bail!("video {} cannot be opened: not a video file, or a codec OpenCV lacks", path.display()),
+        }
     }
     Ok(cap)
 }
