@@ -11,7 +11,10 @@
 #            HOG runs on the frame doubled to 2560x1440)
 # rollcall runs both builds of its HOG detector (--isa auto, the best the CPU has, and
 # --isa baseline) and YuNet (--detector yunet) on the same frames, with the time per stage
-# (decode, detect, encode, match) of each pipeline.
+# (decode, detect, encode, match) of each pipeline, encoding every face as face_recognition does
+# (--reencode-every 1); then YuNet at its defaults, where a face surely matched in its seat is
+# encoded one frame in four. The last column is what each costs per minute of recording at
+# these sampling rates (ms a frame x sampled frames a minute).
 #   VIDEO=... PHOTOS=... EVERY=2 SCALE=1.0 HALL_EVERY=25 make bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +34,7 @@ rm -rf "$out"/{lecture,short-hall,rollcall-cnn,scaling} "$out"/{speed.csv,scalin
 mkdir -p "$out/scaling"
 attend() { # attend OUT_DIR [flags...]: the lecture as its side-by-side rows ran it
   local dir=$1; shift
-  "$@" --roster "$out/lecture/roster.h5" -o "$dir" --every "$every" --scale "$scale" -q
+  "$@" --roster "$out/lecture/roster.h5" -o "$dir" --every "$every" --scale "$scale" --reencode-every 1 -q
 }
 
 # side_by_side NAME VIDEO PHOTOS EVERY SCALE: in $out/NAME, rollcall with each HOG build and
@@ -43,10 +46,12 @@ side_by_side() {
   $B enroll "$photos" -o "$dir/roster.h5" -q
   for isa in auto baseline; do
     taskset -c 0 $B attend "$video" --roster "$dir/roster.h5" -o "$dir/rollcall-$isa" --every "$k" --scale "$s" \
-      --isa "$isa" -q
+      --isa "$isa" --reencode-every 1 -q
   done
   taskset -c 0 $B attend "$video" --roster "$dir/roster.h5" -o "$dir/rollcall-yunet" --every "$k" --scale "$s" \
-    --detector yunet -q
+    --detector yunet --reencode-every 1 -q
+  taskset -c 0 $B attend "$video" --roster "$dir/roster.h5" -o "$dir/rollcall-yunet-followed" --every "$k" \
+    --scale "$s" --detector yunet -q
   for ref in dlib-bin dlib-openblas; do
     taskset -c 0 ".bench/$ref/bin/python" benches/reference/face_recognition_ref.py "$video" --photos "$photos" \
       --every "$k" --scale "$s" --tolerance 0.6 --out "$dir/$ref.json"
@@ -59,7 +64,7 @@ side_by_side short-hall data/hall/hall.mp4 data/hall/photos "${HALL_EVERY:-25}" 
 
 echo "== the CNN detector (face_recognition's model=\"cnn\", one upsampling), one core each, every ${cnn_every}th frame"
 taskset -c 0 $B attend "$video" --roster "$out/lecture/roster.h5" -o "$out/rollcall-cnn" --every "$cnn_every" --scale "$scale" \
-  --detector cnn --upsample 1 -q
+  --detector cnn --upsample 1 --reencode-every 1 -q
 for ref in dlib-bin dlib-openblas; do
   taskset -c 0 ".bench/$ref/bin/python" benches/reference/face_recognition_ref.py "$video" --photos "$photos" \
     --every "$cnn_every" --scale "$scale" --tolerance 0.6 --model cnn --upsample 1 --out "$out/$ref-cnn.json"

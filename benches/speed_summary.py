@@ -1,8 +1,10 @@
 """The side-by-side tables of `make bench` (benches/speed.sh) from the files it left in OUT.
 
 Prints, for the lecture (encoding-heavy) and the short hall (detection-heavy), ms/frame of rollcall's
-two HOG builds, of rollcall with yunet on the same frames, and both face_recognition references on one core, the ratios and the identity
-agreement, and each pipeline's time per stage; then the CNN rows (lecture), the 2-rank and
+two HOG builds, of rollcall with yunet on the same frames (every face encoded, as face_recognition
+does), of yunet at its defaults (faces surely matched in their seats encoded one frame in four), and
+both face_recognition references on one core, the ratios, the core-seconds per minute of recording at
+these sampling rates and the identity agreement, and each pipeline's time per stage; then the CNN rows (lecture), the 2-rank and
 2-thread efficiency and the frames decoded per frame a single reader needs; writes
 OUT/speed.csv.
 """
@@ -22,7 +24,9 @@ def run(path):
     with h5py.File(path / "attendance.h5") as f:
         ranks = f["ranks"][:]
         units = f["units"][:]
+        video = f["video"].attrs
         return {
+            "samples_per_minute": 60 * float(video["fps"]) / int(video["stride_frames"]),
             "frames": int(ranks["frames"].sum()),
             "busy": float(ranks["busy_s"].sum()),
             "makespan": float(units["end_s"].max()),
@@ -31,6 +35,7 @@ def run(path):
             "stages": {s: float(ranks[f"{s}_s"].sum()) for s in STAGES},
             "isa": f["software"].attrs["isa_in_use"].split(":")[0],
             "detector": f["settings"].attrs["detector"],
+            "followed": f["settings"].attrs.get("reencode_every", "1") != "1",
         }
 
 
@@ -40,15 +45,17 @@ def side_by_side(out, name, detector, mine, suffix, rows, stages):
     agreement = {Path(r["reference"]).stem: r
                  for r in json.load(open(out / f"agreement{suffix}.json"))["references"]}
     rollcall_ms = 1000 * mine[0]["busy"] / mine[0]["frames"]
+    per_minute = mine[0]["samples_per_minute"] / 1000  # ms a frame -> core-seconds a minute
     for r in mine:
         ms = 1000 * r["busy"] / r["frames"]
         label = f"{name}: rollcall {r['detector']}" + (f", {r['isa']} build" if r["detector"] == "hog" else "")
-        rows.append((label, ms, rollcall_ms / ms, None))
+        label += ", faces followed" if r["followed"] else ""
+        rows.append((label, ms, rollcall_ms / ms, ms * per_minute, None))
         stages.append((label, [1000 * r["stages"][s] / r["frames"] for s in STAGES]))
     for ref_name in ("dlib-bin", "dlib-openblas"):
         ref = json.load(open(out / f"{ref_name}{suffix}.json"))
         label = f"{name}: face_recognition {detector} + {ref_name}"
-        rows.append((label, ref["ms_per_frame"], rollcall_ms / ref["ms_per_frame"],
+        rows.append((label, ref["ms_per_frame"], rollcall_ms / ref["ms_per_frame"], ref["ms_per_frame"] * per_minute,
                      agreement[f"{ref_name}{suffix}"]["identity_agreement"]))
         stages.append((label, [ref[f"{s}_ms_per_frame"] for s in STAGES]))
 
@@ -57,19 +64,20 @@ def main(out):
     out = Path(out)
     rows, stages = [], []
     for name in ("lecture", "short-hall"):
-        mine = [run(out / name / f"rollcall-{build}") for build in ("auto", "baseline", "yunet")]
+        mine = [run(out / name / f"rollcall-{build}") for build in ("auto", "baseline", "yunet", "yunet-followed")]
         side_by_side(out / name, name, "hog", mine, "", rows, stages)
     # The CNN (face_recognition's model="cnn") on the lecture against the same detector in
     # both reference builds.
     side_by_side(out, "lecture", "cnn", [run(out / "rollcall-cnn")], "-cnn", rows, stages)
     one = run(out / "lecture" / "rollcall-auto")
 
-    print(f"\n{'pipeline (one core)':<52} {'ms/frame':>9} {'rollcall / it':>14} {'identity agreement':>19}")
-    for name, ms, ratio, agree in rows:
-        print(f"{name:<52} {ms:>9.1f} {ratio:>14.2f} {'' if agree is None else f'{100 * agree:.1f} %':>19}")
-    print(f"\n{'ms per frame, by stage':<52}" + "".join(f"{s:>9}" for s in STAGES))
+    print(f"\n{'pipeline (one core)':<60} {'ms/frame':>9} {'rollcall / it':>14} {'core-s/min':>11} "
+          f"{'identity agreement':>19}")
+    for name, ms, ratio, cost, agree in rows:
+        print(f"{name:<60} {ms:>9.1f} {ratio:>14.2f} {cost:>11.1f} {'' if agree is None else f'{100 * agree:.1f} %':>19}")
+    print(f"\n{'ms per frame, by stage':<60}" + "".join(f"{s:>9}" for s in STAGES))
     for name, values in stages:
-        print(f"{name:<52}" + "".join(f"{v:>9.1f}" for v in values))
+        print(f"{name:<60}" + "".join(f"{v:>9.1f}" for v in values))
 
     print(f"\n{'parallel run':<24} {'makespan s':>10} {'speedup':>8} {'efficiency':>10} {'decoded/needed':>15}")
     parallel = [("1 rank", one, 1)] + [
@@ -82,13 +90,14 @@ def main(out):
         # needed: what one reader walking the video in order decodes for the same frames
         print(f"{name:<24} {r['makespan']:>10.2f} {speedup:>8.2f} {100 * speedup / workers:>9.0f}% "
               f"{r['decoded'] / one['decoded']:>15.3f}")
-        rows.append((name, 1000 * r["makespan"] / r["frames"], speedup, speedup / workers))
+        rows.append((name, 1000 * r["makespan"] / r["frames"], speedup, None, speedup / workers))
 
     with open(out / "speed.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["run", "ms_per_frame", "ratio_or_speedup", "agreement_or_efficiency"])
-        for name, ms, ratio, extra in rows:
-            w.writerow([name, f"{ms:.2f}", f"{ratio:.3f}", "" if extra is None else f"{extra:.4f}"])
+        w.writerow(["run", "ms_per_frame", "ratio_or_speedup", "core_s_per_lecture_minute", "agreement_or_efficiency"])
+        for name, ms, ratio, cost, extra in rows:
+            w.writerow([name, f"{ms:.2f}", f"{ratio:.3f}", "" if cost is None else f"{cost:.2f}",
+                        "" if extra is None else f"{extra:.4f}"])
     print(f"\n{out / 'speed.csv'}, {out / 'scaling.csv'}, {out / 'scaling.xlsx'}")
 
 
