@@ -32,9 +32,10 @@ const NARROWEST_FACE_TO_ENCODE: f64 = 80.0;
 /// dlib's usual largest distance between two encodings of one person.
 pub const DEFAULT_TOLERANCE: f64 = 0.6;
 
-/// A face followed in its seat goes this many sampled frames, less one, without an encoding
-/// (see `run::follow`): at 1 fps a seated student is encoded every 4 s (measured in the note
-/// of the issue that brought it: same attendance on the lecture and both halls).
+/// Every face is encoded each this many sampled frames, a face surely matched in its seat
+/// followed between (see `run::follow`): at 1 fps a seated student is encoded every 4 s
+/// (measured in the note of the issue that brought it: the same attendance on the lecture and
+/// both halls). The default chunk (4 a thread) is a multiple of it.
 pub const DEFAULT_REENCODE_EVERY: u32 = 4;
 
 /// Upsamplings beyond this make a 1080p frame 8640×4860 before detection: gigabytes per rank.
@@ -132,10 +133,10 @@ pub struct ConfigFile {
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub track_gap: Option<f64>,
-    /// A face in the same seat as exactly one face of the previous sampled frame of its unit
-    /// takes that face's identity (student, distance, encoding) without being encoded, for up to
-    /// K-1 sampled frames in a row; the K-th is encoded again. 1 encodes every face of every
-    /// frame [default: 4].
+    /// Every face is encoded on sampled frames 0, K, 2K, ...; between them a face in the same
+    /// seat as exactly one surely matched face of the frame before takes its identity (student,
+    /// distance, encoding) without being encoded. 1 encodes every face of every frame; a chunk
+    /// that is not a multiple of K brings K down to their common divisor [default: 4].
     #[arg(long, value_name = "K")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reencode_every: Option<u32>,
@@ -470,8 +471,8 @@ pub struct AttendanceRule {
     pub window: WindowLength,
     /// Longest gap, seconds, a face track bridges where the face was not found.
     pub track_gap: f64,
-    /// Sampled frames in a row a face followed in its seat goes without a new encoding, plus
-    /// one (1: every face is encoded).
+    /// Every face is encoded each this many sampled frames; between them a face surely matched
+    /// in its seat is followed (1: every face is encoded). See `run::follow`.
     pub reencode_every: u32,
 }
 

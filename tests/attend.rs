@@ -87,15 +87,19 @@ fn the_same_detections_for_any_split_into_ranks_and_threads() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = enrol_lecture(tmp.path());
     let video = lecture_video();
+    // Faces encoded every 2nd sampled frame, followed between: a grid that units of 2, 4 and 8
+    // frames all start on, so that every split encodes the same faces.
+    let following = ["--reencode-every", "2"];
     let single = tmp.path().join("single");
-    assert_success(&run(rollcall_command(), &attend_args(&video, &roster, &single, &[])));
+    assert_success(&run(rollcall_command(), &attend_args(&video, &roster, &single, &following)));
     let reference = detections_without_rank(&single);
+    assert!(ranks_field(&single, "encodings_saved")[0] > 0.0, "faces were followed");
 
     for (ranks, threads, extra) in [(1, 2, vec![]), (2, 2, vec!["--schedule", "dynamic"]), (1, 3, vec!["--chunk", "2"])]
     {
         let out = tmp.path().join(format!("r{ranks}t{threads}"));
         let threads_flag = threads.to_string();
-        let flags = [vec!["--threads", threads_flag.as_str()], extra.clone()].concat();
+        let flags = [vec!["--threads", threads_flag.as_str()], extra.clone(), following.to_vec()].concat();
         let o = run(mpirun_command(ranks), &attend_args(&video, &roster, &out, &flags));
         assert_success(&o);
         let case = format!("{ranks} rank(s) x {threads} threads {extra:?}");

@@ -2,6 +2,13 @@
 
 use ndarray::{Array2, ArrayView1, Axis};
 
+/// A match at this distance or closer is sure (dlib's face-clustering cut, the same-person
+/// distance of `track::SAME_UNKNOWN_PERSON`); between it and the tolerance a match is weak. 97 %
+/// of the named faces of the long hall match this closely; the rest are hard faces (small,
+/// turned, dim). A sure match may be followed without a new encoding (`run::follow`); a weak
+/// one may not.
+pub const SURE_MATCH: f64 = 0.5;
+
 /// The closest enrolled encoding to a face.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Match {

@@ -28,8 +28,9 @@ impl FramePlan {
         FramePlan { frame_count, stride, bounds }
     }
 
-    /// Guided units: each takes `1/(4·ranks)` of the sampled frames still unplanned, but no
-    /// fewer than `chunk`. Handed out in order, the queue starts with big units (few messages)
+    /// Guided units: each takes `1/(4·ranks)` of the sampled frames still unplanned, rounded up
+    /// to a multiple of `chunk` (so that every unit starts at a multiple of it, as uniform
+    /// units do: see `run::follow`'s grid). Handed out in order, the queue starts with big units (few messages)
     /// and ends with small ones (no long tail on the last rank). OpenMP's guided divides by
     /// `ranks`; here a rank holds two units at once (the current and the prefetched one) and a
     /// slow node may run at half speed, hence 4: no rank commits to more than its fair share.
@@ -40,7 +41,7 @@ impl FramePlan {
         let mut planned = 0;
         while planned < sampled {
             let remaining = sampled - planned;
-            planned += remaining.div_ceil(4 * ranks).max(chunk).min(remaining);
+            planned += remaining.div_ceil(4 * ranks).next_multiple_of(chunk).min(remaining);
             bounds.push(planned);
         }
         if sampled == 0 {
@@ -108,13 +109,13 @@ mod tests {
     }
 
     #[test]
-    fn guided_units_shrink_to_the_chunk() {
+    fn guided_units_shrink_to_the_chunk_in_whole_chunks() {
         let plan = FramePlan::guided(1000, 1, 10, 2);
         let sizes: Vec<usize> = (0..plan.n_units()).map(|u| plan.unit_frames(u).count()).collect();
-        assert_eq!(&sizes[..4], &[125, 110, 96, 84]);
+        assert_eq!(&sizes[..4], &[130, 110, 100, 90]);
         assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
         let (last, rest) = sizes.split_last().unwrap();
-        assert!(rest.iter().all(|&s| s >= 10) && *last <= 10, "{sizes:?}");
+        assert!(rest.iter().all(|&s| s >= 10 && s % 10 == 0) && *last <= 10, "whole chunks: {sizes:?}");
         assert_eq!(sizes.iter().sum::<usize>(), 1000);
     }
 }

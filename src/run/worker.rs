@@ -136,11 +136,14 @@ impl<'a> RankWorkers<'a> {
         let image_rx = Mutex::new(image_rx);
         let (done_tx, done_rx) = mpsc::channel();
         let job = &self.job;
-        let images = match job.plan {
-            Plan::Frames(plan) => plan.unit_samples(unit).len(),
-            Plan::Tiles(_) => 1,
+        let trail = match job.plan {
+            Plan::Frames(plan) => {
+                let samples = plan.unit_samples(unit);
+                let grid = follow::grid(job.settings.attendance.reencode_every, job.settings.parallel.chunk);
+                Trail::new(samples.start, samples.len(), grid)
+            }
+            Plan::Tiles(_) => Trail::new(0, 1, 1),
         };
-        let trail = Trail::new(images, job.settings.attendance.reencode_every);
         let (media, decode_s) = (&mut self.media, &mut self.decode_s);
         self.pool.in_place_scope(|scope| {
             for worker in self.workers.iter_mut() {
@@ -387,7 +390,7 @@ impl<'a> FaceWorker<'a> {
             })
             .collect();
         let frame = image.index as u64;
-        let (inherits, age) = trail.decide(image.position, frame, &boxes)?;
+        let inherits = trail.decide(image.position, frame, &boxes)?;
         let wanted: Vec<bool> = inherits.iter().map(Option::is_none).collect();
         let (encodings, encode) = self.pipeline.encode(&found, &wanted)?;
         self.timing.encode_s += encode.as_secs_f64();
@@ -417,13 +420,13 @@ impl<'a> FaceWorker<'a> {
                 self.timing.encodings_saved += 1;
             }
             // A face follows only a surely matched one, so it is sure too.
-            sure.push(inherit.is_some() || (detection.student.is_some() && detection.distance <= follow::SURE_MATCH));
+            sure.push(inherit.is_some() || (detection.student.is_some() && detection.distance <= matching::SURE_MATCH));
             out.inherits.extend(inherit);
             out.detections.push(detection);
         }
         self.timing.match_s += t1.elapsed().as_secs_f64();
         self.timing.faces += boxes.len() as u64;
-        trail.publish(image.position, Seen { frame, boxes, age, sure });
+        trail.publish(image.position, Seen { frame, boxes, sure });
         Ok(())
     }
 }
