@@ -60,6 +60,9 @@ fn bad_input_to_eval_gets_one_clear_line() {
     std::fs::write(t.join("stranger.csv"), format!("{good}zed,Present,0,30\n")).unwrap();
     std::fs::write(t.join("status.csv"), good.replacen("Present", "Here", 1)).unwrap();
     std::fs::write(t.join("vis.csv"), "frame,person\n0,obama\n").unwrap();
+    std::fs::write(t.join("backwards.csv"), good.replacen("hanks,Present,5,30", "hanks,Present,30,5", 1)).unwrap();
+    std::fs::write(t.join("nan.csv"), good.replacen("hanks,Present,5,30", "hanks,Present,NaN,30", 1)).unwrap();
+    std::fs::write(t.join("timeless.csv"), good.replacen("hanks,Present,5,30", "hanks,Present,,", 1)).unwrap();
     std::fs::create_dir(t.join("empty-run")).unwrap();
     let truth = setup_file("data/lecture/truth.csv");
     let cases: Vec<(PathBuf, PathBuf, Vec<String>, String)> = vec![
@@ -77,6 +80,14 @@ fn bad_input_to_eval_gets_one_clear_line() {
         ),
         (out.clone(), t.join("stranger.csv"), vec![], "truth student \"zed\" is not on the run's roster".into()),
         (out.clone(), t.join("status.csv"), vec![], "status \"Here\" is neither Present nor Absent".into()),
+        (
+            out.clone(),
+            t.join("backwards.csv"),
+            vec![],
+            "arrive_s 30 and leave_s 5 must be seconds from the start".into(),
+        ),
+        (out.clone(), t.join("nan.csv"), vec![], "arrive_s NaN and leave_s 30 must be seconds from the start".into()),
+        (out.clone(), t.join("timeless.csv"), vec![], "\"hanks\" is Present but has no arrive_s and leave_s".into()),
         (
             t.join("empty-run"),
             truth.clone(),

@@ -258,6 +258,18 @@ pub fn read_truth(path: &Path) -> Result<Vec<TruthRow>> {
             "{}:{line}: give both arrive_s and leave_s, or neither (a student who never came)",
             path.display()
         );
+        if let (Some(arrive), Some(leave)) = (arrive_s, leave_s) {
+            ensure!(
+                arrive.is_finite() && leave.is_finite() && (0.0..=leave).contains(&arrive),
+                "{}:{line}: arrive_s {arrive} and leave_s {leave} must be seconds from the start, with 0 <= arrive_s <= leave_s",
+                path.display()
+            );
+        }
+        ensure!(
+            !present || arrive_s.is_some(),
+            "{}:{line}: {id:?} is Present but has no arrive_s and leave_s: say when they were in the room",
+            path.display()
+        );
         rows.push(TruthRow { student_id: id, present, arrive_s, leave_s });
     }
     ensure!(!rows.is_empty(), "truth file {} has no students", path.display());
