@@ -53,11 +53,15 @@ else
 fi
 
 # 3. The single-lecture and scaling scripts, as a user submits them from the repository.
-wait_for() { # job id -> final state
+wait_for() { # job id -> final state. Only an end is final: a job at its time limit passes
+  # through SIGNALING (and REQUEUED, REQUEUE_HOLD) on its way to being requeued.
   local state
   while true; do
     state=$(scontrol show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | head -n 1 | cut -d= -f2)
-    case "$state" in PENDING|RUNNING|CONFIGURING|COMPLETING|"") sleep 1 ;; *) echo "$state"; return ;; esac
+    case "$state" in
+      COMPLETED|CANCELLED|FAILED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|BOOT_FAIL|DEADLINE) echo "$state"; return ;;
+      *) sleep 1 ;;
+    esac
   done
 }
 lecture=$(OUT="$work/results" sbatch --parsable --ntasks=2 --output="$work/lecture-%j.out" slurm/lecture.sbatch configs/lecture.yaml)
