@@ -86,6 +86,15 @@ fn ffmpeg(args: &[&str]) {
     assert!(o.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// The lecture re-encoded by the ffmpeg tool with `args` (filters, codec, length) as
+/// `dir/name`.
+fn lecture_recoded(dir: &Path, name: &str, args: &[&str]) -> std::path::PathBuf {
+    let recoded = dir.join(name);
+    let lecture = common::lecture_video();
+    ffmpeg(&[&["-i", lecture.to_str().unwrap()], args, &[recoded.to_str().unwrap()]].concat());
+    recoded
+}
+
 /// `rollcall attend` on `video` with the lecture's roster into `out`.
 fn attend(video: &Path, roster: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     common::run(common::rollcall_command(), &common::attend_args(video, roster, out, &[extra, &["-q"]].concat()))
@@ -96,21 +105,9 @@ fn attend(video: &Path, roster: &Path, out: &Path, extra: &[&str]) -> std::proce
 #[test]
 fn a_video_with_a_rotation_tag_is_analysed_upright() {
     let tmp = tempfile::tempdir().unwrap();
-    let on_side = tmp.path().join("on_side.mp4");
     let tagged = tmp.path().join("tagged.mp4");
-    let lecture = common::lecture_video();
     // transpose=2 turns the pixels 90° counter-clockwise; the tag says to turn them back.
-    ffmpeg(&[
-        "-i",
-        lecture.to_str().unwrap(),
-        "-vf",
-        "transpose=2",
-        "-c:v",
-        "mpeg4",
-        "-q:v",
-        "3",
-        on_side.to_str().unwrap(),
-    ]);
+    let on_side = lecture_recoded(tmp.path(), "on_side.mp4", &["-vf", "transpose=2", "-c:v", "mpeg4", "-q:v", "3"]);
     ffmpeg(&["-i", on_side.to_str().unwrap(), "-c", "copy", "-metadata:s:v:0", "rotate=90", tagged.to_str().unwrap()]);
     let info = probe(&tagged).unwrap();
     assert_eq!((info.width, info.height), (640, 360), "the size as seen upright");
@@ -120,7 +117,10 @@ fn a_video_with_a_rotation_tag_is_analysed_upright() {
         common::assert_success(&attend(video, &roster, out, &["--every", "30"]));
         common::read(&out.join("attendance.csv"))
     };
-    assert_eq!(attendance(&tagged, &tmp.path().join("tagged")), attendance(&lecture, &tmp.path().join("upright")));
+    assert_eq!(
+        attendance(&tagged, &tmp.path().join("tagged")),
+        attendance(&common::lecture_video(), &tmp.path().join("upright"))
+    );
 }
 
 /// Asserts that `o` failed with one line that contains `message`, and left no reports.
@@ -164,22 +164,8 @@ fn a_header_that_under_states_the_frames_is_refused_with_the_fix() {
 #[test]
 fn a_variable_frame_rate_is_refused_with_the_fix() {
     let tmp = tempfile::tempdir().unwrap();
-    let vfr = tmp.path().join("vfr.mp4");
-    let lecture = common::lecture_video();
     let times = "setpts='if(lt(N,150),N*0.1,15+(N-150))/TB'";
-    ffmpeg(&[
-        "-i",
-        lecture.to_str().unwrap(),
-        "-vf",
-        times,
-        "-fps_mode",
-        "vfr",
-        "-c:v",
-        "mpeg4",
-        "-q:v",
-        "3",
-        vfr.to_str().unwrap(),
-    ]);
+    let vfr = lecture_recoded(tmp.path(), "vfr.mp4", &["-vf", times, "-fps_mode", "vfr", "-c:v", "mpeg4", "-q:v", "3"]);
 
     let roster = common::enrol_lecture(tmp.path());
     let out = tmp.path().join("out");
@@ -219,9 +205,7 @@ fn a_variable_frame_rate_is_refused_with_the_fix() {
 fn a_cut_short_mp4_and_an_audio_file_say_what_they_are() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = common::enrol_lecture(tmp.path());
-    let whole = tmp.path().join("whole.mp4");
-    let lecture = common::lecture_video();
-    ffmpeg(&["-i", lecture.to_str().unwrap(), "-t", "3", "-c:v", "libx264", whole.to_str().unwrap()]);
+    let whole = lecture_recoded(tmp.path(), "whole.mp4", &["-t", "3", "-c:v", "libx264"]);
     let bytes = std::fs::read(&whole).unwrap();
     let moov = bytes.windows(4).rposition(|w| w == b"moov").expect("an MP4 has a moov box") - 4;
     let cut = tmp.path().join("cut.mp4");
@@ -240,9 +224,7 @@ fn a_cut_short_mp4_and_an_audio_file_say_what_they_are() {
 fn a_one_frame_video_is_analysed() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = common::enrol_lecture(tmp.path());
-    let one = tmp.path().join("one.mp4");
-    let lecture = common::lecture_video();
-    ffmpeg(&["-i", lecture.to_str().unwrap(), "-frames:v", "1", "-c:v", "libx264", one.to_str().unwrap()]);
+    let one = lecture_recoded(tmp.path(), "one.mp4", &["-frames:v", "1", "-c:v", "libx264"]);
     let out = tmp.path().join("out");
     common::assert_success(&attend(&one, &roster, &out, &[]));
     let detections = common::read(&out.join("detections.csv"));

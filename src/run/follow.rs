@@ -28,7 +28,7 @@ use crate::attendance::observation::Detection;
 use crate::face::FaceBox;
 
 /// The faces of one sampled frame as the next frame's faces may follow them.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Seen {
     /// The frame's video index.
     pub frame: u64,
@@ -40,7 +40,7 @@ pub struct Seen {
 }
 
 /// A face that takes the identity of a face of an earlier frame, filled in by [`fill_in`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Inherit {
     pub frame: u64,
     pub bbox: FaceBox,
@@ -164,11 +164,10 @@ pub fn fill_in(detections: &mut [Detection], inherits: &mut [Inherit]) -> Result
                 i.from_frame
             );
         };
-        let source = detections[from].clone();
+        let source = &detections[from];
+        let (student, distance, encoding) = (source.student, source.distance, source.encoding.clone());
         let target = &mut detections[to];
-        target.student = source.student;
-        target.distance = source.distance;
-        target.encoding = source.encoding;
+        (target.student, target.distance, target.encoding) = (student, distance, encoding);
     }
     Ok(())
 }

@@ -30,8 +30,8 @@ impl FramePlan {
 
     /// Guided units: each takes `1/(4·ranks)` of the sampled frames still unplanned, rounded up
     /// to a multiple of `chunk` (so that every unit starts at a multiple of it, as uniform
-    /// units do: see `run::follow`'s grid). Handed out in order, the queue starts with big units (few messages)
-    /// and ends with small ones (no long tail on the last rank). OpenMP's guided divides by
+    /// units do: see `run::follow`'s grid). Handed out in order, the queue starts with big
+    /// units (few messages) and ends with small ones (no long tail on the last rank). OpenMP's guided divides by
     /// `ranks`; here a rank holds two units at once (the current and the prefetched one) and a
     /// slow node may run at half speed, hence 4: no rank commits to more than its fair share.
     pub fn guided(frame_count: usize, stride: usize, chunk: usize, ranks: usize) -> Self {
