@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use hdf5::types::VarLenUnicode;
 use hdf5::H5Type;
 
@@ -97,6 +97,12 @@ struct AttendanceRecord {
     status: VarLenUnicode,
 }
 
+/// The layout of `attendance.h5` this rollcall writes, kept in the root attribute
+/// `format_version`; docs/FORMAT.md ("Format versions") says what each version holds. Bump it
+/// with any change that a reader of the previous version would misread, and teach [`read`]
+/// the version before.
+pub const FORMAT_VERSION: u32 = 3;
+
 /// Attribute of `/settings` holding the whole configuration as YAML: a `--config` file that
 /// repeats the run, and what `read` rebuilds the settings from.
 const CONFIG_ATTR: &str = "config_yaml";
@@ -116,6 +122,7 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
 pub fn render(result: &RunResult) -> Result<Vec<u8>> {
     in_memory_file(|file| {
         write_str_attr(&file, "rollcall_version", env!("CARGO_PKG_VERSION"))?;
+        write_attr(&file, "format_version", &FORMAT_VERSION)?;
         let software = file.create_group("software")?;
         for (name, version) in &result.software {
             write_str_attr(&software, name, version)?;
@@ -331,18 +338,48 @@ fn write_tracks(file: &hdf5::File, result: &RunResult) -> Result<()> {
     Ok(())
 }
 
-/// Reads a run back from `path`, as `rollcall report` needs it: no video, no models.
+/// Reads a run back from `path`, as `rollcall report` needs it: no video, no models. Files of
+/// every earlier format are read (what they lack is empty: a result from before tracks has no
+/// tracks); a file of a newer format is refused with the versions and what to do.
 pub fn read(path: &Path) -> Result<RunResult> {
     let file = crate::util::h5util::open(path, "result file")?;
-    let result = read_file(&file).map_err(|e| anyhow!("{} is not a rollcall result: {e:#}", path.display()))?;
+    let not_ours = |e: anyhow::Error| anyhow!("{} is not a rollcall result: {e:#}", path.display());
+    let version = format_version(&file).map_err(not_ours)?;
+    if version > FORMAT_VERSION {
+        let writer = read_str_attr(&file, "rollcall_version").unwrap_or_else(|_| "?".into());
+        bail!(
+            "{} was written by a newer rollcall ({writer}, result format {version}); this rollcall ({}) reads \
+             result formats 1 to {FORMAT_VERSION}: read it with the rollcall that wrote it, or upgrade",
+            path.display(),
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    let result = read_file(&file, version).map_err(not_ours)?;
     result.check_consistent().map_err(|e| anyhow!("{} is damaged: {e:#}", path.display()))?;
     Ok(result)
 }
 
-fn read_file(file: &hdf5::File) -> Result<RunResult> {
+/// The format of a result file: its `format_version` attribute, or for a file written before
+/// rollcall kept one, what its layout says (version 1 has no `/tracks`).
+fn format_version(file: &hdf5::File) -> Result<u32> {
+    if !file.attr_names()?.iter().any(|n| n == "format_version") {
+        return Ok(if file.link_exists("tracks") { 2 } else { 1 });
+    }
+    match file.attr("format_version")?.read_scalar::<u32>() {
+        Ok(v) if v >= 1 => Ok(v),
+        Ok(v) => bail!("its format_version attribute is {v}, and formats start at 1"),
+        Err(e) => bail!("its format_version attribute cannot be read as a number ({e})"),
+    }
+}
+
+fn read_file(file: &hdf5::File, version: u32) -> Result<RunResult> {
     let (hosts, job) = read_provenance(file)?;
     let settings_group = file.group("settings")?;
-    let settings = Settings::from_yaml(&read_str_attr(&settings_group, CONFIG_ATTR)?)?;
+    let mut settings = Settings::from_yaml(&read_str_attr(&settings_group, CONFIG_ATTR)?)?;
+    if version == 1 {
+        // Presence was the share of sampled frames then; the setting came later.
+        settings.attendance.rule = crate::config::Rule::Frames;
+    }
     let v = file.group("video")?;
     let video = VideoInfo {
         path: read_str_attr(&v, "path")?,
@@ -353,21 +390,86 @@ fn read_file(file: &hdf5::File) -> Result<RunResult> {
         height: v.attr("height_px")?.read_scalar()?,
     };
     let roster = Roster::read_h5(file)?;
-    let detections = file
-        .dataset("detections")?
-        .read_raw::<DetectionRow>()?
-        .into_iter()
-        .map(|d| Detection {
-            frame: d.frame,
-            time_s: d.time_s,
-            rank: d.rank,
-            bbox: FaceBox { x: d.x_px, y: d.y_px, w: d.w_px, h: d.h_px },
-            student: u32::try_from(d.student_index).ok(),
-            distance: d.distance,
-            track: u32::try_from(d.track).ok(),
+    let detections = if version >= 2 {
+        file.dataset("detections")?.read_raw::<DetectionRow>()?.into_iter().map(DetectionRow::into_detection).collect()
+    } else {
+        file.dataset("detections")?.read_raw::<v1::DetectionRow>()?.into_iter().map(v1::DetectionRow::upgrade).collect()
+    };
+    let (tracks, unknown, crops) = if version >= 2 { read_tracks_and_crops(file)? } else { Default::default() };
+    let (attendance, window_s) = if version >= 2 {
+        let strip: ndarray::Array2<u8> = file.dataset("presence_windows")?.read_2d()?;
+        let ds = file.dataset("attendance")?;
+        let rows = ds
+            .read_raw::<AttendanceRecord>()?
+            .into_iter()
+            .zip(strip.rows())
+            .map(|(a, strip)| a.into_row(strip.iter().map(|&s| s != 0).collect()))
+            .collect();
+        (rows, ds.attr("window_s")?.read_scalar()?)
+    } else {
+        let rows = file.dataset("attendance")?.read_raw::<v1::AttendanceRecord>()?;
+        (rows.into_iter().map(v1::AttendanceRecord::upgrade).collect(), 0.0)
+    };
+    Ok(RunResult {
+        settings,
+        video,
+        roster,
+        ranks: file.attr("ranks")?.read_scalar::<u32>()? as usize,
+        stride: v.attr("stride_frames")?.read_scalar::<u64>()? as usize,
+        sampled_frames: v.attr("sampled_frames")?.read_scalar()?,
+        failed_frames: v.dataset("failed_frames")?.read_raw()?,
+        detections,
+        tracks,
+        unknown,
+        window_s,
+        crops,
+        attendance,
+        timings: read_ranks(&file.dataset("ranks")?)?,
+        units: file.dataset("units")?.read_raw()?,
+        warnings: Vec::new(),
+        software: string_attrs(&file.group("software")?)?,
+        hosts,
+        job,
+        wall_time_s: file.attr("wall_time_s")?.read_scalar()?,
+    })
+}
+
+impl DetectionRow {
+    fn into_detection(self) -> Detection {
+        Detection {
+            frame: self.frame,
+            time_s: self.time_s,
+            rank: self.rank,
+            bbox: FaceBox { x: self.x_px, y: self.y_px, w: self.w_px, h: self.h_px },
+            student: u32::try_from(self.student_index).ok(),
+            distance: self.distance,
+            track: u32::try_from(self.track).ok(),
             encoding: Vec::new(),
-        })
-        .collect();
+        }
+    }
+}
+
+impl AttendanceRecord {
+    fn into_row(self, strip: Vec<bool>) -> AttendanceRow {
+        AttendanceRow {
+            student_id: self.student_id.as_str().to_owned(),
+            name: self.name.as_str().to_owned(),
+            sampled_frames: self.sampled_frames,
+            frames_seen: self.frames_seen,
+            windows: self.windows,
+            windows_seen: self.windows_seen,
+            strip,
+            presence: self.presence,
+            first_seen_s: Some(self.first_seen_s).filter(|t| !t.is_nan()),
+            last_seen_s: Some(self.last_seen_s).filter(|t| !t.is_nan()),
+            present: self.status.as_str() == "Present",
+        }
+    }
+}
+
+/// `/tracks`, `/unknown` (with `/unknown_encodings` where kept) and `/crops`: what a run has
+/// since format 2.
+fn read_tracks_and_crops(file: &hdf5::File) -> Result<(Vec<Track>, Vec<UnknownPerson>, Vec<Vec<u8>>)> {
     let tracks = file
         .dataset("tracks")?
         .read_raw::<TrackRow>()?
@@ -398,7 +500,6 @@ fn read_file(file: &hdf5::File) -> Result<RunResult> {
             encoding: if kept.nrows() > i { kept.row(i).to_vec() } else { Vec::new() },
         })
         .collect();
-    let strip: ndarray::Array2<u8> = file.dataset("presence_windows")?.read_2d()?;
     let jpeg: Vec<u8> = file.dataset("crops/jpeg")?.read_raw()?;
     let offset: Vec<u64> = file.dataset("crops/offset")?.read_raw()?;
     let crops = offset
@@ -407,47 +508,83 @@ fn read_file(file: &hdf5::File) -> Result<RunResult> {
             jpeg.get(w[0] as usize..w[1] as usize).map(<[u8]>::to_vec).context("/crops/offset points past /crops/jpeg")
         })
         .collect::<Result<Vec<_>>>()?;
-    let attendance = file
-        .dataset("attendance")?
-        .read_raw::<AttendanceRecord>()?
-        .into_iter()
-        .zip(strip.rows())
-        .map(|(a, strip)| AttendanceRow {
-            student_id: a.student_id.as_str().to_owned(),
-            name: a.name.as_str().to_owned(),
-            sampled_frames: a.sampled_frames,
-            frames_seen: a.frames_seen,
-            windows: a.windows,
-            windows_seen: a.windows_seen,
-            strip: strip.iter().map(|&s| s != 0).collect(),
-            presence: a.presence,
-            first_seen_s: Some(a.first_seen_s).filter(|t| !t.is_nan()),
-            last_seen_s: Some(a.last_seen_s).filter(|t| !t.is_nan()),
-            present: a.status.as_str() == "Present",
-        })
-        .collect();
-    Ok(RunResult {
-        settings,
-        video,
-        roster,
-        ranks: file.attr("ranks")?.read_scalar::<u32>()? as usize,
-        stride: v.attr("stride_frames")?.read_scalar::<u64>()? as usize,
-        sampled_frames: v.attr("sampled_frames")?.read_scalar()?,
-        failed_frames: v.dataset("failed_frames")?.read_raw()?,
-        detections,
-        tracks,
-        unknown,
-        window_s: file.dataset("attendance")?.attr("window_s")?.read_scalar()?,
-        crops,
-        attendance,
-        timings: read_ranks(&file.dataset("ranks")?)?,
-        units: file.dataset("units")?.read_raw()?,
-        warnings: Vec::new(),
-        software: string_attrs(&file.group("software")?)?,
-        hosts,
-        job,
-        wall_time_s: file.attr("wall_time_s")?.read_scalar()?,
-    })
+    Ok((tracks, unknown, crops))
+}
+
+/// Format 1: results written before rollcall linked faces into tracks (up to commit 85fecf9).
+/// Their detections have no track and their attendance no windows: presence was the share of
+/// sampled frames in which the student was seen.
+mod v1 {
+    use hdf5::types::VarLenUnicode;
+
+    use super::Detection;
+    use crate::attendance::result::AttendanceRow;
+
+    #[derive(hdf5::H5Type, Clone, Debug)]
+    #[repr(C)]
+    pub(super) struct DetectionRow {
+        frame: u64,
+        time_s: f64,
+        rank: u32,
+        x_px: i32,
+        y_px: i32,
+        w_px: i32,
+        h_px: i32,
+        student_index: i32,
+        distance: f64,
+    }
+
+    impl DetectionRow {
+        /// As a row of today's table, in no track.
+        pub(super) fn upgrade(self) -> Detection {
+            super::DetectionRow {
+                frame: self.frame,
+                time_s: self.time_s,
+                rank: self.rank,
+                x_px: self.x_px,
+                y_px: self.y_px,
+                w_px: self.w_px,
+                h_px: self.h_px,
+                student_index: self.student_index,
+                student_id: VarLenUnicode::default(), // not read back: the index names the student
+                distance: self.distance,
+                track: -1,
+            }
+            .into_detection()
+        }
+    }
+
+    #[derive(hdf5::H5Type, Clone, Debug)]
+    #[repr(C)]
+    pub(super) struct AttendanceRecord {
+        student_id: VarLenUnicode,
+        name: VarLenUnicode,
+        sampled_frames: u64,
+        frames_seen: u64,
+        presence: f64,
+        first_seen_s: f64,
+        last_seen_s: f64,
+        status: VarLenUnicode,
+    }
+
+    impl AttendanceRecord {
+        /// As a row of today's table: no windows (the presence strip is empty).
+        pub(super) fn upgrade(self) -> AttendanceRow {
+            super::AttendanceRecord {
+                student_id: self.student_id,
+                name: self.name,
+                sampled_frames: self.sampled_frames,
+                frames_seen: self.frames_seen,
+                windows: 0,
+                windows_seen: 0,
+                presence: self.presence,
+                first_seen_s: self.first_seen_s,
+                last_seen_s: self.last_seen_s,
+                status: self.status,
+            }
+            .into_row(Vec::new())
+        }
+    }
 }
 
 /// `/ranks`, rank by rank. A file written before a field existed (`encodings`, `cpu_s`) has

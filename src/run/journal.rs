@@ -22,6 +22,13 @@ use crate::run::schedule::Finished;
 /// Least time between two syncs of the journal to disk.
 pub const SYNC_EVERY: Duration = Duration::from_secs(1);
 
+/// The layout of the journal this rollcall writes. Its records are postcard, which carries no
+/// field names: a journal read with another layout of [`Finished`] or of a unit's result
+/// (`UnitOutput`) would decode into nonsense or not at all. Bump it with any change to either
+/// (the test `the_record_layout_is_pinned` fails until you do); version 1 is every journal
+/// written before journals carried a version.
+pub const JOURNAL_VERSION: u32 = 2;
+
 /// File name of the journal inside the output directory.
 pub const FILE_NAME: &str = "attendance.journal";
 
@@ -93,10 +100,32 @@ fn differing_setting(recorded: &str, now: &str) -> Option<String> {
     None
 }
 
+/// The first record: which layout and rollcall wrote the journal, and the job it belongs to.
+/// `version` comes first, so that any later layout still shows its version (see
+/// [`version_of`]).
+#[derive(Debug, Serialize, Deserialize)]
+struct Start {
+    version: u32,
+    /// `rollcall --version` of the writer, for the message that refuses it.
+    rollcall: String,
+    header: Header,
+}
+
+/// The variants keep their order: postcard stores a variant as its index.
 #[derive(Debug, Serialize, Deserialize)]
 enum Record {
-    Header(Header),
+    /// The first record of a version-1 journal: recognised so as to say so, never written.
+    Unversioned(Header),
     Unit(Finished),
+    Start(Start),
+}
+
+/// Index of [`Record::Start`] in postcard's encoding of `Record`.
+const START_VARIANT: u32 = 2;
+
+/// The rollcall this is, as journals record it.
+fn this_rollcall() -> String {
+    format!("{} ({})", env!("CARGO_PKG_VERSION"), env!("ROLLCALL_GIT_COMMIT"))
 }
 
 /// An open journal, appended to by rank 0.
@@ -123,7 +152,7 @@ impl Journal {
             .open(&path)
             .with_context(|| format!("cannot create the journal {}", path.display()))?;
         let mut journal = Journal { file, path, synced: Instant::now() };
-        journal.append(&Record::Header(header))?;
+        journal.append(&Record::Start(Start { version: JOURNAL_VERSION, rollcall: this_rollcall(), header }))?;
         journal.sync()?;
         Ok(journal)
     }
@@ -136,14 +165,29 @@ impl Journal {
         File::open(&path)
             .and_then(|mut f| f.read_to_end(&mut bytes))
             .with_context(|| format!("cannot read the journal {}", path.display()))?;
+        let not_a_journal = || {
+            anyhow::anyhow!("cannot resume: {} is not a rollcall journal (pass --force to start over)", path.display())
+        };
+        let (version, writer) = version_of(&bytes).ok_or_else(not_a_journal)?;
+        if version != JOURNAL_VERSION {
+            let age = if version < JOURNAL_VERSION { "an earlier" } else { "a newer" };
+            bail!(
+                "cannot resume: the journal {} is from {age} rollcall ({writer}, journal format {version}; this is \
+                 rollcall {}, journal format {JOURNAL_VERSION}), whose finished units this one cannot read: the run \
+                 must start again (pass --force instead of --resume)",
+                path.display(),
+                this_rollcall()
+            );
+        }
         let parsed = parse(&bytes);
         let tail_only = parsed.damaged_tail_only(bytes.len());
         let Parsed { records, damaged } = parsed;
         let mut records = records.into_iter();
-        let found = match records.next() {
-            Some(Record::Header(found)) if damaged.first().is_none_or(|&(at, _)| at > 0) => found,
-            _ => bail!("cannot resume: {} is not a rollcall journal (pass --force to start over)", path.display()),
+        let start = match records.next() {
+            Some(Record::Start(start)) if damaged.first().is_none_or(|&(at, _)| at > 0) => start,
+            _ => return Err(not_a_journal()),
         };
+        let found = &start.header;
         if let Some(what) = found.first_difference(header) {
             bail!(
                 "cannot resume: {what} differs from the interrupted run recorded in {}; \
@@ -174,7 +218,7 @@ impl Journal {
                 done.len()
             );
             // Rewritten without the damage, atomically: a kill now must not lose what was kept.
-            let mut clean = frame(&Record::Header(found))?;
+            let mut clean = frame(&Record::Start(start))?;
             for unit in &done {
                 clean.extend(frame(&Record::Unit(unit.clone()))?);
             }
@@ -236,16 +280,37 @@ impl Parsed {
     }
 }
 
-/// The record framed at `at` (length, CRC-32, postcard payload) and its framed length.
-fn record_at(bytes: &[u8], at: usize) -> Option<(Record, usize)> {
+/// The payload framed at `at` (length, CRC-32, payload) when its checksum holds, and the
+/// framed length.
+fn payload_at(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
     let head = bytes.get(at..at + 8)?;
     let len = u32::from_le_bytes(head[..4].try_into().ok()?) as usize;
     let crc = u32::from_le_bytes(head[4..].try_into().ok()?);
     let payload = bytes.get(at + 8..(at + 8).checked_add(len)?)?;
-    if crc32fast::hash(payload) != crc {
-        return None;
+    (crc32fast::hash(payload) == crc).then_some((payload, 8 + len))
+}
+
+/// The record framed at `at` and its framed length.
+fn record_at(bytes: &[u8], at: usize) -> Option<(Record, usize)> {
+    let (payload, len) = payload_at(bytes, at)?;
+    Some((postcard::from_bytes(payload).ok()?, len))
+}
+
+/// The layout version of a journal and who wrote it, from its first record alone: a version-1
+/// journal starts with [`Record::Unversioned`]; any later one with [`Record::Start`], whose
+/// first fields (version, writer) are read whatever follows them. `None`: not a journal.
+fn version_of(bytes: &[u8]) -> Option<(u32, String)> {
+    let (payload, _) = payload_at(bytes, 0)?;
+    match postcard::take_from_bytes::<u32>(payload).ok()? {
+        (0, rest) => {
+            postcard::from_bytes::<Header>(rest).ok().map(|_| (1, "written before journals had versions".into()))
+        }
+        (START_VARIANT, rest) => {
+            let ((version, writer), _) = postcard::take_from_bytes::<(u32, String)>(rest).ok()?;
+            Some((version, format!("rollcall {writer}")))
+        }
+        _ => None,
     }
-    Some((postcard::from_bytes(payload).ok()?, 8 + len))
 }
 
 /// Reads every intact record. After a damaged stretch it looks for the next offset where a
@@ -338,8 +403,7 @@ mod tests {
         drop(journal);
         let path = Journal::path_in(dir.path());
         let mut bytes = std::fs::read(&path).unwrap();
-        let second_unit =
-            frame(&Record::Header(header())).unwrap().len() + frame(&Record::Unit(unit(0))).unwrap().len();
+        let second_unit = std::fs::read(&path).unwrap().len() - 3 * frame(&Record::Unit(unit(0))).unwrap().len();
         bytes[second_unit + 12] ^= 0x01;
         std::fs::write(&path, &bytes).unwrap();
         let (mut journal, done) = Journal::resume(dir.path(), &header()).unwrap();
@@ -360,5 +424,55 @@ mod tests {
         assert!(err.contains("the roster file differs"), "{err}");
         std::fs::write(Journal::path_in(dir.path()), b"not a journal").unwrap();
         assert!(Journal::resume(dir.path(), &header()).err().unwrap().to_string().contains("not a rollcall journal"));
+    }
+
+    /// Journals of other layouts are refused with both versions, before anything else is
+    /// compared: a version-1 journal (its first record a bare header) and a newer one whose
+    /// start record this rollcall cannot even decode.
+    #[test]
+    fn a_journal_of_another_version_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Journal::path_in(dir.path());
+        std::fs::write(&path, frame(&Record::Unversioned(header())).unwrap()).unwrap();
+        let err = Journal::resume(dir.path(), &header()).err().unwrap().to_string();
+        assert!(
+            err.contains("is from an earlier rollcall (written before journals had versions, journal format 1;"),
+            "{err}"
+        );
+        assert!(err.contains("the run must start again (pass --force instead of --resume)"), "{err}");
+        // A later layout: version 9, a writer, then fields this rollcall does not know.
+        let mut payload = postcard::to_stdvec(&(START_VARIANT, 9u32, "9.0.0 (abcdef)")).unwrap();
+        payload.extend([0xff; 5]);
+        let framed =
+            [&(payload.len() as u32).to_le_bytes()[..], &crc32fast::hash(&payload).to_le_bytes(), &payload].concat();
+        std::fs::write(&path, framed).unwrap();
+        let err = Journal::resume(dir.path(), &header()).err().unwrap().to_string();
+        assert!(err.contains("is from a newer rollcall (rollcall 9.0.0 (abcdef), journal format 9;"), "{err}");
+    }
+
+    /// What a journal holds, byte for byte: a unit's record with one detection in its result.
+    /// When this fails, the layout changed and old journals would be misread: bump
+    /// [`JOURNAL_VERSION`], then update the bytes here.
+    #[test]
+    fn the_record_layout_is_pinned() {
+        use crate::attendance::observation::Detection;
+        let detection = Detection {
+            frame: 25,
+            time_s: 1.0,
+            rank: 1,
+            bbox: crate::face::FaceBox { x: 10, y: 20, w: 30, h: 40 },
+            student: Some(2),
+            distance: 0.25,
+            track: None,
+            encoding: vec![0.5],
+        };
+        let mut output = crate::run::worker::UnitOutput::default();
+        (output.detections, output.failed_frames, output.frames) = (vec![detection], vec![50], 2);
+        let done =
+            Finished { unit: 3, rank: 1, start_s: 0.5, end_s: 1.5, payload: postcard::to_stdvec(&output).unwrap() };
+        let hex: String = frame(&Record::Unit(done)).unwrap().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "36000000012d68bb010301000000000000e03f000000000000f83f220119000000000000f03f0114283c500102000000000000d03f00010000003f013202", "the journal's layout changed: bump JOURNAL_VERSION, then update these bytes");
     }
 }
