@@ -216,18 +216,41 @@ fn a_cut_short_mp4_and_an_audio_file_say_what_they_are() {
     let sound = tmp.path().join("sound.m4a");
     ffmpeg(&["-f", "lavfi", "-i", "sine=duration=2", sound.to_str().unwrap()]);
     assert_refused_without_reports(&attend(&sound, &roster, &out, &[]), "has no video stream (only audio)", &out);
+
+    // A recording stopped before its first frame: the muxer writes a file without streams.
+    let empty = lecture_recoded(tmp.path(), "empty.mp4", &["-frames:v", "0", "-c:v", "libx264"]);
+    assert_refused_without_reports(&attend(&empty, &roster, &out, &[]), "holds no streams at all", &out);
 }
 
-/// A recording of one frame is a video of one sampled frame (its face crop is read back with
-/// the video reader, not as a photo).
+/// A recording of one frame is a video of one sampled frame (its face crops are read back with
+/// the video reader, not as a photo), in MP4 and in AVI, where the reader cannot seek back to
+/// the frame it has just read: every student seen has a crop.
 #[test]
 fn a_one_frame_video_is_analysed() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = common::enrol_lecture(tmp.path());
-    let one = lecture_recoded(tmp.path(), "one.mp4", &["-frames:v", "1", "-c:v", "libx264"]);
-    let out = tmp.path().join("out");
-    common::assert_success(&attend(&one, &roster, &out, &[]));
-    let detections = common::read(&out.join("detections.csv"));
-    assert!(detections.lines().skip(1).all(|l| l.starts_with("0,")), "{detections}");
-    assert!(detections.lines().count() > 1, "the first frame of the lecture has faces: {detections}");
+    for (name, codec) in [("one.mp4", "libx264"), ("one.avi", "copy")] {
+        let one = lecture_recoded(tmp.path(), name, &["-frames:v", "1", "-c:v", codec]);
+        let out = tmp.path().join(format!("out-{name}"));
+        let o = attend(&one, &roster, &out, &[]);
+        common::assert_success(&o);
+        assert!(!common::stderr(&o).contains("could not be read back"), "{name}: {}", common::stderr(&o));
+        let detections = common::read(&out.join("detections.csv"));
+        assert!(detections.lines().skip(1).all(|l| l.starts_with("0,")), "{detections}");
+        let seen = common::read(&out.join("attendance.csv")).lines().filter(|l| l.ends_with(",Present")).count();
+        assert!(seen >= 2, "the first frame of the lecture shows two students: {detections}");
+        let offsets = common::h5_dataset(&out, "/crops/offset");
+        let offsets: Vec<u64> = offsets
+            .split("(0):")
+            .nth(1)
+            .unwrap()
+            .split('}')
+            .next()
+            .unwrap()
+            .split(',')
+            .map(|v| v.trim().parse().unwrap())
+            .collect();
+        let crops = offsets.windows(2).filter(|w| w[1] > w[0]).count();
+        assert_eq!(crops, seen, "{name}: a crop for every student seen ({offsets:?})");
+    }
 }

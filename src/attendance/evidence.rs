@@ -38,7 +38,7 @@ pub fn best_face_crops(
     let mut source = if photo {
         Source::Photo(video::read_image(path)?)
     } else {
-        Source::Video(VideoReader::open(path)?, Mat::default())
+        Source::Video { reader: VideoReader::open(path)?, frame: Mat::default(), holds: None }
     };
     // In frame order, so that the reader walks forward through the recording.
     let mut wanted: Vec<(usize, &Detection)> = best.iter().enumerate().filter_map(|(s, d)| Some((s, (*d)?))).collect();
@@ -55,7 +55,13 @@ pub fn best_face_crops(
 
 /// Where the crops are cut from: the recording, or the photo of a `photo` job.
 enum Source {
-    Video(VideoReader, Mat),
+    /// `holds`: the index of the frame in `frame`. Students seen best in the same frame share
+    /// one decode, and need no seek back (which a one-frame AVI cannot do).
+    Video {
+        reader: VideoReader,
+        frame: Mat,
+        holds: Option<u64>,
+    },
     Photo(Mat),
 }
 
@@ -63,7 +69,12 @@ impl Source {
     /// Frame `index`, or `None` when it cannot be decoded again.
     fn frame(&mut self, index: u64) -> Result<Option<&Mat>> {
         match self {
-            Source::Video(reader, frame) => Ok(reader.read(index as usize, frame)?.then_some(&*frame)),
+            Source::Video { reader, frame, holds } => {
+                if *holds != Some(index) {
+                    *holds = reader.read(index as usize, frame)?.then_some(index);
+                }
+                Ok(holds.is_some().then_some(&*frame))
+            }
             Source::Photo(image) => Ok(Some(image)),
         }
     }

@@ -58,6 +58,9 @@ pub fn why_unreadable(path: &Path) -> Option<String> {
                 .to_owned(),
         ),
         Err(_) => None,
+        Ok(input) if input.streams().count() == 0 => {
+            Some("holds no streams at all (no frames, no sound): nothing was recorded into it".to_owned())
+        }
         Ok(input) if input.streams().best(ffmpeg::media::Type::Video).is_none() => {
             let kinds: Vec<String> =
                 input.streams().map(|s| format!("{:?}", s.parameters().medium()).to_lowercase()).collect();

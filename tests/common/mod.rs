@@ -145,8 +145,17 @@ pub fn detections_without_rank(out: &Path) -> String {
 
 /// An attribute of OUT/attendance.h5 as h5dump, the HDF5 project's own reader, prints it.
 pub fn h5_attribute(out: &Path, path: &str) -> String {
-    let o = Command::new("h5dump").args(["-a", path]).arg(out.join("attendance.h5")).output().unwrap();
-    assert!(o.status.success(), "h5dump -a {path}: {}", stderr(&o));
+    h5dump(out, "-a", path)
+}
+
+/// A dataset of OUT/attendance.h5 as h5dump prints it.
+pub fn h5_dataset(out: &Path, path: &str) -> String {
+    h5dump(out, "-d", path)
+}
+
+fn h5dump(out: &Path, flag: &str, path: &str) -> String {
+    let o = Command::new("h5dump").args([flag, path]).arg(out.join("attendance.h5")).output().unwrap();
+    assert!(o.status.success(), "h5dump {flag} {path}: {}", stderr(&o));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
