@@ -314,6 +314,10 @@ pub struct SemesterArgs {
     /// Highlight students whose mean presence is below this share.
     #[arg(long, default_value_t = 0.75, value_name = "P")]
     pub threshold: f64,
+    /// With --manifest: build the table from the lectures that have a result and name those
+    /// that have none yet (without it, any lecture without a result stops the command)
+    #[arg(long, requires = "manifest")]
+    pub skip_missing: bool,
     /// Overwrite an existing workbook.
     #[arg(long)]
     pub force: bool,

@@ -125,3 +125,38 @@ fn lectures_merge_by_student_and_not_enrolled_is_not_absent() {
     assert_refused(&o, "is not a rollcall result");
     assert!(!tmp.path().join("bad.xlsx").exists() && !tmp.path().join("bad.csv").exists());
 }
+
+/// A manifest whose lectures have not all run yet names every missing result at once, and
+/// `--skip-missing` builds the table from the rest; a lecture name that would put results
+/// outside the manifest's output folder is refused.
+#[test]
+fn a_manifest_with_missing_results_or_a_name_outside_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("res/wk1")).unwrap();
+    std::fs::copy(repo().join("tests/fixtures/upgrade/format2-dd52a8b.h5"), dir.path().join("res/wk1/attendance.h5"))
+        .unwrap();
+    let video = lecture_video();
+    let manifest = dir.path().join("semester.yaml");
+    let lecture = |name: &str| format!("  - {{video: {}, name: {name}}}\n", video.display());
+    let write = |names: &[&str]| {
+        let lectures: String = names.iter().map(|n| lecture(n)).collect();
+        std::fs::write(&manifest, format!("course: C\nroster: roster.h5\noutput: res\nlectures:\n{lectures}")).unwrap();
+    };
+    write(&["wk1", "wk2", "wk3"]);
+    let m = manifest.to_str().unwrap();
+    let o = run(rollcall_command(), &["semester", "--manifest", m]);
+    let line = assert_refused(&o, "2 of the manifest's 3 lectures have no result yet (");
+    assert!(
+        line.contains("wk2/attendance.h5") && line.contains("wk3/attendance.h5") && line.contains("--skip-missing")
+    );
+    assert!(!dir.path().join("res/semester.xlsx").exists());
+    let o = run(rollcall_command(), &["semester", "--manifest", m, "--skip-missing"]);
+    assert_success(&o);
+    assert!(stderr(&o).contains("left out 2 of 3 lectures without a result yet"), "{}", stderr(&o));
+    assert_eq!(read(&dir.path().join("res/semester.csv")).lines().count(), 5, "4 students of the one lecture run");
+
+    write(&["wk1", "../../escaped"]);
+    for command in [&["semester", "--manifest", m][..], &["lectures", m]] {
+        assert_refused(&run(rollcall_command(), command), "lecture name \"../../escaped\" is not a plain folder name");
+    }
+}

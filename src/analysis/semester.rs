@@ -39,6 +39,12 @@ pub struct ManifestLecture {
     pub roster: Option<PathBuf>,
 }
 
+/// Whether `name` is one ordinary path component, so that `output/name` stays inside `output`.
+fn is_folder_name(name: &str) -> bool {
+    let mut parts = Path::new(name).components();
+    matches!((parts.next(), parts.next()), (Some(std::path::Component::Normal(_)), None)) && !name.contains('/')
+}
+
 impl Manifest {
     /// Reads a manifest and resolves its paths against its folder.
     pub fn load(path: &Path) -> Result<Self> {
@@ -63,6 +69,13 @@ impl Manifest {
                     l.video.display()
                 );
             }
+        }
+        if let Some(bad) = m.lectures.iter().map(ManifestLecture::name).find(|n| !is_folder_name(n)) {
+            bail!(
+                "manifest {}: lecture name {bad:?} is not a plain folder name (no `/`, not `.` or `..`, not empty): \
+                 each lecture's results go to a folder of that name inside `output:`",
+                path.display()
+            );
         }
         let mut names: Vec<String> = m.lectures.iter().map(ManifestLecture::name).collect();
         names.sort();

@@ -33,6 +33,7 @@ pub fn run(args: SemesterArgs) -> Result<()> {
             .collect(),
         None => args.runs.iter().map(|p| (p.clone(), None)).collect(),
     };
+    let sources = without_missing(sources, args.skip_missing)?;
     let mut files = std::collections::HashMap::new();
     for (path, _) in &sources {
         if let Some(first) = path.canonicalize().ok().and_then(|file| files.insert(file, path)) {
@@ -82,4 +83,28 @@ pub fn run(args: SemesterArgs) -> Result<()> {
         csv_path.display()
     );
     Ok(())
+}
+
+/// The manifest's lectures that have a result. Those without one (not run yet, or failed) are
+/// named all at once: refused, or with `skip` left out with a warning.
+fn without_missing(
+    sources: Vec<(std::path::PathBuf, Option<String>)>,
+    skip: bool,
+) -> Result<Vec<(std::path::PathBuf, Option<String>)>> {
+    let total = sources.len();
+    let (found, missing): (Vec<_>, Vec<_>) = sources.into_iter().partition(|(path, _)| path.exists());
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    let list = missing.iter().map(|(p, _)| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    if !skip || found.is_empty() {
+        bail!(
+            "{} of the manifest's {total} lectures have no result yet ({list}): run them (slurm/submit-semester.sh), \
+             or pass --skip-missing to leave them out{}",
+            missing.len(),
+            if found.is_empty() { " (no lecture has a result)" } else { "" }
+        );
+    }
+    tracing::warn!("left out {} of {total} lectures without a result yet: {list}", missing.len());
+    Ok(found)
 }
