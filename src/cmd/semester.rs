@@ -33,7 +33,9 @@ pub fn run(args: SemesterArgs) -> Result<()> {
             .collect(),
         None => args.runs.iter().map(|p| (p.clone(), None)).collect(),
     };
-    let sources = without_missing(sources, args.skip_missing)?;
+    // Paths given by hand are read as given (one missing is a typo, named by the reader); a
+    // manifest lists lectures of which some may not have run yet.
+    let sources = if manifest.is_some() { without_missing(sources, args.skip_missing)? } else { sources };
     let mut files = std::collections::HashMap::new();
     for (path, _) in &sources {
         if let Some(first) = path.canonicalize().ok().and_then(|file| files.insert(file, path)) {
