@@ -391,3 +391,34 @@ fn a_missing_result_file_is_called_missing() {
         assert!(!out.exists() && !xlsx.exists(), "{args:?}: nothing written");
     }
 }
+
+/// SIGTERM (scancel, a job's time limit) or Ctrl-C during the short commands that read results
+/// stops them before they write: exit 128 + 15, one line, and no file of theirs, so that an
+/// earlier report set is never left half replaced (#29.3).
+#[test]
+fn sigterm_during_report_semester_or_eval_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = |name: &str| repo().join("tests/fixtures/upgrade").join(name).to_str().unwrap().to_string();
+    let (new, old, oldest) =
+        (fixture("format2-dd52a8b.h5"), fixture("format2-1d86aa9.h5"), fixture("format1-85fecf9.h5"));
+    let out = tmp.path().join("out");
+    let (o, xlsx, csv) = (out.to_str().unwrap(), out.join("s.xlsx"), out.join("scores.csv"));
+    let truth = setup_file("data/lecture/truth.csv");
+    let commands: [Vec<&str>; 3] = [
+        vec!["report", &new, "-o", o],
+        vec!["semester", &new, &old, &oldest, "-o", xlsx.to_str().unwrap()],
+        vec!["eval", &new, "--truth", truth.to_str().unwrap(), "--csv", csv.to_str().unwrap()],
+    ];
+    for args in commands {
+        let child = spawn(rollcall_command(), &args);
+        terminate_once_listening(&child);
+        let result = child.wait_with_output().unwrap();
+        let err = stderr(&result);
+        assert_eq!(result.status.code(), Some(128 + 15), "{args:?}:\n{err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line:\n{err}");
+        assert!(err.contains("stopped by signal 15"), "{args:?}:\n{err}");
+        let written: Vec<_> =
+            std::fs::read_dir(&out).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        assert!(written.is_empty(), "{args:?}: wrote {written:?}");
+    }
+}

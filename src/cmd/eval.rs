@@ -1,6 +1,6 @@
 //! `rollcall eval`: a finished run scored against a recording's ground truth.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::analysis::eval;
 use crate::cli::EvalArgs;
@@ -15,6 +15,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     });
     let visibility = visibility_path.as_deref().map(eval::read_visibility).transpose()?;
     let evaluation = eval::evaluate(&run, &truth, visibility.as_deref())?;
+    crate::util::interrupt::check().context("stopped before the scores were written")?;
     if let Some(path) = &args.csv {
         evaluation.write_csv(path)?;
     }

@@ -1,10 +1,11 @@
 //! `rollcall semester`: many lectures' results into one student × lecture workbook.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::analysis::semester::{self, Lecture, Manifest};
 use crate::cli::SemesterArgs;
 use crate::report;
+use crate::util::output::{write_rendered, Access, Rendered};
 
 pub fn run(args: SemesterArgs) -> Result<()> {
     if !(0.0..=1.0).contains(&args.threshold) {
@@ -45,6 +46,7 @@ pub fn run(args: SemesterArgs) -> Result<()> {
     let mut lectures = Vec::new();
     let mut headings = std::collections::HashMap::new();
     for (path, heading) in sources {
+        crate::util::interrupt::check().context("stopped while reading the lectures: no file written")?;
         let run = report::hdf5::read(&path)?;
         let fallback =
             path.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -60,8 +62,19 @@ pub fn run(args: SemesterArgs) -> Result<()> {
         lectures.push(lecture);
     }
     let table = semester::table(&lectures, args.threshold);
-    report::semester::write_xlsx(&table, &output)?;
-    report::semester::write_csv(&table, &csv_path)?;
+    let folder = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let name_of = |path: &std::path::Path| path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    write_rendered(
+        folder,
+        &[
+            Rendered {
+                name: name_of(&output),
+                bytes: report::semester::render_xlsx(&table)?,
+                access: Access::OwnerOnly,
+            },
+            Rendered { name: name_of(&csv_path), bytes: report::semester::render_csv(&table)?, access: Access::Shared },
+        ],
+    )?;
     let kept = lectures.iter().filter(|l| !l.unknown.is_empty()).count();
     if kept > 0 {
         for (person, seen) in semester::recurring_unknown(&lectures).iter().enumerate() {

@@ -121,15 +121,15 @@ pub fn write(result: &RunResult, path: &Path) -> Result<()> {
 /// known before anything touches the disk, and a full disk cannot leave half a file.
 pub fn render(result: &RunResult) -> Result<Vec<u8>> {
     in_memory_file(|file| {
-        write_str_attr(&file, "rollcall_version", env!("CARGO_PKG_VERSION"))?;
-        write_attr(&file, "format_version", &FORMAT_VERSION)?;
+        write_str_attr(file, "rollcall_version", env!("CARGO_PKG_VERSION"))?;
+        write_attr(file, "format_version", &FORMAT_VERSION)?;
         let software = file.create_group("software")?;
         for (name, version) in &result.software {
             write_str_attr(&software, name, version)?;
         }
-        write_attr(&file, "ranks", &(result.ranks as u32))?;
-        write_attr(&file, "wall_time_s", &result.wall_time_s)?;
-        write_provenance(&file, result)?;
+        write_attr(file, "ranks", &(result.ranks as u32))?;
+        write_attr(file, "wall_time_s", &result.wall_time_s)?;
+        write_provenance(file, result)?;
 
         let settings = file.create_group("settings")?;
         for (key, value) in result.settings.describe() {
@@ -149,7 +149,7 @@ pub fn render(result: &RunResult) -> Result<Vec<u8>> {
         write_attr(&video, "sampled_frames", &result.sampled_frames)?;
         video.new_dataset_builder().with_data(&result.failed_frames).create("failed_frames")?;
 
-        result.roster.write_h5(&file)?;
+        result.roster.write_h5(file)?;
 
         let detections = result
             .detections
@@ -175,7 +175,7 @@ pub fn render(result: &RunResult) -> Result<Vec<u8>> {
             })
             .collect::<Result<Vec<_>>>()?;
         file.new_dataset_builder().with_data(&detections).create("detections")?;
-        write_tracks(&file, result)?;
+        write_tracks(file, result)?;
 
         let attendance = result
             .attendance
@@ -395,7 +395,7 @@ fn read_file(file: &hdf5::File, version: u32) -> Result<RunResult> {
     } else {
         file.dataset("detections")?.read_raw::<v1::DetectionRow>()?.into_iter().map(v1::DetectionRow::upgrade).collect()
     };
-    let (tracks, unknown, crops) = if version >= 2 { read_tracks_and_crops(file)? } else { Default::default() };
+    let Since2 { tracks, unknown, crops } = if version >= 2 { read_since_2(file)? } else { Since2::default() };
     let (attendance, window_s) = if version >= 2 {
         let strip: ndarray::Array2<u8> = file.dataset("presence_windows")?.read_2d()?;
         let ds = file.dataset("attendance")?;
@@ -467,9 +467,17 @@ impl AttendanceRecord {
     }
 }
 
-/// `/tracks`, `/unknown` (with `/unknown_encodings` where kept) and `/crops`: what a run has
-/// since format 2.
-fn read_tracks_and_crops(file: &hdf5::File) -> Result<(Vec<Track>, Vec<UnknownPerson>, Vec<Vec<u8>>)> {
+/// What a result holds since format 2 and a format-1 result has none of.
+#[derive(Default)]
+struct Since2 {
+    tracks: Vec<Track>,
+    unknown: Vec<UnknownPerson>,
+    /// One JPEG per crop, in `/crops/offset` order.
+    crops: Vec<Vec<u8>>,
+}
+
+/// `/tracks`, `/unknown` (with `/unknown_encodings` where kept) and `/crops`.
+fn read_since_2(file: &hdf5::File) -> Result<Since2> {
     let tracks = file
         .dataset("tracks")?
         .read_raw::<TrackRow>()?
@@ -508,7 +516,7 @@ fn read_tracks_and_crops(file: &hdf5::File) -> Result<(Vec<Track>, Vec<UnknownPe
             jpeg.get(w[0] as usize..w[1] as usize).map(<[u8]>::to_vec).context("/crops/offset points past /crops/jpeg")
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok((tracks, unknown, crops))
+    Ok(Since2 { tracks, unknown, crops })
 }
 
 /// Format 1: results written before rollcall linked faces into tracks (up to commit 85fecf9).

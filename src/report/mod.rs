@@ -43,7 +43,8 @@ pub fn all_outputs() -> Vec<&'static str> {
 
 /// Writes every report of a run into `dir`: HDF5 first (it holds everything), then the rest.
 pub fn write_all(result: &RunResult, dir: &Path) -> Result<()> {
-    let mut files = vec![Rendered { name: RESULT_FILE, bytes: hdf5::render(result)?, access: Access::OwnerOnly }];
+    let mut files =
+        vec![Rendered { name: RESULT_FILE.into(), bytes: hdf5::render(result)?, access: Access::OwnerOnly }];
     files.extend(render_derived(result)?);
     write_rendered(dir, &files)
 }
@@ -57,9 +58,9 @@ pub fn write_derived(result: &RunResult, dir: &Path) -> Result<()> {
 fn render_derived(result: &RunResult) -> Result<Vec<Rendered>> {
     let [workbook, attendance, detections, page] = DERIVED;
     Ok(vec![
-        Rendered { name: workbook, bytes: xlsx::render(result)?, access: Access::OwnerOnly },
-        Rendered { name: attendance, bytes: csv::render_attendance(result)?, access: Access::Shared },
-        Rendered { name: detections, bytes: csv::render_detections(result)?, access: Access::Shared },
-        Rendered { name: page, bytes: html::render(result)?.into_bytes(), access: Access::OwnerOnly },
+        Rendered { name: workbook.into(), bytes: xlsx::render(result)?, access: Access::OwnerOnly },
+        Rendered { name: attendance.into(), bytes: csv::render_attendance(result)?, access: Access::Shared },
+        Rendered { name: detections.into(), bytes: csv::render_detections(result)?, access: Access::Shared },
+        Rendered { name: page.into(), bytes: html::render(result)?.into_bytes(), access: Access::OwnerOnly },
     ])
 }

@@ -1,19 +1,16 @@
 //! `semester.csv` and `semester.xlsx`: one row per student, one column per lecture.
 
-use std::path::Path;
-
 use anyhow::Result;
 use rust_xlsxwriter::{Format, Workbook};
 
 use crate::analysis::semester::SemesterTable;
-use crate::util::output::{write_atomically, Access};
 
 /// What a cell says for a student not on that lecture's roster.
 pub const NOT_ENROLLED: &str = "not enrolled";
 
-pub fn write_csv(table: &SemesterTable, path: &Path) -> Result<()> {
-    write_atomically(path, Access::Shared, |tmp| {
-        let mut w = ::csv::Writer::from_path(tmp)?;
+/// The table as `semester.csv`.
+pub fn render_csv(table: &SemesterTable) -> Result<Vec<u8>> {
+    super::csv::render(|w| {
         let mut header = vec!["student_id".to_string(), "name".to_string()];
         header.extend(table.headings.iter().map(|h| super::csv::text_cell(h)));
         header.extend(["lectures_enrolled", "lectures_present", "mean_presence", "below_threshold"].map(String::from));
@@ -27,12 +24,12 @@ pub fn write_csv(table: &SemesterTable, path: &Path) -> Result<()> {
             record.push(if r.below_threshold { "yes" } else { "no" }.to_string());
             w.write_record(&record)?;
         }
-        w.flush()?;
         Ok(())
     })
 }
 
-pub fn write_xlsx(table: &SemesterTable, path: &Path) -> Result<()> {
+/// The table as `semester.xlsx`, flagged rows highlighted.
+pub fn render_xlsx(table: &SemesterTable) -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("Semester")?;
@@ -85,5 +82,5 @@ pub fn write_xlsx(table: &SemesterTable, path: &Path) -> Result<()> {
             table.threshold * 100.0
         ),
     )?;
-    super::xlsx::save(wb, path, Access::OwnerOnly)
+    Ok(wb.save_to_buffer()?)
 }

@@ -47,14 +47,16 @@ pub fn check_writable(path: &Path) -> Result<()> {
 
 /// A file rendered in memory, to be written into an output folder as `name`.
 pub struct Rendered {
-    pub name: &'static str,
+    pub name: String,
     pub bytes: Vec<u8>,
     pub access: Access,
 }
 
 /// Writes `files` into `dir`, each atomically, once the folder's file system has been seen to
 /// hold room for all of them: a full disk stops before any earlier report is replaced, with
-/// one line that says how much is needed.
+/// one line that says how much is needed. A SIGTERM or SIGINT that arrived while they were
+/// being read or rendered stops here, before the first is written, so that a stopped command
+/// leaves the earlier set whole rather than half replaced.
 pub fn write_rendered(dir: &Path, files: &[Rendered]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
     let file_system = rustix::fs::statvfs(dir).ok();
@@ -64,8 +66,9 @@ pub fn write_rendered(dir: &Path, files: &[Rendered]) -> Result<()> {
     if let Some(free) = file_system.as_ref().map(free_of).filter(|&free| free < need) {
         return Err(out_of_space(dir, need, Some(free)));
     }
+    crate::util::interrupt::check().context("stopped before writing: no file written")?;
     for f in files {
-        write_atomically(&dir.join(f.name), f.access, |tmp| Ok(std::fs::write(tmp, &f.bytes)?)).map_err(|e| {
+        write_atomically(&dir.join(&f.name), f.access, |tmp| Ok(std::fs::write(tmp, &f.bytes)?)).map_err(|e| {
             if is_out_of_space(&e) {
                 out_of_space(dir, need, free_space(dir))
             } else {

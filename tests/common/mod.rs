@@ -77,6 +77,27 @@ pub fn send_signal(pid: u32, signal: &str) {
     assert!(Command::new("kill").args([signal, &pid.to_string()]).status().unwrap().success());
 }
 
+/// Sends SIGTERM to `child` as soon as it has installed its handler for it (bit 15 of
+/// `SigCgt` in `/proc/PID/status`), that is at the start of its work rather than after a
+/// guessed delay: what a short command does with a signal is then tested every time.
+pub fn terminate_once_listening(child: &std::process::Child) {
+    let status = format!("/proc/{}/status", child.id());
+    let started = std::time::Instant::now();
+    loop {
+        let caught = std::fs::read_to_string(&status).ok().and_then(|s| {
+            let mask = s.lines().find_map(|l| l.strip_prefix("SigCgt:"))?.trim().to_string();
+            u64::from_str_radix(&mask, 16).ok()
+        });
+        if caught.is_some_and(|mask| mask & (1 << (15 - 1)) != 0) {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 30, "process {} never listened for SIGTERM", child.id());
+        std::thread::yield_now();
+    }
+    // SAFETY: kill(2) with a valid signal has no memory effects.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0, "kill failed");
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
