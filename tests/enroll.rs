@@ -190,6 +190,8 @@ fn every_entry_of_the_photos_folder_is_used_or_reported() {
     std::os::unix::fs::symlink("/dev/zero", photos.join("zero.png")).unwrap();
     std::fs::write(photos.join("notes.txt"), "bring the register").unwrap();
     std::fs::write(photos.join("ana.webp"), "RIFF....WEBP").unwrap();
+    copy_face("biden.jpg", &photos.join(".biden.jpg"));
+    std::fs::write(photos.join(".DS_Store"), "Bud1").unwrap();
     let roster = tmp.path().join("roster.h5");
     let o = enroll(&photos, &roster);
     let err = stderr(&o);
@@ -206,7 +208,9 @@ fn every_entry_of_the_photos_folder_is_used_or_reported() {
     assert_success(&o);
     assert!(err.contains("notes.txt: ignored (photos are .jpg, .jpeg or .png)"), "{err}");
     assert!(err.contains("ana.webp: ignored"), "{err}");
-    assert!(String::from_utf8_lossy(&o.stdout).contains("(2 warning(s) above)"));
+    assert!(err.contains(".biden.jpg: skipped, its name starts with a dot (hidden): rename it to enrol it"), "{err}");
+    assert!(!err.contains(".DS_Store"), "a hidden file that is no photo is passed over quietly: {err}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("(3 warning(s) above)"));
 }
 
 /// An EXIF segment saying the picture is to be turned 90° clockwise to be seen upright

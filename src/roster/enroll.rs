@@ -35,6 +35,17 @@ fn ignored(path: &Path) {
     tracing::warn!("{}: ignored (photos are .jpg, .jpeg or .png)", path.display());
 }
 
+/// Whether `path` is hidden (its name starts with a dot: `.DS_Store`, macOS's `._alice.jpg`).
+/// Hidden entries are skipped, and said to be when they look like a photo: a student whose
+/// only photo was hidden by accident must not silently go missing from the roster.
+fn skipped_as_hidden(path: &Path) -> bool {
+    let hidden = path.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.'));
+    if hidden && named_like_photo(path) {
+        tracing::warn!("{}: skipped, its name starts with a dot (hidden): rename it to enrol it", path.display());
+    }
+    hidden
+}
+
 fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut entries = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read photos folder {}", dir.display()))?
@@ -48,18 +59,20 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
 fn find_photos(dir: &Path) -> Result<BTreeMap<String, Vec<PathBuf>>> {
     let mut photos: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for entry in sorted_entries(dir)? {
-        let Some(name) = entry.file_name().and_then(|n| n.to_str()) else { continue };
-        if name.starts_with('.') {
+        if skipped_as_hidden(&entry) {
             continue;
         }
+        let Some(name) = entry.file_name().and_then(|n| n.to_str()) else { continue };
         if entry.is_dir() {
             let mut inside = Vec::new();
             for photo in sorted_entries(&entry)? {
-                let hidden = photo.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.'));
-                match (hidden, named_like_photo(&photo)) {
-                    (true, _) => {}
-                    (false, true) => inside.push(photo),
-                    (false, false) => ignored(&photo),
+                if skipped_as_hidden(&photo) {
+                    continue;
+                }
+                if named_like_photo(&photo) {
+                    inside.push(photo);
+                } else {
+                    ignored(&photo);
                 }
             }
             if inside.is_empty() {
