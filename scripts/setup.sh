@@ -17,7 +17,7 @@ packages=(
   clang libclang-dev pkg-config     # bindgen for the MPI and OpenCV bindings
   openmpi-bin libopenmpi-dev        # MPI (4.1, with PMIx for srun --mpi=pmix)
   libopencv-dev                     # video and image I/O
-  libavformat-dev                   # the container's frame index (frame count, variable rates)
+  libavformat-dev libavcodec-dev libswscale-dev  # the frame index; decoding only what is sampled (media::libav)
   libdlib-dev                       # face detection, landmarks, encodings
   libopenblas-dev                   # BLAS for dlib's ResNet: ~10x faster encodings than reference BLAS
   libhdf5-dev hdf5-tools            # HDF5 reports; h5dump for inspection and tests

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::face::detect::yunet::DEFAULT_CONFIDENCE as DEFAULT_YUNET_CONFIDENCE;
 use crate::face::{Detector, DetectorSetup, Isa};
+use crate::media::video::Reader;
 use crate::run::schedule::Schedule;
 
 /// Sampled frames per unit of work when nobody says otherwise: large enough that a unit's
@@ -87,6 +88,12 @@ pub struct ConfigFile {
     #[arg(long, value_name = "F")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
+    /// Which library decodes the video: `libav` (FFmpeg's, decodes only the frames the
+    /// sampled ones need) or `opencv` (OpenCV's, decodes every frame; the same result)
+    /// [default: libav].
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reader: Option<Reader>,
     /// Which face detector: `hog` (dlib's, fast, frontal faces), `cnn` (dlib's, turned and dim
     /// faces too, 10-20x the CPU time) or `yunet` (libfacedetection's, turned, dim and small
     /// faces, a fraction of HOG's time; needs AVX and FMA) [default: hog].
@@ -426,6 +433,7 @@ pub struct Settings {
     pub models: Option<PathBuf>,
     /// Which frames are analysed.
     pub sampling: Sampling,
+    pub reader: Reader,
     pub detection: DetectorSettings,
     pub attendance: AttendanceRule,
     pub reports: ReportContents,
@@ -600,6 +608,7 @@ impl Settings {
             output,
             models: c.models,
             sampling,
+            reader: c.reader.unwrap_or_default(),
             detection: DetectorSettings {
                 detector,
                 yunet_confidence,
@@ -639,6 +648,7 @@ impl Settings {
             models: self.models.clone(),
             every,
             fps,
+            reader: Some(self.reader),
             detector: Some(self.detection.detector),
             yunet_confidence: Some(self.detection.yunet_confidence),
             min_face: Some(self.detection.min_face),
@@ -687,6 +697,7 @@ impl Settings {
             ("models", self.models.as_ref().map(|m| m.display().to_string()).unwrap_or_default()),
             ("every", every),
             ("fps", fps),
+            ("reader", self.reader.to_string()),
             ("detector", self.detection.detector.to_string()),
             ("yunet_confidence", self.detection.yunet_confidence.to_string()),
             ("min_face", self.detection.min_face.to_string()),

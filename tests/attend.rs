@@ -108,6 +108,21 @@ fn the_same_detections_for_any_split_into_ranks_and_threads() {
         // One reader per rank hands frames to its threads: nothing is decoded twice.
         assert!(decoded_frames(&out) <= decoded_frames(&single) * 105 / 100, "{case}: frames decoded more than once");
     }
+
+    // OpenCV's reader, which decodes every frame of the MJPEG lecture on the way to the sampled
+    // ones, gives the same detections and attendance as libav's, which decodes those only.
+    let opencv = tmp.path().join("opencv");
+    let flags = [&following[..], &["--reader", "opencv"]].concat();
+    assert_success(&run(rollcall_command(), &attend_args(&video, &roster, &opencv, &flags)));
+    assert_eq!(detections_without_rank(&opencv), reference, "OpenCV's reader");
+    assert_eq!(read(&opencv.join("attendance.csv")), read(&single.join("attendance.csv")), "OpenCV's reader");
+    let sampled = read(&single.join("attendance.csv")).lines().nth(1).unwrap().split(',').nth(2).unwrap().to_owned();
+    assert_eq!(
+        decoded_frames(&single).to_string(),
+        sampled,
+        "libav decodes the sampled frames of an intra-only stream"
+    );
+    assert!(decoded_frames(&opencv) > 5 * decoded_frames(&single), "OpenCV decodes the frames between them too");
 }
 
 /// Frames the decoders produced, over all ranks.

@@ -61,6 +61,7 @@ fn results_of_every_earlier_format_are_read_by_report_semester_and_simulate() {
         assert_eq!(csv_attendance(&rebuilt.join("attendance.csv")), stored, "{name}: report keeps its attendance");
         let html = read(&rebuilt.join("report.html"));
         assert!(html.contains("<table id=\"attendance\">") && !html.contains("NaN"), "{name}: the page renders");
+        assert!(html.contains("reader</th><td>opencv<"), "{name}: was read with OpenCV's reader");
         if format == 1 {
             assert!(
                 read(&rebuilt.join("detections.csv")).lines().skip(1).all(|l| l.ends_with(',')),

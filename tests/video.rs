@@ -7,40 +7,82 @@ use std::path::Path;
 
 use opencv::core::Mat;
 use opencv::prelude::*;
-use rollcall::media::video::{probe, VideoReader};
+use rollcall::media::video::{probe, Reader, VideoReader};
 
 fn bytes(m: &Mat) -> Vec<u8> {
     m.data_bytes().unwrap().to_vec()
 }
 
-/// Reads every frame in order, then reads a scattered selection (backwards, forwards, long
-/// jumps and short gaps) through a fresh reader and compares.
-fn assert_seeks_are_exact(path: &Path) {
+/// Every frame of `path` in order, as OpenCV's reader decodes them: the reference the other
+/// reads are held to.
+fn every_frame(path: &Path) -> Vec<Vec<u8>> {
     let info = probe(path).unwrap();
-    let mut sequential = VideoReader::open(path).unwrap();
-    let mut frames = Vec::new();
+    let mut sequential = VideoReader::open(path, Reader::Opencv).unwrap();
     let mut m = Mat::default();
-    for i in 0..info.frame_count {
-        assert!(sequential.read(i, &mut m).unwrap(), "{}: frame {i} did not decode", path.display());
-        frames.push(bytes(&m));
-    }
-    let n = info.frame_count;
+    (0..info.frame_count)
+        .map(|i| {
+            assert!(sequential.read(i, &mut m).unwrap(), "{}: frame {i} did not decode", path.display());
+            bytes(&m)
+        })
+        .collect()
+}
+
+/// Reads a scattered selection (backwards, forwards, long jumps and short gaps) through a
+/// fresh reader of each kind, and every 10th frame as a job samples them, and compares each
+/// with OpenCV's sequential read. Returns the frames each reader decoded for the samples.
+fn assert_seeks_are_exact(path: &Path) -> Vec<(Reader, usize)> {
+    let frames = every_frame(path);
+    let n = frames.len();
     let order = [n - 1, n / 2, 3, n / 2 + 7, n / 2 + 90, 1, n - 2, 0, n / 3];
-    let mut seeking = VideoReader::open(path).unwrap();
-    for &i in order.iter().filter(|&&i| i < n) {
-        assert!(seeking.read(i, &mut m).unwrap());
-        assert!(bytes(&m) == frames[i], "{}: frame {i} after a seek differs from the sequential read", path.display());
+    let mut m = Mat::default();
+    let mut decoded = Vec::new();
+    for kind in [Reader::Opencv, Reader::Libav] {
+        let mut seeking = VideoReader::open(path, kind).unwrap();
+        for &i in order.iter().filter(|&&i| i < n) {
+            assert!(
+                seeking.read(i, &mut m).unwrap(),
+                "{} ({kind}): frame {i} did not decode after a seek",
+                path.display()
+            );
+            assert!(
+                bytes(&m) == frames[i],
+                "{} ({kind}): frame {i} after a seek differs from the sequential read",
+                path.display()
+            );
+        }
+        let mut sampling = VideoReader::open(path, kind).unwrap();
+        for i in (0..n).step_by(10) {
+            assert!(sampling.read(i, &mut m).unwrap(), "{} ({kind}): sampled frame {i} did not decode", path.display());
+            assert!(
+                bytes(&m) == frames[i],
+                "{} ({kind}): sampled frame {i} differs from the sequential read",
+                path.display()
+            );
+        }
+        decoded.push((kind, sampling.decoded_frames()));
     }
+    decoded
 }
 
 #[test]
 fn seeking_is_frame_exact_in_the_mjpeg_lecture() {
-    assert_seeks_are_exact(&common::lecture_video());
+    let decoded = assert_seeks_are_exact(&common::lecture_video());
+    assert_eq!(decoded[1], (Reader::Libav, 30), "an intra-only stream: only the 30 sampled frames are decoded");
 }
 
 #[test]
 fn seeking_is_frame_exact_in_a_real_world_xvid_file() {
     assert_seeks_are_exact(&common::setup_file("data/videos/Megamind.avi"));
+}
+
+/// The short hall: H.264 with B-frames (x264's default pyramid, as lecture-capture encoders
+/// write it). Sampling every 10th frame, libav decodes the reference frames only.
+#[test]
+fn seeking_is_frame_exact_in_h264_with_b_frames() {
+    let hall = common::setup_file("data/hall/hall.mp4");
+    let decoded = assert_seeks_are_exact(&hall);
+    let (opencv, libav) = (decoded[0].1, decoded[1].1);
+    assert!(libav * 2 < opencv, "libav decoded {libav} frames for the samples, OpenCV {opencv}");
 }
 
 #[test]
@@ -111,6 +153,7 @@ fn a_video_with_a_rotation_tag_is_analysed_upright() {
     ffmpeg(&["-i", on_side.to_str().unwrap(), "-c", "copy", "-metadata:s:v:0", "rotate=90", tagged.to_str().unwrap()]);
     let info = probe(&tagged).unwrap();
     assert_eq!((info.width, info.height), (640, 360), "the size as seen upright");
+    assert_seeks_are_exact(&tagged); // both readers turn it the same way
 
     let roster = common::enrol_lecture(tmp.path());
     let attendance = |video: &Path, out: &Path| {
@@ -253,4 +296,42 @@ fn a_one_frame_video_is_analysed() {
         let crops = offsets.windows(2).filter(|w| w[1] > w[0]).count();
         assert_eq!(crops, seen, "{name}: a crop for every student seen ({offsets:?})");
     }
+}
+
+/// A damaged frame between samples (#27): it is a reference of the sampled frames after it,
+/// so libav decodes it, counts it among the decoded frames and warns, naming it, that the
+/// sampled frames up to the next keyframe may show its errors.
+#[test]
+fn a_damaged_frame_between_samples_is_counted_and_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["-t", "10", "-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-bf", "0"];
+    let video = lecture_recoded(tmp.path(), "damaged.mp4", &args);
+    let packets = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v", "-show_entries", "packet=pos,size", "-of", "csv=p=0"])
+        .arg(&video)
+        .output()
+        .unwrap();
+    let line = String::from_utf8_lossy(&packets.stdout).lines().nth(14).unwrap().to_owned();
+    let (size, pos) = line.split_once(',').unwrap(); // ffprobe's order, not the one asked
+    let (size, pos): (usize, usize) = (size.parse().unwrap(), pos.parse().unwrap());
+    let mut bytes = std::fs::read(&video).unwrap();
+    let mut noise = 0x2545_f491_u32;
+    for byte in &mut bytes[pos + size / 10..pos + size * 9 / 10] {
+        noise ^= noise << 13;
+        noise ^= noise >> 17;
+        noise ^= noise << 5;
+        *byte = noise as u8;
+    }
+    std::fs::write(&video, bytes).unwrap();
+
+    let roster = common::enrol_lecture(tmp.path());
+    let out = tmp.path().join("out");
+    let o = attend(&video, &roster, &out, &[]);
+    common::assert_success(&o);
+    let err = common::stderr(&o);
+    assert!(err.contains("frame 14 (between sampled frames) is damaged"), "{err}");
+    let decoded: f64 = common::ranks_field(&out, "decoded_frames").iter().sum();
+    // Frames 0-40 (references of samples 10-40, the damaged one among them) and, after a seek
+    // to the keyframe at 50, 50-90.
+    assert_eq!(decoded, 82.0, "decoded frames");
 }

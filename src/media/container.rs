@@ -29,7 +29,7 @@ pub fn frame_index(path: &Path) -> Result<FrameIndex> {
     let stream = input.streams().best(ffmpeg::media::Type::Video).ok_or_else(|| anyhow!("no video stream"))?;
     let (stream_index, time_base) = (stream.index(), f64::from(stream.time_base()));
     let header_frames = u64::try_from(stream.frames()).unwrap_or(0);
-    let mut ticks = indexed_timestamps(&stream);
+    let mut ticks: Vec<i64> = index_entries(&stream).iter().map(|entry| entry.timestamp).collect();
     let indexed = !ticks.is_empty() && ticks.len() as u64 >= header_frames;
     if !indexed {
         ticks = input
@@ -77,15 +77,27 @@ fn is_iso_media(path: &Path) -> bool {
         && &head[4..] == b"ftyp"
 }
 
-/// Timestamps of the frames in the demuxer's index of `stream`, in the stream's time base.
-fn indexed_timestamps(stream: &ffmpeg::format::stream::Stream) -> Vec<i64> {
+/// One entry of a demuxer's index: a packet's timestamp (in the stream's time base) and
+/// whether decoding can start there.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexEntry {
+    pub timestamp: i64,
+    pub keyframe: bool,
+}
+
+/// The entries of the demuxer's index of `stream`, in the container's order (empty when it
+/// keeps none, as MPEG-TS and Matroska without cues do until they are read).
+pub fn index_entries(stream: &ffmpeg::format::stream::Stream) -> Vec<IndexEntry> {
     // SAFETY: `raw` is a stream of an input that stays open while it is used here; entries
     // are read by index below their count, and only read.
     let raw = unsafe { stream.as_ptr() }.cast_mut();
     let count = unsafe { ffmpeg::ffi::avformat_index_get_entries_count(raw) };
     (0..count)
         .filter_map(|i| unsafe { ffmpeg::ffi::avformat_index_get_entry(raw, i).as_ref() })
-        .map(|entry| entry.timestamp)
+        .map(|entry| IndexEntry {
+            timestamp: entry.timestamp,
+            keyframe: entry.flags() & ffmpeg::ffi::AVINDEX_KEYFRAME != 0,
+        })
         .collect()
 }
 

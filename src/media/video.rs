@@ -193,8 +193,82 @@ fn is_cut_short(path: &Path) -> Result<bool> {
     })
 }
 
-/// A video opened by one rank, read at increasing or arbitrary frame indices.
-pub struct VideoReader {
+/// Which library decodes a video's frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Reader {
+    /// FFmpeg's libraries directly: frames between samples that no other frame refers to are
+    /// not decoded, keyframes are sought when they are nearer (see [`super::libav`]).
+    #[default]
+    Libav,
+    /// OpenCV's FFmpeg backend: every frame between samples is decoded. The same pixels and
+    /// frames as `libav` (tested); kept as a fall-back for a file the first reader trips on.
+    Opencv,
+}
+
+impl std::fmt::Display for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Reader::Libav => "libav",
+            Reader::Opencv => "opencv",
+        })
+    }
+}
+
+/// A video opened by one rank, read at increasing or arbitrary frame indices, by the reader
+/// the settings chose. Both give the same frame the same number and the same pixels.
+pub enum VideoReader {
+    Libav(Box<super::libav::LibavReader>),
+    Opencv(OpencvReader),
+}
+
+impl VideoReader {
+    pub fn open(path: &Path, reader: Reader) -> Result<Self> {
+        Ok(match reader {
+            Reader::Libav => match super::libav::LibavReader::open(path) {
+                Ok(reader) => VideoReader::Libav(Box::new(reader)),
+                Err(e) if e.is::<super::libav::Unnumbered>() => {
+                    tracing::debug!("{}: {e}; read with OpenCV", path.display());
+                    VideoReader::Opencv(OpencvReader::open(path)?)
+                }
+                Err(e) => return Err(e),
+            },
+            Reader::Opencv => VideoReader::Opencv(OpencvReader::open(path)?),
+        })
+    }
+
+    /// Reads frame `index` into `frame` (BGR, upright). Returns `false` when the frame cannot
+    /// be decoded (a damaged stretch, or a container that overstated its length).
+    /// A file the libav reader cannot number frames of (see [`super::libav::Unnumbered`]) is
+    /// read on with OpenCV's reader, which counts every frame.
+    pub fn read(&mut self, index: usize, frame: &mut Mat) -> Result<bool> {
+        match self {
+            VideoReader::Libav(r) => match r.read(index, frame) {
+                Err(e) if e.is::<super::libav::Unnumbered>() => {
+                    tracing::debug!("{}: {e}; read on with OpenCV", r.path().display());
+                    let mut opencv = OpencvReader::open(r.path())?;
+                    opencv.decoded = r.decoded_frames();
+                    *self = VideoReader::Opencv(opencv);
+                    self.read(index, frame)
+                }
+                read => read,
+            },
+            VideoReader::Opencv(r) => r.read(index, frame),
+        }
+    }
+
+    /// Frames decoded so far, including those passed over to reach sampled frames.
+    pub fn decoded_frames(&self) -> usize {
+        match self {
+            VideoReader::Libav(r) => r.decoded_frames(),
+            VideoReader::Opencv(r) => r.decoded_frames(),
+        }
+    }
+}
+
+/// OpenCV's reader: decodes every frame on the way to a sampled one (`grab`), seeks over
+/// long gaps.
+pub struct OpencvReader {
     cap: VideoCapture,
     /// Index of the frame the next `grab` returns.
     position: usize,
@@ -202,9 +276,9 @@ pub struct VideoReader {
     decoded: usize,
 }
 
-impl VideoReader {
+impl OpencvReader {
     pub fn open(path: &Path) -> Result<Self> {
-        Ok(VideoReader { cap: open_capture(path)?, position: 0, decoded: 0 })
+        Ok(OpencvReader { cap: open_capture(path)?, position: 0, decoded: 0 })
     }
 
     /// Reads frame `index` into `frame` (BGR). Returns `false` when the frame cannot be

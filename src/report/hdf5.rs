@@ -375,7 +375,11 @@ fn format_version(file: &hdf5::File) -> Result<u32> {
 fn read_file(file: &hdf5::File, version: u32) -> Result<RunResult> {
     let (hosts, job) = read_provenance(file)?;
     let settings_group = file.group("settings")?;
-    let mut settings = Settings::from_yaml(&read_str_attr(&settings_group, CONFIG_ATTR)?)?;
+    let config: crate::config::ConfigFile = serde_norway::from_str(&read_str_attr(&settings_group, CONFIG_ATTR)?)?;
+    // Runs before the setting read every video with OpenCV.
+    let reader = config.reader.unwrap_or(crate::media::video::Reader::Opencv);
+    let mut settings = Settings::from_config(config)?;
+    settings.reader = reader;
     if version == 1 {
         // Presence was the share of sampled frames then; the setting came later.
         settings.attendance.rule = crate::config::Rule::Frames;

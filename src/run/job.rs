@@ -363,7 +363,7 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
     let attendance = result::attendance(&setup.roster, &detections, sampled_frames, &windows, rule);
     let crops = if settings.reports.crops {
         let photo = settings.parallel.tiling.is_some();
-        evidence::best_face_crops(&setup.video, photo, setup.roster.ids.len(), &detections)?
+        evidence::best_face_crops(&setup.video, settings.reader, photo, setup.roster.ids.len(), &detections)?
     } else {
         Vec::new()
     };

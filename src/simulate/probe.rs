@@ -125,7 +125,7 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
     // The frames, evenly spread, decoded once.
     let n = spec.frames.min(info.frame_count.max(1));
     let wanted: Vec<usize> = (0..n).map(|i| (2 * i + 1) * info.frame_count / (2 * n)).collect();
-    let mut reader = VideoReader::open(&spec.video)?;
+    let mut reader = VideoReader::open(&spec.video, video::Reader::default())?;
     let (mut frames, mut indices) = (Vec::new(), Vec::new());
     for &index in &wanted {
         let mut frame = Mat::default();
@@ -209,7 +209,7 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
 /// seek, which costs a run of frames from the last keyframe each).
 fn sequential_decode_s(path: &std::path::Path, frame_count: usize) -> Result<f64> {
     const RUN: usize = 50;
-    let mut reader = VideoReader::open(path)?;
+    let mut reader = VideoReader::open(path, video::Reader::default())?;
     let mut frame = Mat::default();
     let started = Instant::now();
     for index in 0..RUN.min(frame_count) {
