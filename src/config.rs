@@ -88,6 +88,13 @@ pub struct ConfigFile {
     #[arg(long, value_name = "F")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
+    /// `keyframes`: sample, for each frame `every`/`fps` asks for, the keyframe nearest it
+    /// (less than half the stride away; the frame itself where none is), so that a sampled
+    /// frame costs one decoded frame. Times are the keyframes' own. `frames`: exactly the
+    /// frames asked for [default: frames].
+    #[arg(long, value_enum, value_name = "frames|keyframes")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<Sample>,
     /// Which library decodes the video: `libav` (FFmpeg's, decodes only the frames the
     /// sampled ones need) or `opencv` (OpenCV's, decodes every frame; the same result)
     /// [default: libav].
@@ -346,6 +353,26 @@ mod window_yaml {
     }
 }
 
+/// Which frames near the ones the sampling rate asks for are analysed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Sample {
+    /// Exactly every stride-th frame.
+    #[default]
+    Frames,
+    /// The keyframe nearest each of them, where one is less than half a stride away.
+    Keyframes,
+}
+
+impl std::fmt::Display for Sample {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Sample::Frames => "frames",
+            Sample::Keyframes => "keyframes",
+        })
+    }
+}
+
 /// How frames are sampled from a video.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Sampling {
@@ -433,6 +460,7 @@ pub struct Settings {
     pub models: Option<PathBuf>,
     /// Which frames are analysed.
     pub sampling: Sampling,
+    pub sample: Sample,
     pub reader: Reader,
     pub detection: DetectorSettings,
     pub attendance: AttendanceRule,
@@ -608,6 +636,7 @@ impl Settings {
             output,
             models: c.models,
             sampling,
+            sample: c.sample.unwrap_or_default(),
             reader: c.reader.unwrap_or_default(),
             detection: DetectorSettings {
                 detector,
@@ -648,6 +677,7 @@ impl Settings {
             models: self.models.clone(),
             every,
             fps,
+            sample: Some(self.sample),
             reader: Some(self.reader),
             detector: Some(self.detection.detector),
             yunet_confidence: Some(self.detection.yunet_confidence),
@@ -697,6 +727,7 @@ impl Settings {
             ("models", self.models.as_ref().map(|m| m.display().to_string()).unwrap_or_default()),
             ("every", every),
             ("fps", fps),
+            ("sample", self.sample.to_string()),
             ("reader", self.reader.to_string()),
             ("detector", self.detection.detector.to_string()),
             ("yunet_confidence", self.detection.yunet_confidence.to_string()),

@@ -335,3 +335,77 @@ fn a_damaged_frame_between_samples_is_counted_and_warned_about() {
     // to the keyframe at 50, 50-90.
     assert_eq!(decoded, 82.0, "decoded frames");
 }
+
+/// The frames ffprobe (FFmpeg's own tool, decoding every frame) reports as keyframes, by
+/// their number in display order, and how many frames it decoded.
+fn keyframes_by_ffprobe(video: &Path) -> (Vec<u64>, u64) {
+    let o = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v", "-show_entries", "frame=key_frame", "-of", "csv=p=0"])
+        .arg(video)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "ffprobe: {}", String::from_utf8_lossy(&o.stderr));
+    // One line a frame, its flag first; the first frame may add a line of side data.
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let flags: Vec<&str> = text.lines().filter_map(|line| line.split(',').next()).filter(|f| !f.is_empty()).collect();
+    let keyframes = flags.iter().enumerate().filter(|(_, &flag)| flag == "1").map(|(frame, _)| frame as u64);
+    (keyframes.collect(), flags.len() as u64)
+}
+
+/// `sample: keyframes` (#27) on a recording with a keyframe every 2 s and B-frames (so that
+/// the container's index times are decoding times, not the frames shown): on 2 ranks, the
+/// frames sampled are the keyframes, one per frame asked for, each nearest its time; every
+/// face found is on one of them; a sample costs few decoded frames where sampling the frames
+/// asked for walks to each. A rate the keyframes are too sparse for is warned about, with the
+/// rate that samples keyframes only.
+#[test]
+fn sampling_keyframes_samples_the_keyframes_nearest_the_rate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gop = ["-c:v", "libx264", "-preset", "veryfast", "-g", "20", "-keyint_min", "20", "-sc_threshold", "0"];
+    let video = lecture_recoded(tmp.path(), "gop2s.mp4", &[&gop[..], &["-bf", "2"]].concat());
+    let (keyframes, frame_count) = keyframes_by_ffprobe(&video);
+    assert_eq!(keyframes[..3], [0, 20, 40], "a keyframe every 2 s at the lecture's 10 fps");
+    let roster = common::enrol_lecture(tmp.path());
+
+    // One frame asked for every 2.5 s (25 frames): the keyframe within 12 frames of each.
+    let out = tmp.path().join("keyframes");
+    let args = common::attend_args(&video, &roster, &out, &["--fps", "0.4", "--sample", "keyframes", "-q"]);
+    common::assert_success(&common::run(common::mpirun_command(2), &args));
+    let sampled = common::h5_integers(&out, "/video/sampled");
+    let asked: Vec<u64> = (0..frame_count).step_by(25).collect();
+    assert_eq!(sampled.len(), asked.len(), "one sample per frame asked for: {sampled:?}");
+    for (&frame, &time) in sampled.iter().zip(&asked) {
+        assert!(keyframes.contains(&frame), "frame {frame} sampled for {time} is not a keyframe: {sampled:?}");
+        let nearest = keyframes.iter().map(|k| k.abs_diff(time)).min().unwrap();
+        assert_eq!(frame.abs_diff(time), nearest, "frame {frame} is not the keyframe nearest {time}");
+    }
+    let frames_with_faces: std::collections::BTreeSet<u64> = common::read(&out.join("detections.csv"))
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        !frames_with_faces.is_empty() && frames_with_faces.iter().all(|f| sampled.contains(f)),
+        "{frames_with_faces:?}"
+    );
+    let decoded: f64 = common::ranks_field(&out, "decoded_frames").iter().sum();
+    assert!(decoded <= 3.0 * sampled.len() as f64, "{decoded} frames decoded for {} keyframes", sampled.len());
+
+    let asked_frames = tmp.path().join("frames");
+    common::assert_success(&attend(&video, &roster, &asked_frames, &["--fps", "0.4"]));
+    assert_eq!(
+        common::h5_integers(&asked_frames, "/video/sampled"),
+        asked,
+        "sample: frames samples the frames asked for"
+    );
+    let walked: f64 = common::ranks_field(&asked_frames, "decoded_frames").iter().sum();
+    assert!(decoded < walked, "keyframes decoded {decoded} frames, the frames asked for {walked}");
+
+    // One a second: half of them have no keyframe within half a second.
+    let sparse = tmp.path().join("sparse");
+    let o = attend(&video, &roster, &sparse, &["--fps", "1", "--sample", "keyframes"]);
+    common::assert_success(&o);
+    let err = common::stderr(&o);
+    assert!(err.contains("have no keyframe within half of that (a keyframe every 2.0 s here)"), "{err}");
+    assert!(err.contains("--fps 0.50 or less"), "{err}");
+}

@@ -320,8 +320,7 @@ pub fn evaluate(run: &RunResult, truth: &[TruthRow], visibility: Option<&[Sighti
         .collect();
     let arrival = Errors::of(students.iter().map(|s| (s.truth.arrive_s, s.first_seen_s)));
     let departure = Errors::of(students.iter().map(|s| (s.truth.leave_s, s.last_seen_s)));
-    let sampled: HashSet<u64> =
-        crate::attendance::result::analysed_frames(run.video.frame_count, run.stride, &run.failed_frames).collect();
+    let sampled: HashSet<u64> = crate::attendance::result::analysed_frames(&run.sampled, &run.failed_frames).collect();
     let visibility: Option<Vec<&Sighting>> =
         visibility.map(|v| v.iter().filter(|s| sampled.contains(&s.frame)).collect());
     let faces = visibility.as_deref().map(|v| face_scores(run, v));

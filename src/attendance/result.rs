@@ -123,6 +123,9 @@ pub struct RunResult {
     pub ranks: usize,
     /// Frame stride actually used (from `every`, or from `fps` and the video's rate).
     pub stride: usize,
+    /// Every frame sampled, decodable or not, in increasing order: every `stride`-th, or
+    /// under `sample: keyframes` the keyframes nearest those.
+    pub sampled: Vec<u64>,
     /// Sampled frames that were decoded and analysed (the presence denominator).
     pub sampled_frames: u64,
     /// Sampled frames the decoder could not produce: left out of every count, and reported.
@@ -201,10 +204,9 @@ impl AttendanceRow {
     }
 }
 
-/// The frames a run analysed: every `stride`-th of the `frame_count`, less the `failed` ones
-/// (sorted), in order.
-pub fn analysed_frames(frame_count: usize, stride: usize, failed: &[u64]) -> impl Iterator<Item = u64> + '_ {
-    (0..frame_count as u64).step_by(stride.max(1)).filter(move |f| failed.binary_search(f).is_err())
+/// The frames a run analysed: the `sampled` ones less the `failed` ones (both sorted), in order.
+pub fn analysed_frames<'a>(sampled: &'a [u64], failed: &'a [u64]) -> impl Iterator<Item = u64> + 'a {
+    sampled.iter().copied().filter(move |f| failed.binary_search(f).is_err())
 }
 
 /// How presence is judged, from the settings.

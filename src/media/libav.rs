@@ -205,6 +205,22 @@ impl LibavReader {
         Ok(reader)
     }
 
+    /// Frame numbers of the keyframes as shown, in order, from every packet of the stream
+    /// (read, not decoded): a container's index may give decoding times, a few frames early
+    /// under B-frames.
+    pub fn keyframes_shown(&self) -> Result<Vec<usize>> {
+        let mut input = ffmpeg::format::input(&self.path).map_err(|e| anyhow!("video {}: {e}", self.path.display()))?;
+        let mut frames: Vec<usize> = input
+            .packets()
+            .filter(|(stream, packet)| stream.index() == self.stream && packet.is_key())
+            .filter_map(|(_, packet)| packet.pts())
+            .map(|at| self.clock.frame_at(at))
+            .collect();
+        frames.sort_unstable();
+        frames.dedup();
+        Ok(frames)
+    }
+
     /// Reads frame `index` into `frame` (BGR, upright). Returns `false` when the frame cannot
     /// be decoded (a damaged stretch, or a stream that ends before it).
     pub fn read(&mut self, index: usize, frame: &mut Mat) -> Result<bool> {

@@ -215,6 +215,16 @@ impl std::fmt::Display for Reader {
     }
 }
 
+/// Frame numbers of the video's keyframes, in order; empty when its packets carry no
+/// presentation times to number them by (AVI with packed MPEG-4 B-frames).
+pub fn keyframes(path: &Path) -> Result<Vec<usize>> {
+    match super::libav::LibavReader::open(path) {
+        Ok(reader) => reader.keyframes_shown(),
+        Err(e) if e.is::<super::libav::Unnumbered>() => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
 /// A video opened by one rank, read at increasing or arbitrary frame indices, by the reader
 /// the settings chose. Both give the same frame the same number and the same pixels.
 pub enum VideoReader {

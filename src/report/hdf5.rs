@@ -148,6 +148,7 @@ pub fn render(result: &RunResult) -> Result<Vec<u8>> {
         write_attr(&video, "stride_frames", &(result.stride as u64))?;
         write_attr(&video, "sampled_frames", &result.sampled_frames)?;
         video.new_dataset_builder().with_data(&result.failed_frames).create("failed_frames")?;
+        video.new_dataset_builder().with_data(&result.sampled).create("sampled")?;
 
         result.roster.write_h5(file)?;
 
@@ -393,6 +394,12 @@ fn read_file(file: &hdf5::File, version: u32) -> Result<RunResult> {
         width: v.attr("width_px")?.read_scalar()?,
         height: v.attr("height_px")?.read_scalar()?,
     };
+    let stride = v.attr("stride_frames")?.read_scalar::<u64>()? as usize;
+    // Files written before `/video/sampled` sampled every stride-th frame.
+    let sampled = match v.dataset("sampled") {
+        Ok(listed) => listed.read_raw()?,
+        Err(_) => (0..video.frame_count as u64).step_by(stride.max(1)).collect(),
+    };
     let roster = Roster::read_h5(file)?;
     let detections = if version >= 2 {
         file.dataset("detections")?.read_raw::<DetectionRow>()?.into_iter().map(DetectionRow::into_detection).collect()
@@ -419,7 +426,8 @@ fn read_file(file: &hdf5::File, version: u32) -> Result<RunResult> {
         video,
         roster,
         ranks: file.attr("ranks")?.read_scalar::<u32>()? as usize,
-        stride: v.attr("stride_frames")?.read_scalar::<u64>()? as usize,
+        stride,
+        sampled,
         sampled_frames: v.attr("sampled_frames")?.read_scalar()?,
         failed_frames: v.dataset("failed_frames")?.read_raw()?,
         detections,

@@ -54,11 +54,15 @@ pub fn render(r: &RunResult) -> Result<String, std::fmt::Error> {
     write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Attendance: {t}</title><style>{STYLE}</style></head><body>\n\
-         <h1>Attendance: {t}</h1><p class=\"sub\">{video} · {frames} sampled frames (every {stride} of {fc} at {fps:.2} fps) · rollcall {ver}</p>\n",
+         <h1>Attendance: {t}</h1><p class=\"sub\">{video} · {frames} sampled frames ({which} every {stride} of {fc} at {fps:.2} fps) · rollcall {ver}</p>\n",
         t = esc(&title),
         video = esc(&r.video.path),
         frames = r.sampled_frames,
         stride = r.stride,
+        which = match r.settings.sample {
+            crate::config::Sample::Frames => "one",
+            crate::config::Sample::Keyframes => "the keyframe nearest one",
+        },
         fc = r.video.frame_count,
         fps = r.video.fps,
         ver = env!("CARGO_PKG_VERSION"),

@@ -14,7 +14,7 @@ use crate::attendance::evidence;
 use crate::attendance::observation::{Detection, Windows};
 use crate::attendance::result::{self, PresenceRule, RankTiming, RunResult, UnitRecord};
 use crate::attendance::track;
-use crate::config::Settings;
+use crate::config::{Sample, Settings};
 use crate::face;
 use crate::media::video::{self, VideoInfo};
 use crate::report;
@@ -22,7 +22,7 @@ use crate::roster::Roster;
 use crate::run::comm::Assignment;
 use crate::run::comm::Comm;
 use crate::run::journal::{self, Journal};
-use crate::run::plan::{FramePlan, Plan, TilePlan};
+use crate::run::plan::{FramePlan, Plan, Samples, TilePlan};
 use crate::run::schedule::{self, Finished};
 use crate::run::worker::{Job, RankWorkers, UnitOutput};
 use crate::util::output::FolderLock;
@@ -208,12 +208,10 @@ fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -
     if let Some(rank) = settings.parallel.slow_ranks.keys().find(|&&r| r as usize >= ranks) {
         bail!("bench.slow_ranks names rank {rank}, but the job has {ranks} rank(s)");
     }
-    let stride = settings.sampling.stride(video.fps);
     let plan = match settings.parallel.tiling {
         Some(t) => Plan::Tiles(TilePlan::new(video.width, video.height, t.tile, t.overlap)),
         None => Plan::Frames(FramePlan::for_schedule(
-            video.frame_count,
-            stride,
+            samples(&settings, &video)?,
             settings.parallel.chunk,
             settings.parallel.schedule,
             ranks,
@@ -232,6 +230,35 @@ fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -
     let done: std::collections::HashSet<u64> = state.resumed.iter().map(|f| f.unit).collect();
     let todo = (0..plan.n_units()).filter(|u| !done.contains(&(*u as u64))).collect();
     Ok((JobSetup { settings, video, roster, plan, model_dir, todo }, state))
+}
+
+/// The frames a video job samples: every stride-th, or under `sample: keyframes` the
+/// keyframe nearest each, with a warning when the recording's keyframes are too sparse for
+/// the rate asked for (those frames are sampled themselves).
+fn samples(settings: &Settings, video: &VideoInfo) -> Result<Samples> {
+    let stride = settings.sampling.stride(video.fps);
+    if settings.sample == Sample::Frames {
+        return Ok(Samples::every(video.frame_count, stride));
+    }
+    let keyframes = crate::media::video::keyframes(&settings.video)?;
+    let (samples, not_keyframes) = Samples::nearest_keyframes(video.frame_count, stride, &keyframes);
+    if not_keyframes > 0 {
+        let gap_s = match keyframes.as_slice() {
+            [first, .., last] => Some((last - first) as f64 / (keyframes.len() - 1) as f64 / video.fps),
+            _ => None,
+        };
+        let (seen, advice) = match gap_s {
+            Some(gap) => (format!("a keyframe every {gap:.1} s"), format!("--fps {:.2} or less", 1.0 / gap)),
+            None => ("no keyframe index".to_owned(), "sample: frames".to_owned()),
+        };
+        tracing::warn!(
+            "sample: keyframes: {not_keyframes} of {} frames asked for (one every {:.1} s) have no keyframe within \
+             half of that ({seen} here) and are sampled as they are; for keyframes only use {advice}",
+            samples.len(),
+            stride as f64 / video.fps,
+        );
+    }
+    Ok(samples)
 }
 
 /// A photo as a one-frame "video": its size, so that tiles can be planned.
@@ -348,8 +375,8 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
     units.sort_by_key(|u| u.unit);
     failed.sort_unstable();
     let sampled_frames = setup.plan.sampled_frames() as u64 - failed.len() as u64;
-    let sampled_times = result::analysed_frames(setup.video.frame_count, setup.plan.stride(), &failed)
-        .map(|f| setup.video.time_of(f as usize));
+    let sampled = setup.plan.sampled();
+    let sampled_times = result::analysed_frames(&sampled, &failed).map(|f| setup.video.time_of(f as usize));
     let settings = &setup.settings;
     let windows = Windows::new(settings.attendance.window.seconds(setup.video.duration_s()), sampled_times);
     let over_time = track::over_time(
@@ -381,6 +408,7 @@ fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wal
         window_s: windows.length_s,
         crops,
         stride: setup.plan.stride(),
+        sampled,
         ranks: timings.len(),
         settings: setup.settings,
         video: setup.video,

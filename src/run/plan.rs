@@ -1,6 +1,6 @@
 //! The plan: a video cut into units of work, computed identically on every rank.
 //!
-//! Only the video's frame count, the sampling stride, the chunk size (and, for guided units,
+//! Only the frames sampled (a stride, or a list under `sample: keyframes`), the chunk size (and, for guided units,
 //! the number of ranks) go in, so ranks never need to be sent the units themselves: an index
 //! is enough.
 
@@ -8,24 +8,99 @@ use serde::{Deserialize, Serialize};
 
 use crate::run::schedule::Schedule;
 
+/// The frames of a video a job analyses, in increasing order: every `stride`-th from frame
+/// 0, or (`sample: keyframes`) the keyframe nearest each of those.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Samples {
+    pub frame_count: usize,
+    /// Frames between the frames asked for (from `every`, or `fps` and the video's rate).
+    pub stride: usize,
+    /// The frames sampled when they are not every `stride`-th: one per frame asked for.
+    picked: Option<Vec<usize>>,
+}
+
+impl Samples {
+    /// Frames 0, `stride`, 2·`stride`, ... of the `frame_count`.
+    pub fn every(frame_count: usize, stride: usize) -> Self {
+        assert!(stride > 0, "stride is a validated setting");
+        Samples { frame_count, stride, picked: None }
+    }
+
+    /// For each frame asked for (every `stride`-th), the nearest of the `keyframes` (sorted
+    /// frame numbers) less than half a stride away, the earlier of two as near; where none
+    /// is, the frame itself. The half-stride windows do not overlap, so no keyframe is taken
+    /// twice, none is more than half a stride from its time, and the sampling rate stays the
+    /// one asked for. Returns the samples and how many of them are not keyframes.
+    pub fn nearest_keyframes(frame_count: usize, stride: usize, keyframes: &[usize]) -> (Self, usize) {
+        assert!(stride > 0, "stride is a validated setting");
+        // Window of the frame asked for at `t`: -stride < 2·(k - t) <= stride.
+        let within = |k: usize, t: usize| {
+            let twice = 2 * (k as i64 - t as i64);
+            -(stride as i64) < twice && twice <= stride as i64 && k < frame_count
+        };
+        let mut not_keyframes = 0;
+        let picked = (0..frame_count)
+            .step_by(stride)
+            .map(|t| {
+                let after = keyframes.partition_point(|&k| k < t);
+                let candidates = [after.checked_sub(1).map(|i| keyframes[i]), keyframes.get(after).copied()];
+                let nearest = candidates.into_iter().flatten().filter(|&k| within(k, t)).min_by_key(|&k| k.abs_diff(t));
+                nearest.unwrap_or_else(|| {
+                    not_keyframes += 1;
+                    t
+                })
+            })
+            .collect();
+        (Samples { frame_count, stride, picked: Some(picked) }, not_keyframes)
+    }
+
+    /// The samples a finished run recorded: its stride, and the frames it sampled (a
+    /// stride again when they are every stride-th).
+    pub fn recorded(frame_count: usize, stride: usize, sampled: &[u64]) -> Self {
+        let every = Samples::every(frame_count, stride);
+        if every.frames().map(|f| f as u64).eq(sampled.iter().copied()) {
+            every
+        } else {
+            Samples { frame_count, stride, picked: Some(sampled.iter().map(|&f| f as usize).collect()) }
+        }
+    }
+
+    /// Number of frames sampled.
+    pub fn len(&self) -> usize {
+        self.picked.as_ref().map_or(self.frame_count.div_ceil(self.stride), Vec::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `i`-th sampled frame.
+    pub fn frame(&self, i: usize) -> usize {
+        self.picked.as_ref().map_or(i * self.stride, |p| p[i])
+    }
+
+    /// Every sampled frame, in increasing order.
+    pub fn frames(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.len()).map(|i| self.frame(i))
+    }
+}
+
 /// A video cut into units of consecutive sampled frames.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FramePlan {
-    pub frame_count: usize,
-    /// Frame `f` is sampled when `f % stride == 0`.
-    pub stride: usize,
+    pub samples: Samples,
     /// Unit `u` holds sampled frames `bounds[u]..bounds[u + 1]` (indices among sampled frames).
     bounds: Vec<usize>,
 }
 
 impl FramePlan {
     /// Units of `chunk` sampled frames each (the last may hold fewer).
-    pub fn uniform(frame_count: usize, stride: usize, chunk: usize) -> Self {
-        assert!(stride > 0 && chunk > 0, "stride and chunk are validated settings");
-        let sampled = frame_count.div_ceil(stride);
+    pub fn uniform(samples: Samples, chunk: usize) -> Self {
+        assert!(chunk > 0, "chunk is a validated setting");
+        let sampled = samples.len();
         let mut bounds: Vec<usize> = (0..sampled).step_by(chunk).collect();
         bounds.push(sampled);
-        FramePlan { frame_count, stride, bounds }
+        FramePlan { samples, bounds }
     }
 
     /// Guided units: each takes `1/(4·ranks)` of the sampled frames still unplanned, rounded up
@@ -34,9 +109,9 @@ impl FramePlan {
     /// units (few messages) and ends with small ones (no long tail on the last rank). OpenMP's guided divides by
     /// `ranks`; here a rank holds two units at once (the current and the prefetched one) and a
     /// slow node may run at half speed, hence 4: no rank commits to more than its fair share.
-    pub fn guided(frame_count: usize, stride: usize, chunk: usize, ranks: usize) -> Self {
-        assert!(stride > 0 && chunk > 0 && ranks > 0, "validated settings");
-        let sampled = frame_count.div_ceil(stride);
+    pub fn guided(samples: Samples, chunk: usize, ranks: usize) -> Self {
+        assert!(chunk > 0 && ranks > 0, "validated settings");
+        let sampled = samples.len();
         let mut bounds = vec![0];
         let mut planned = 0;
         while planned < sampled {
@@ -47,14 +122,14 @@ impl FramePlan {
         if sampled == 0 {
             bounds.push(0);
         }
-        FramePlan { frame_count, stride, bounds }
+        FramePlan { samples, bounds }
     }
 
     /// The plan a video job runs under `schedule` on `ranks` ranks.
-    pub fn for_schedule(frame_count: usize, stride: usize, chunk: usize, schedule: Schedule, ranks: usize) -> Self {
+    pub fn for_schedule(samples: Samples, chunk: usize, schedule: Schedule, ranks: usize) -> Self {
         match schedule {
-            Schedule::Guided => FramePlan::guided(frame_count, stride, chunk, ranks),
-            Schedule::Block | Schedule::Cyclic | Schedule::Dynamic => FramePlan::uniform(frame_count, stride, chunk),
+            Schedule::Guided => FramePlan::guided(samples, chunk, ranks),
+            Schedule::Block | Schedule::Cyclic | Schedule::Dynamic => FramePlan::uniform(samples, chunk),
         }
     }
 
@@ -73,10 +148,10 @@ impl FramePlan {
 
     /// The sampled frame indices of unit `unit`, in increasing order.
     pub fn unit_frames(&self, unit: usize) -> impl Iterator<Item = usize> + '_ {
-        self.unit_samples(unit).map(move |i| i * self.stride)
+        self.unit_samples(unit).map(move |i| self.samples.frame(i))
     }
 
-    /// Unit `unit` as positions among the sampled frames (frame = position × stride).
+    /// Unit `unit` as positions among the sampled frames.
     pub fn unit_samples(&self, unit: usize) -> std::ops::Range<usize> {
         self.bounds[unit]..self.bounds[unit + 1]
     }
@@ -94,29 +169,51 @@ mod tests {
     fn units_cover_every_sampled_frame_once() {
         for (frames, stride, chunk) in [(300, 10, 4), (1, 1, 1), (301, 10, 4), (7, 3, 10), (0, 5, 2)] {
             let expected: Vec<usize> = (0..frames).step_by(stride).collect();
-            assert_eq!(all_frames(&FramePlan::uniform(frames, stride, chunk)), expected);
+            let samples = Samples::every(frames, stride);
+            assert_eq!(all_frames(&FramePlan::uniform(samples.clone(), chunk)), expected);
             for ranks in [1, 2, 3, 64] {
-                assert_eq!(all_frames(&FramePlan::guided(frames, stride, chunk, ranks)), expected);
+                assert_eq!(all_frames(&FramePlan::guided(samples.clone(), chunk, ranks)), expected);
             }
         }
     }
 
     #[test]
     fn last_uniform_unit_may_be_short() {
-        let plan = FramePlan::uniform(301, 10, 4); // 31 sampled frames
+        let plan = FramePlan::uniform(Samples::every(301, 10), 4); // 31 sampled frames
         assert_eq!(plan.n_units(), 8);
         assert_eq!(plan.unit_frames(7).collect::<Vec<_>>(), vec![280, 290, 300]);
     }
 
     #[test]
     fn guided_units_shrink_to_the_chunk_in_whole_chunks() {
-        let plan = FramePlan::guided(1000, 1, 10, 2);
+        let plan = FramePlan::guided(Samples::every(1000, 1), 10, 2);
         let sizes: Vec<usize> = (0..plan.n_units()).map(|u| plan.unit_frames(u).count()).collect();
         assert_eq!(&sizes[..4], &[130, 110, 100, 90]);
         assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
         let (last, rest) = sizes.split_last().unwrap();
         assert!(rest.iter().all(|&s| s >= 10 && s % 10 == 0) && *last <= 10, "whole chunks: {sizes:?}");
         assert_eq!(sizes.iter().sum::<usize>(), 1000);
+    }
+
+    #[test]
+    fn keyframes_nearest_the_frames_asked_for_are_sampled_where_near_enough() {
+        // Keyframes every 50 frames (2 s at 25 fps), frames asked for every 62: each has one
+        // within half a stride, and 150 lies nearer no frame asked for than 100 or 200 do.
+        let keyframes: Vec<usize> = (0..400).step_by(50).collect();
+        let (samples, not_keyframes) = Samples::nearest_keyframes(400, 62, &keyframes);
+        assert_eq!(samples.frames().collect::<Vec<_>>(), vec![0, 50, 100, 200, 250, 300, 350]);
+        assert_eq!(not_keyframes, 0);
+        // Keyframes every 50, frames asked for every 25: half of them have none near.
+        let (samples, not_keyframes) = Samples::nearest_keyframes(200, 25, &keyframes);
+        assert_eq!(samples.frames().collect::<Vec<_>>(), vec![0, 25, 50, 75, 100, 125, 150, 175]);
+        assert_eq!(not_keyframes, 4);
+        // No index: the frames asked for, exactly as without keyframe sampling.
+        let (samples, not_keyframes) = Samples::nearest_keyframes(301, 10, &[]);
+        assert_eq!(samples.frames().collect::<Vec<_>>(), Samples::every(301, 10).frames().collect::<Vec<_>>());
+        assert_eq!(not_keyframes, 31);
+        // Two keyframes as near: the earlier; a keyframe past the end is not sampled.
+        let (samples, _) = Samples::nearest_keyframes(21, 10, &[0, 6, 14, 18, 25]);
+        assert_eq!(samples.frames().collect::<Vec<_>>(), vec![0, 6, 18]);
     }
 }
 
@@ -193,11 +290,19 @@ impl Plan {
         }
     }
 
-    /// Frames between samples (1 for a photo).
+    /// Frames between the frames asked for (1 for a photo).
     pub fn stride(&self) -> usize {
         match self {
-            Plan::Frames(p) => p.stride,
+            Plan::Frames(p) => p.samples.stride,
             Plan::Tiles(_) => 1,
+        }
+    }
+
+    /// Every frame sampled (frame 0 for a photo).
+    pub fn sampled(&self) -> Vec<u64> {
+        match self {
+            Plan::Frames(p) => p.samples.frames().map(|f| f as u64).collect(),
+            Plan::Tiles(_) => vec![0],
         }
     }
 }

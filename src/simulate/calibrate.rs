@@ -13,7 +13,7 @@ use anyhow::{ensure, Context, Result};
 use serde::Serialize;
 
 use crate::attendance::result::RunResult;
-use crate::run::plan::{FramePlan, Plan};
+use crate::run::plan::{FramePlan, Plan, Samples};
 use crate::run::schedule::LocalSource;
 use crate::run::worker::{Job, RankWorkers};
 
@@ -81,8 +81,7 @@ pub fn run(spec: &CalibrateSpec) -> Result<NodeFile> {
     settings.parallel.threads = 1;
     let s = &settings;
     let plan = Plan::Frames(FramePlan::for_schedule(
-        run.video.frame_count,
-        run.stride,
+        Samples::recorded(run.video.frame_count, run.stride, &run.sampled),
         s.parallel.chunk,
         s.parallel.schedule,
         run.ranks,

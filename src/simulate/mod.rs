@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use anyhow::{ensure, Result};
 
 use crate::attendance::result::RunResult;
-use crate::run::plan::FramePlan;
+use crate::run::plan::{FramePlan, Samples};
 use crate::run::schedule::Schedule;
 use des::{decodes_to_reach, Scenario, SimUnit};
 use node::NodeModel;
@@ -54,8 +54,7 @@ impl CostModel {
         ensure!(run.settings.parallel.tiling.is_none(), "simulate models video runs; this is a photo's");
         let s = &run.settings;
         let plan = FramePlan::for_schedule(
-            run.video.frame_count,
-            run.stride,
+            Samples::recorded(run.video.frame_count, run.stride, &run.sampled),
             s.parallel.chunk,
             s.parallel.schedule,
             run.ranks,
@@ -77,10 +76,10 @@ impl CostModel {
         let continuing = decodes_to_reach(run.stride as i64 - 1) as f64;
         for u in &units {
             let samples = plan.unit_samples(u.unit as usize);
-            let first = samples.start * run.stride;
+            let first = plan.samples.frame(samples.start);
             let at = position.entry(u.rank).or_insert(0);
             let walk = decodes_to_reach(first as i64 - *at as i64) as f64 - continuing;
-            *at = (samples.end - 1) * run.stride + 1;
+            *at = plan.samples.frame(samples.end - 1) + 1;
             let work = ((u.end_s - u.start_s) / s.slowdown_of(u.rank as usize) - walk * decode_s).max(0.0);
             let per_frame = work / samples.len() as f64;
             frame_s[samples].fill(per_frame);
@@ -184,7 +183,7 @@ pub fn study(model: &CostModel, spec: &StudySpec) -> Result<Vec<SimRow>, crate::
     for &schedule in &spec.schedules {
         let run = |ranks: usize| {
             let frame_count = model.frame_s.len() * model.stride;
-            let plan = FramePlan::for_schedule(frame_count, model.stride, spec.chunk, schedule, ranks);
+            let plan = FramePlan::for_schedule(Samples::every(frame_count, model.stride), spec.chunk, schedule, ranks);
             let contention = spec.node.contention(ranks, model.threads);
             // The measured costs already hold the crowding of the measured run: take it out.
             let crowded = contention.map_or(1.0, |c| c.factor(model.measured_ranks));

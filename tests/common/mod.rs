@@ -174,6 +174,17 @@ pub fn h5_dataset(out: &Path, path: &str) -> String {
     h5dump(out, "-d", path)
 }
 
+/// A one-dimensional integer dataset of OUT/attendance.h5, as h5dump prints it.
+pub fn h5_integers(out: &Path, path: &str) -> Vec<u64> {
+    let dump = h5_dataset(out, path);
+    let (_, data) = dump.split_once("DATA {").expect("h5dump prints the data");
+    // Lines such as `(0): 0, 20, 40,`: the position in brackets, then the values.
+    data.lines()
+        .filter_map(|line| line.split_once("):").map(|(_, values)| values))
+        .flat_map(|values| values.split(',').filter_map(|v| v.trim().parse().ok()))
+        .collect()
+}
+
 fn h5dump(out: &Path, flag: &str, path: &str) -> String {
     let o = Command::new("h5dump").args([flag, path]).arg(out.join("attendance.h5")).output().unwrap();
     assert!(o.status.success(), "h5dump {flag} {path}: {}", stderr(&o));
