@@ -8,7 +8,8 @@
 #      holds the same table (metric, one column per run).
 # Expect about 20 minutes for the default run and about an hour for --upsample 2 on 2 cores.
 # RUNS="defaults" (or any of: defaults upsample-2 min-face-20 cnn cnn-tenth yunet every-face
-# yunet-every-face frames-rule) runs
+# yunet-every-face frames-rule opencv-every-face opencv yunet-opencv-every-face yunet-opencv
+# yunet-keyframes) runs
 # only those. cnn (--detector cnn --min-face 20) takes tens of seconds a 1080p frame: hours on 2
 # cores; cnn-tenth is the CNN at its own default (faces from 40 px: one upsampling, 7.5 GB a
 # rank on 1080p where --min-face 20's two need 30 GB) on every 10th frame (--fps 0.1), ~20 min.
@@ -40,7 +41,13 @@ flags_of() {
     every-face) echo "--reencode-every 1" ;; # every face of every frame encoded: before track-aware encoding
     yunet-every-face) echo "--detector yunet --reencode-every 1" ;;
     frames-rule) echo "--rule frames --track-gap 0" ;; # each frame alone: the rule before tracks
-    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, cnn-tenth, yunet, every-face, yunet-every-face, frames-rule)" >&2; exit 2 ;;
+    # #27's switches one at a time: OpenCV's reader and every face encoded is the job before it
+    opencv-every-face) echo "--reader opencv --reencode-every 1" ;;
+    opencv) echo "--reader opencv" ;;
+    yunet-opencv-every-face) echo "--detector yunet --reader opencv --reencode-every 1" ;;
+    yunet-opencv) echo "--detector yunet --reader opencv" ;;
+    yunet-keyframes) echo "--detector yunet --sample keyframes" ;;
+    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, cnn-tenth, yunet, every-face, yunet-every-face, frames-rule, opencv-every-face, opencv, yunet-opencv-every-face, yunet-opencv, yunet-keyframes)" >&2; exit 2 ;;
   esac
 }
 read -r -a runs <<< "${RUNS:-defaults upsample-2 yunet}"
