@@ -19,16 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${ROLLCALL_BIN:-target/release/rollcall} # ROLLCALL_BIN: score another build
-hall=out/bench/hall
-mkdir -p "$hall"
-
-recipe=$({ cat benches/hall/scenario.yaml; for d in src/synth src/face; do find $d -name '*.rs' | sort | xargs cat; done; } | sha256sum | cut -d' ' -f1)
-if [ ! -s "$hall/hall.mp4" ] || [ "$(cat "$hall/.recipe" 2>/dev/null)" != "$recipe" ]; then
-  echo "composing the long hall (once): $hall/hall.mp4"
-  "$bin" synth benches/hall/scenario.yaml --video "$hall/hall.mp4" --photos "$hall/photos"
-  "$bin" enroll "$hall/photos" -o "$hall/roster.h5" --force
-  echo "$recipe" > "$hall/.recipe"
-fi
+source benches/long-hall.sh
 
 flags_of() {
   case $1 in

@@ -1,8 +1,9 @@
 """The side-by-side tables of `make bench` (benches/speed.sh) from the files it left in OUT.
 
-Prints, for the lecture (encoding-heavy) and the short hall (detection-heavy), ms/frame of rollcall's
-two HOG builds, of rollcall with yunet on the same frames (every face encoded, as face_recognition
-does), of yunet at its defaults (faces surely matched in their seats encoded one frame in four), and
+Prints, for the lecture (encoding-heavy), the short hall (detection-heavy) and two minutes of the long
+hall, ms/frame of rollcall's two HOG builds, of rollcall with yunet on the same frames with #27's
+switches one at a time (OpenCV's or libav's reader, every face encoded or faces followed, keyframe
+sampling; the runs listed in NAME/runs.txt), and
 both face_recognition references on one core, the ratios, the core-seconds per minute of recording at
 these sampling rates and the identity agreement, and each pipeline's time per stage; then the CNN rows (lecture), the 2-rank and
 2-thread efficiency and the frames decoded per frame a single reader needs; writes
@@ -36,6 +37,8 @@ def run(path):
             "isa": f["software"].attrs["isa_in_use"].split(":")[0],
             "detector": f["settings"].attrs["detector"],
             "followed": f["settings"].attrs.get("reencode_every", "1") != "1",
+            "reader": f["settings"].attrs.get("reader", "opencv"),
+            "keyframes": f["settings"].attrs.get("sample", "frames") == "keyframes",
         }
 
 
@@ -49,7 +52,9 @@ def side_by_side(out, name, detector, mine, suffix, rows, stages):
     for r in mine:
         ms = 1000 * r["busy"] / r["frames"]
         label = f"{name}: rollcall {r['detector']}" + (f", {r['isa']} build" if r["detector"] == "hog" else "")
+        label += f", {r['reader']}" if r["detector"] != "hog" else ""
         label += ", faces followed" if r["followed"] else ""
+        label += ", keyframes" if r["keyframes"] else ""
         rows.append((label, ms, rollcall_ms / ms, ms * per_minute, None))
         stages.append((label, [1000 * r["stages"][s] / r["frames"] for s in STAGES]))
     for ref_name in ("dlib-bin", "dlib-openblas"):
@@ -63,8 +68,11 @@ def side_by_side(out, name, detector, mine, suffix, rows, stages):
 def main(out):
     out = Path(out)
     rows, stages = [], []
-    for name in ("lecture", "short-hall"):
-        mine = [run(out / name / f"rollcall-{build}") for build in ("auto", "baseline", "yunet", "yunet-followed")]
+    for name in ("lecture", "short-hall", "long-hall"):
+        if not (out / name / "runs.txt").exists():  # the long hall is left out with LONG_HALL=0
+            continue
+        builds = (out / name / "runs.txt").read_text().split()
+        mine = [run(out / name / f"rollcall-{build}") for build in builds]
         side_by_side(out / name, name, "hog", mine, "", rows, stages)
     # The CNN (face_recognition's model="cnn") on the lecture against the same detector in
     # both reference builds.
