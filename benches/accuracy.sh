@@ -14,12 +14,23 @@
 # cores; cnn-tenth is the CNN at its own default (faces from 40 px: one upsampling, 7.5 GB a
 # rank on 1080p where --min-face 20's two need 30 GB) on every 10th frame (--fps 0.1), ~20 min.
 # REUSE=1 keeps a run whose outputs are there (to tabulate again after adding a run).
+# HALL=short runs the same on the short hall of make setup (data/hall: 60 s of 720p, nine
+# people; a run takes a minute or less) into out/bench/short-accuracy*.
 # Each run's wall and CPU time (user + sys of all ranks) are rows of the table, CPU time also as
-# core-seconds per lecture-minute, the figure a semester is planned with.
+# core-seconds per lecture-minute, the figure a semester is planned with; then the frames
+# decoded and the faces encoded per sampled frame (/ranks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${ROLLCALL_BIN:-target/release/rollcall} # ROLLCALL_BIN: score another build
-source benches/long-hall.sh
+case ${HALL:-long} in
+  long) source benches/long-hall.sh; prefix=out/bench/accuracy; scenario=benches/hall/scenario.yaml ;;
+  short) hall=data/hall prefix=out/bench/short-accuracy scenario=data/hall/scenario.yaml
+    mkdir -p "$prefix"
+    "$bin" enroll "$hall/photos" -o "$prefix/roster.h5" --force -q ;;
+  *) echo "HALL must be long or short, not $HALL" >&2; exit 2 ;;
+esac
+roster=${prefix}/roster.h5
+[ "${HALL:-long}" = long ] && roster=$hall/roster.h5
 
 flags_of() {
   case $1 in
@@ -44,7 +55,7 @@ flags_of() {
 read -r -a runs <<< "${RUNS:-defaults upsample-2 yunet}"
 for name in "${runs[@]}"; do
   extra=$(flags_of "$name") || exit 2
-  out=out/bench/accuracy-$name
+  out=$prefix-$name
   if [ -n "${REUSE:-}" ] && [ -s "$out/eval.csv" ] && [ -s "$out.time" ]; then
     echo "== $name: kept from an earlier run (REUSE)"
     continue
@@ -52,27 +63,32 @@ for name in "${runs[@]}"; do
   echo "== rollcall attend on 2 ranks, $name ${extra:+($extra)}"
   # shellcheck disable=SC2086 # $extra is a list of flags
   /usr/bin/time -f "%e %U %S" -o "$out.time" \
-    mpirun --oversubscribe -n 2 "$bin" attend "$hall/hall.mp4" --roster "$hall/roster.h5" -o "$out" --force \
+    mpirun --oversubscribe -n 2 "$bin" attend "$hall/hall.mp4" --roster "$roster" -o "$out" --force \
     --schedule dynamic $extra | tail -n 2
   "$bin" eval "$out" --truth "$hall/truth.csv" --csv "$out/eval.csv" > "$out/eval.txt"
 done
 
 # One table: metric, then a column per run.
-seconds=$(sed -n 's/^seconds: *//p' benches/hall/scenario.yaml)
-python3 - "${runs[@]}" "$seconds" <<'PY'
+seconds=$(sed -n 's/^seconds: *//p' "$scenario")
+.venv/bin/python - "$prefix" "${runs[@]}" "$seconds" <<'PY'
 import csv, sys
-names = sys.argv[1:-1]
-tables = [list(csv.reader(open(f"out/bench/accuracy-{n}/eval.csv")))[1:] for n in names]
+import h5py
+prefix, names = sys.argv[1], sys.argv[2:-1]
+tables = [list(csv.reader(open(f"{prefix}-{n}/eval.csv")))[1:] for n in names]
 rows = [["metric", *names]] + [[m[0], *(t[i][1] for t in tables)] for i, m in enumerate(tables[0])]
-times = [[float(x) for x in open(f"out/bench/accuracy-{n}.time").read().split()[-3:]] for n in names]
+times = [[float(x) for x in open(f"{prefix}-{n}.time").read().split()[-3:]] for n in names]
 minutes = float(sys.argv[-1]) / 60
 rows.append(["wall time (s, 2 ranks)", *(f"{w:.0f}" for w, _, _ in times)])
 rows.append(["CPU time (s, user + sys)", *(f"{u + s:.0f}" for _, u, s in times)])
 rows.append(["core-seconds per lecture-minute", *(f"{(u + s) / minutes:.1f}" for _, u, s in times)])
-with open("out/bench/accuracy.csv", "w", newline="") as f:
+ranks = [h5py.File(f"{prefix}-{n}/attendance.h5")["ranks"][:] for n in names]
+rows.append(["frames decoded per sampled frame", *(f"{r['decoded_frames'].sum() / r['frames'].sum():.2f}" for r in ranks)])
+rows.append(["faces encoded per sampled frame", *(f"{r['encodings'].sum() / r['frames'].sum():.2f}" for r in ranks)])
+rows.append(["encodings saved per sampled frame", *(f"{r['encodings_saved'].sum() / r['frames'].sum():.2f}" for r in ranks)])
+with open(f"{prefix}.csv", "w", newline="") as f:
     csv.writer(f).writerows(rows)
 width = max(len(r[0]) for r in rows)
 for r in rows:
     print(f"{r[0]:<{width}}  " + "  ".join(f"{c:<44}" for c in r[1:]))
 PY
-echo "per-student tables: out/bench/accuracy-*/eval.txt; this table: out/bench/accuracy.csv"
+echo "per-student tables: $prefix-*/eval.txt; this table: $prefix.csv"
