@@ -30,10 +30,25 @@ fn build_avx2_detector() {
     println!("cargo:rerun-if-env-changed=CXX");
 }
 
+/// `lavf_index_fields` when libavformat is older than 58.78 (FFmpeg 4, as on Debian 11, where
+/// the relocatable bundle is built): it has no accessors for a stream's index, which lives in
+/// the stream's own fields instead (src/media/container.rs reads one or the other).
+fn index_accessors_cfg() {
+    println!("cargo:rustc-check-cfg=cfg(lavf_index_fields)");
+    println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
+    let version = output_of("pkg-config", &["--modversion", "libavformat"]).unwrap_or_default();
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if major > 0 && (major, minor) < (58, 78) {
+        println!("cargo:rustc-cfg=lavf_index_fields");
+    }
+}
+
 fn main() {
     if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64") {
         build_avx2_detector();
     }
+    index_accessors_cfg();
     let commit = output_of("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=ROLLCALL_GIT_COMMIT={commit}");
     let dlib = output_of("pkg-config", &["--modversion", "dlib-1"]).unwrap_or_else(|| "unknown".into());

@@ -88,17 +88,43 @@ pub struct IndexEntry {
 /// The entries of the demuxer's index of `stream`, in the container's order (empty when it
 /// keeps none, as MPEG-TS and Matroska without cues do until they are read).
 pub fn index_entries(stream: &ffmpeg::format::stream::Stream) -> Vec<IndexEntry> {
-    // SAFETY: `raw` is a stream of an input that stays open while it is used here; entries
-    // are read by index below their count, and only read.
+    // SAFETY: `raw` is a stream of an input that stays open while it is used here; its index
+    // is only read, and copied out before the stream can change.
     let raw = unsafe { stream.as_ptr() }.cast_mut();
-    let count = unsafe { ffmpeg::ffi::avformat_index_get_entries_count(raw) };
-    (0..count)
-        .filter_map(|i| unsafe { ffmpeg::ffi::avformat_index_get_entry(raw, i).as_ref() })
+    unsafe { raw_index(raw) }
+        .iter()
         .map(|entry| IndexEntry {
             timestamp: entry.timestamp,
             keyframe: entry.flags() & ffmpeg::ffi::AVINDEX_KEYFRAME != 0,
         })
         .collect()
+}
+
+/// The demuxer's index of `raw` as libavformat keeps it: through its accessors from
+/// libavformat 58.78 (FFmpeg 5) on.
+///
+/// # Safety
+/// `raw` must be a stream of an open input, and the entries used before the input is read on.
+#[cfg(not(lavf_index_fields))]
+unsafe fn raw_index<'a>(raw: *mut ffmpeg::ffi::AVStream) -> Vec<&'a ffmpeg::ffi::AVIndexEntry> {
+    let count = unsafe { ffmpeg::ffi::avformat_index_get_entries_count(raw) };
+    (0..count).filter_map(|i| unsafe { ffmpeg::ffi::avformat_index_get_entry(raw, i).as_ref() }).collect()
+}
+
+/// The same from FFmpeg 4 (Debian 11, which the relocatable bundle is built on), whose
+/// libavformat has no accessors yet and keeps the index in the stream's own fields (build.rs
+/// sets `lavf_index_fields` from libavformat's version).
+///
+/// # Safety
+/// As the accessor version.
+#[cfg(lavf_index_fields)]
+unsafe fn raw_index<'a>(raw: *mut ffmpeg::ffi::AVStream) -> Vec<&'a ffmpeg::ffi::AVIndexEntry> {
+    let stream = unsafe { &*raw };
+    let count = usize::try_from(stream.nb_index_entries).unwrap_or(0);
+    if stream.index_entries.is_null() || count == 0 {
+        return Vec::new();
+    }
+    unsafe { std::slice::from_raw_parts(stream.index_entries, count) }.iter().collect()
 }
 
 impl FrameIndex {
