@@ -9,7 +9,7 @@
 # Expect about 20 minutes for the default run and about an hour for --upsample 2 on 2 cores.
 # RUNS="defaults" (or any of: defaults upsample-2 min-face-20 cnn cnn-tenth yunet every-face
 # yunet-every-face frames-rule opencv-every-face opencv yunet-opencv-every-face yunet-opencv
-# yunet-keyframes) runs
+# keyframes yunet-keyframes yunet-keyframes-alone) runs
 # only those. cnn (--detector cnn --min-face 20) takes tens of seconds a 1080p frame: hours on 2
 # cores; cnn-tenth is the CNN at its own default (faces from 40 px: one upsampling, 7.5 GB a
 # rank on 1080p where --min-face 20's two need 30 GB) on every 10th frame (--fps 0.1), ~20 min.
@@ -48,8 +48,10 @@ flags_of() {
     opencv) echo "--reader opencv" ;;
     yunet-opencv-every-face) echo "--detector yunet --reader opencv --reencode-every 1" ;;
     yunet-opencv) echo "--detector yunet --reader opencv" ;;
+    keyframes) echo "--sample keyframes" ;;
     yunet-keyframes) echo "--detector yunet --sample keyframes" ;;
-    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, cnn-tenth, yunet, every-face, yunet-every-face, frames-rule, opencv-every-face, opencv, yunet-opencv-every-face, yunet-opencv, yunet-keyframes)" >&2; exit 2 ;;
+    yunet-keyframes-alone) echo "--detector yunet --reader opencv --reencode-every 1 --sample keyframes" ;;
+    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, cnn-tenth, yunet, every-face, yunet-every-face, frames-rule, opencv-every-face, opencv, yunet-opencv-every-face, yunet-opencv, keyframes, yunet-keyframes, yunet-keyframes-alone)" >&2; exit 2 ;;
   esac
 }
 read -r -a runs <<< "${RUNS:-defaults upsample-2 yunet}"
