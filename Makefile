@@ -9,7 +9,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_mpi_yield_when_idle := 1
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: setup build demo test slurm-test bench bench-accuracy bench-balance bench-gray scaling-tables clean
+.PHONY: setup build demo test slurm-test image image-test bundle bundle-test bench bench-accuracy bench-balance bench-gray scaling-tables clean
 
 setup:
 	@scripts/setup.sh
@@ -51,6 +51,27 @@ test: setup
 ## The semester flow of slurm/ on a real single-node Slurm (stood up and torn down here).
 slurm-test: setup
 	tests/slurm/run.sh
+
+## For clusters (README: On a Slurm cluster). An OCI image without any container registry: a
+## debootstrapped Debian 12, the release build and models, imported with podman and saved as
+## out/rollcall-oci.tar (scripts/image.sh). Its test runs the saved image under podman on the
+## lecture, 2 ranks. Not part of make test: the first build downloads ~300 MB.
+image: setup
+	scripts/image.sh
+
+image-test: image
+	tests/container/image.sh
+
+## A relocatable tarball (out/rollcall-VERSION-linux-x86_64.tar.gz: binary, libraries but glibc's
+## and MPI's, models, a wrapper) built in a debootstrapped Debian 11, for glibc >= 2.31 and the
+## site's OpenMPI (scripts/bundle.sh). Its test unpacks it in a Debian 13 chroot that has only
+## its own OpenMPI 5 and takes the lecture's attendance on 2 ranks. The first build takes
+## ~20 min (debootstrap, then a whole release build in the chroot).
+bundle: setup
+	scripts/bundle.sh
+
+bundle-test: bundle
+	tests/container/bundle.sh
 
 ## rollcall against Python face_recognition (two dlib builds) on one core, scaling on 1-8 ranks,
 ## criterion micro-benchmarks (benches/speed.sh). The first run builds dlib from source: 10-15 min.
