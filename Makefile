@@ -73,7 +73,8 @@ bundle: setup
 bundle-test: bundle
 	tests/container/bundle.sh
 
-## rollcall against Python face_recognition (two dlib builds) on one core, scaling on 1-8 ranks,
+## rollcall against Python face_recognition (two dlib builds) on one core on the lecture, the short hall
+## and two minutes of the long hall (composed first if bench-accuracy has not), scaling on 1-8 ranks,
 ## criterion micro-benchmarks (benches/speed.sh). The first run builds dlib from source: 10-15 min.
 bench: setup
 	benches/speed.sh
