@@ -44,16 +44,14 @@ attend() { # attend OUT_DIR [flags...]: the lecture as its side-by-side rows ran
 # switches one at a time, from the job before them (OpenCV's reader decoding every frame, every
 # face encoded) to all three. Rows that do not follow faces encode every face, as
 # face_recognition does. speed_summary.py reads the order from NAME/runs.txt.
-# YuNet rows say --upsample 0, its own default: with --scale given (as every row here is),
-# an unspoken upsample is the plain 1, which would run YuNet on the frame doubled.
 rollcall_runs=(
   "auto:--isa auto --reencode-every 1"
   "baseline:--isa baseline --reencode-every 1"
-  "yunet-before:--detector yunet --upsample 0 --reader opencv --reencode-every 1"
-  "yunet:--detector yunet --upsample 0 --reencode-every 1"
-  "yunet-opencv-followed:--detector yunet --upsample 0 --reader opencv"
-  "yunet-followed:--detector yunet --upsample 0"
-  "yunet-keyframes:--detector yunet --upsample 0 --sample keyframes"
+  "yunet-before:--detector yunet --reader opencv --reencode-every 1"
+  "yunet:--detector yunet --reencode-every 1"
+  "yunet-opencv-followed:--detector yunet --reader opencv"
+  "yunet-followed:--detector yunet"
+  "yunet-keyframes:--detector yunet --sample keyframes"
 )
 
 # side_by_side NAME VIDEO PHOTOS EVERY SCALE: in $out/NAME, rollcall's runs and both references

@@ -121,7 +121,7 @@ pub struct ConfigFile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale: Option<f64>,
     /// Expert override of --min-face: times the image is doubled before detection, 0 to 2
-    /// [default: from --min-face; 1 for hog at 40 px, as face_recognition does].
+    /// [default: from --min-face; 1 for hog at 40 px, as face_recognition does; 0 for yunet].
     #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upsample: Option<u32>,
@@ -405,9 +405,11 @@ impl Resolution {
     /// From `min_face` (default [`DEFAULT_MIN_FACE`]) when neither `upsample` nor `scale` is
     /// given: the fewest upsamplings that bring the detector's window down to the face, and
     /// with none needed, a down-scale for faces twice the window or more. `upsample` and
-    /// `scale` are expert overrides (the other then takes its plain default: 1 upsampling,
-    /// scale 1); with `min_face` given too they must find faces that narrow, or it is an error
-    /// that names both. Without it, `min_face` is what they find.
+    /// `scale` are expert overrides (the other then takes the detector's own default: scale 1,
+    /// and the upsampling that finds [`DEFAULT_MIN_FACE`]: 1 for HOG and the CNN, as
+    /// face_recognition runs them, 0 for YuNet, whose doubled frame would cost 4x for nothing);
+    /// with `min_face` given too they must find faces that narrow, or it is an error that
+    /// names both. Without it, `min_face` is what they find.
     pub fn of(detector: Detector, min_face: Option<u32>, upsample: Option<u32>, scale: Option<f64>) -> Result<Self> {
         if let Some(scale) = scale.filter(|s| !(*s > 0.0 && *s <= 4.0)) {
             bail!("scale must be in (0, 4], got {scale}");
@@ -434,7 +436,8 @@ impl Resolution {
             let scale = if upsample == 0 && f64::from(wanted) >= 2.0 * keep { keep / f64::from(wanted) } else { 1.0 };
             return Ok(Resolution { min_face: wanted, upsample, scale });
         }
-        let (upsample, scale) = (upsample.unwrap_or(1), scale.unwrap_or(1.0));
+        let own_upsample = (0..=MAX_UPSAMPLE).find(|&u| finds(u, 1.0) <= f64::from(DEFAULT_MIN_FACE)).unwrap_or(1);
+        let (upsample, scale) = (upsample.unwrap_or(own_upsample), scale.unwrap_or(1.0));
         let found = finds(upsample, scale);
         match min_face {
             Some(wanted) if found > f64::from(wanted) + 0.5 => bail!(
@@ -878,6 +881,12 @@ mod tests {
         assert_eq!(resolution("{detector: cnn, min_face: 20}").unwrap(), (20, 2, 1.0));
         assert_eq!(resolution("upsample: 0").unwrap(), (80, 0, 1.0), "an override says what it finds");
         assert_eq!(resolution("{upsample: 2, min_face: 24}").unwrap(), (24, 2, 1.0), "consistent");
+        assert_eq!(resolution("scale: 0.5").unwrap(), (80, 1, 0.5), "HOG's own upsampling beside a scale");
+        assert_eq!(
+            resolution("{detector: yunet, scale: 1.0}").unwrap(),
+            (16, 0, 1.0),
+            "YuNet's own upsampling is none: a scale alone does not double its frame"
+        );
         let err = |yaml: &str| resolution(yaml).unwrap_err().to_string();
         assert!(err("{min_face: 24, upsample: 1}").contains("min_face 24 contradicts upsample 1"));
         assert!(err("{min_face: 40, scale: 0.5}").contains("contradicts upsample 1 and scale 0.5"));
