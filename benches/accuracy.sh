@@ -23,14 +23,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${ROLLCALL_BIN:-target/release/rollcall} # ROLLCALL_BIN: score another build
 case ${HALL:-long} in
-  long) source benches/long-hall.sh; prefix=out/bench/accuracy; scenario=benches/hall/scenario.yaml ;;
+  long) source benches/long-hall.sh
+    prefix=out/bench/accuracy scenario=benches/hall/scenario.yaml roster=$hall/roster.h5 ;;
   short) hall=data/hall prefix=out/bench/short-accuracy scenario=data/hall/scenario.yaml
+    roster=$prefix/roster.h5
     mkdir -p "$prefix"
-    "$bin" enroll "$hall/photos" -o "$prefix/roster.h5" --force -q ;;
+    "$bin" enroll "$hall/photos" -o "$roster" --force -q ;;
   *) echo "HALL must be long or short, not $HALL" >&2; exit 2 ;;
 esac
-roster=${prefix}/roster.h5
-[ "${HALL:-long}" = long ] && roster=$hall/roster.h5
 
 flags_of() {
   case $1 in

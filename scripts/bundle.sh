@@ -20,7 +20,7 @@ root=$work/bullseye
 models=data/models
 [ -s "$models/dlib_face_recognition_resnet_model_v1.dat" ] || { echo "no models in $models: run make setup first" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "make bundle builds in a chroot and needs root" >&2; exit 1; }
-need_tools debootstrap
+install_missing_packages debootstrap
 
 # What make setup installs to build, as Debian 11 names it.
 bootstrap bullseye "$root" "$(paste -sd, - <<'PACKAGES'
@@ -59,24 +59,27 @@ build_in_chroot() {
   umount "$root/cargo" "$root/rustup" "$root/src"
   return $status
 }
-echo "building rollcall in Debian 11 (glibc $(chroot "$root" ldd --version | head -n 1 | awk '{print $NF}'))"
+# Pipelines here read their input to the end (sed -n 1p, not head): a reader that stops early
+# kills the writer with SIGPIPE, and under pipefail that ends the script, silently.
+glibc_built=$(chroot "$root" ldd --version | sed -n 1p | awk '{print $NF}')
+echo "building rollcall in Debian 11 (glibc $glibc_built)"
 with_mounts "$root" build_in_chroot
 
-bin=$root/build/target/release/rollcall
-version=$(chroot "$root" /build/target/release/rollcall --version | awk '{print $2}')
+bin=/build/target/release/rollcall # in the chroot
+version=$(chroot "$root" "$bin" --version | awk '{print $2}')
 name=rollcall-$version
 stage=$work/$name
 rm -rf "$stage"
 mkdir -p "$stage/bin" "$stage/lib"
-install -m 0755 "$bin" "$stage/bin/rollcall"
+install -m 0755 "$root$bin" "$stage/bin/rollcall"
 
 # Libraries: the closure of every library the binary needs directly, but MPI's (only the
 # libraries libmpi alone pulls in stay out) and glibc's (the system's own must be used).
 glibc='^(libc|libm|libdl|libpthread|librt|libresolv|libutil|libanl|ld-linux-x86-64)\.so'
 mpi='^(libmpi|libopen-rte|libopen-pal|libpmix|libprrte|libhwloc|libucp|libucs|libuct|libfabric|libpsm)'
-direct=$(chroot "$root" sh -c "objdump -p /build/target/release/rollcall" | awk '/NEEDED/ {print $2}' | grep -v '^libmpi\.so')
+direct=$(chroot "$root" objdump -p "$bin" | awk '/NEEDED/ {print $2}' | grep -v '^libmpi\.so')
 for soname in $direct; do
-  path=$(chroot "$root" sh -c "ldconfig -p" | awk -v s="$soname" '$1 == s {print $NF; exit}')
+  path=$(chroot "$root" ldconfig -p | awk -v s="$soname" '$1 == s && !found {print $NF; found = 1}')
   [ -n "$path" ] || { echo "$soname: not found in the chroot" >&2; exit 1; }
   echo "$soname => $path"
   chroot "$root" ldd "$path" | awk '/=> \// {print $1, $3}'
@@ -100,12 +103,11 @@ exec "$here/bin/rollcall" "$@"
 WRAPPER
 chmod 0755 "$stage/rollcall"
 glibc_needed=$(objdump -T "$stage/bin/rollcall" "$stage"/lib/*.so* 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1)
-glibc_built=GLIBC_$(chroot "$root" ldd --version | head -n 1 | awk '{print $NF}')
-if [ "$(printf '%s\n' "$glibc_needed" "$glibc_built" | sort -V | tail -n 1)" != "$glibc_built" ]; then
-  echo "the bundle needs $glibc_needed, newer than the $glibc_built it was built with: a library came from outside the chroot" >&2
+if [ "$(printf '%s\n' "$glibc_needed" "GLIBC_$glibc_built" | sort -V | tail -n 1)" != "GLIBC_$glibc_built" ]; then
+  echo "the bundle needs $glibc_needed, newer than the glibc $glibc_built it was built with: a library came from outside the chroot" >&2
   exit 1
 fi
-echo "$name: built on Debian 11 ($(chroot "$root" ldd --version | head -n 1)); needs $glibc_needed and libmpi.so.40 (OpenMPI 3.x-5.x)" > "$stage/BUILD-INFO"
+echo "$name: built on Debian 11 (glibc $glibc_built); needs $glibc_needed and libmpi.so.40 (OpenMPI 3.x-5.x)" > "$stage/BUILD-INFO"
 
 tarball=out/$name-linux-x86_64.tar.gz
 tar -C "$work" -czf "$tarball.part" "$name"   # renamed when whole

@@ -19,7 +19,7 @@ work=out/image
 rootfs=$work/rootfs
 archive=out/rollcall-oci.tar
 [ -x "$bin" ] || { echo "no $bin: run make setup first" >&2; exit 1; }
-need_tools debootstrap podman runc
+install_missing_packages debootstrap podman runc
 
 version=$("$bin" --version | awk '{print $2}')
 tag=rollcall:$version

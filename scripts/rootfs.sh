@@ -2,22 +2,8 @@
 # made by debootstrap from Debian's own mirror, and the Debian packages that own the shared
 # libraries a binary loads. No container registry is involved anywhere.
 
+source scripts/debian-packages.sh
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-
-# need_tools TOOL... : installs the Debian packages of the tools the container targets use
-# (debootstrap, podman, runc), as make setup installs the build's.
-need_tools() {
-  local missing=() p
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-    echo "installing Debian packages: ${missing[*]}"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-}
 
 # library_packages BINARY... : the Debian packages (of the system running this) that own the
 # shared libraries the binaries load, one a line. A library dpkg does not know (the wheel's

@@ -26,16 +26,8 @@ packages=(
   chromium                          # tests: report.html as a browser renders it
   ffmpeg                            # rollcall synth: H.264 at a lecture-capture bitrate; tests' videos
 )
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  echo "installing Debian packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source scripts/debian-packages.sh
+install_missing_packages "${packages[@]}"
 
 # The tests' independent readers of HDF5 and xlsx, from PyPI.
 readers() {

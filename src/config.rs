@@ -423,9 +423,11 @@ impl Resolution {
         let window = f64::from(detector.smallest_face_px());
         // The narrowest face found at `upsample` and `scale`, in pixels of the original frame.
         let finds = |upsample: u32, scale: f64| window / f64::from(1u32 << upsample) / scale;
+        // The fewest upsamplings of the whole frame that find faces `face` px wide.
+        let fewest_upsamplings = |face: u32| (0..=MAX_UPSAMPLE).find(|&u| finds(u, 1.0) <= f64::from(face));
         if upsample.is_none() && scale.is_none() {
             let wanted = min_face.unwrap_or(DEFAULT_MIN_FACE);
-            let Some(upsample) = (0..=MAX_UPSAMPLE).find(|&u| finds(u, 1.0) <= f64::from(wanted)) else {
+            let Some(upsample) = fewest_upsamplings(wanted) else {
                 bail!(
                     "min_face {wanted} px is narrower than the {detector} detector finds at {MAX_UPSAMPLE} upsamplings \
                      ({} px)",
@@ -436,7 +438,7 @@ impl Resolution {
             let scale = if upsample == 0 && f64::from(wanted) >= 2.0 * keep { keep / f64::from(wanted) } else { 1.0 };
             return Ok(Resolution { min_face: wanted, upsample, scale });
         }
-        let own_upsample = (0..=MAX_UPSAMPLE).find(|&u| finds(u, 1.0) <= f64::from(DEFAULT_MIN_FACE)).unwrap_or(1);
+        let own_upsample = fewest_upsamplings(DEFAULT_MIN_FACE).unwrap_or(1);
         let (upsample, scale) = (upsample.unwrap_or(own_upsample), scale.unwrap_or(1.0));
         let found = finds(upsample, scale);
         match min_face {

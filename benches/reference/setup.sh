@@ -45,16 +45,8 @@ grep -qw avx2 /proc/cpuinfo && cxxflags="-mavx2"
 
 # --- Debian packages (only when missing) -------------------------------------------------------
 packages=(libopenblas-dev cmake python3-venv python3-dev build-essential)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  echo "installing Debian packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source "$root/scripts/debian-packages.sh"
+install_missing_packages "${packages[@]}"
 
 # --- the check that makes this idempotent -----------------------------------------------------
 # prints the flags and exits non-zero when the venv is not what it should be

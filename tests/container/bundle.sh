@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/rootfs.sh
 
-tarball=$(ls -t out/rollcall-*-linux-x86_64.tar.gz 2>/dev/null | head -n 1)
+tarball=$(ls -t out/rollcall-*-linux-x86_64.tar.gz 2>/dev/null | sed -n 1p)
 [ -n "$tarball" ] || { echo "no bundle in out/: run make bundle first" >&2; exit 1; }
 root=$PWD/out/bundle/trixie
 bootstrap trixie "$root" openmpi-bin
@@ -20,7 +20,7 @@ tar -C "$site" -xzf "$tarball"
 cp -r data/lecture/photos data/lecture/lecture.avi "$root/lecture/"
 name=$(basename "$tarball" -linux-x86_64.tar.gz)
 
-echo "in Debian 13 ($(chroot "$root" ldd --version | head -n 1); $(chroot "$root" mpirun --version | head -n 1)):"
+echo "in Debian 13 ($(chroot "$root" ldd --version | sed -n 1p); $(chroot "$root" mpirun --version | sed -n 1p)):"
 run_lecture() {
   chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
     OMPI_MCA_mpi_yield_when_idle=1 OPENBLAS_NUM_THREADS=1 sh -xc "

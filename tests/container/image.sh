@@ -9,7 +9,7 @@ archive=out/rollcall-oci.tar
 
 version=$(target/release/rollcall --version | awk '{print $2}')
 podman rmi -f "rollcall:$version" >/dev/null 2>&1 || true
-image=$(podman load -i "$archive" 2>/dev/null | sed -n "s/^Loaded image[^:]*: *//p" | head -n 1)
+image=$(podman load -i "$archive" 2>/dev/null | sed -n "s/^Loaded image[^:]*: *//p" | sed -n 1p)
 [ -n "$image" ] || { echo "podman load of $archive named no image" >&2; exit 1; }
 echo "loaded $image from $archive"
 
