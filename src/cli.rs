@@ -191,7 +191,7 @@ pub struct EnrollArgs {
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=2))]
     pub upsample: u32,
     /// Face detector: `cnn` and `yunet` also find the turned faces of three-quarter photos
-    /// (`yunet` in a fraction of the time; it needs a CPU with AVX and FMA).
+    /// (`yunet` in a fraction of the time).
     #[arg(long, value_enum, default_value_t = crate::face::Detector::Hog)]
     pub detector: crate::face::Detector,
     /// Replace an existing roster file.

@@ -76,7 +76,7 @@ pub struct ConfigFile {
     #[arg(short, long, value_name = "OUT_DIR")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<PathBuf>,
-    /// Folder of the dlib models [default: $ROLLCALL_MODELS, else data/models].
+    /// Folder of the models (dlib's, and YuNet's) [default: $ROLLCALL_MODELS, else data/models].
     #[arg(long, value_name = "DIR")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub models: Option<PathBuf>,
@@ -102,8 +102,8 @@ pub struct ConfigFile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reader: Option<Reader>,
     /// Which face detector: `hog` (dlib's, fast, frontal faces), `cnn` (dlib's, turned and dim
-    /// faces too, 10-20x the CPU time) or `yunet` (libfacedetection's, turned, dim and small
-    /// faces, a fraction of HOG's time; needs AVX and FMA) [default: hog].
+    /// faces too, 10-20x the CPU time) or `yunet` (YuNet on OpenCV's dnn: turned, dim and
+    /// small faces, a fifth of HOG's time) [default: hog].
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detector: Option<Detector>,

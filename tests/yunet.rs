@@ -1,7 +1,7 @@
-//! `--detector yunet`: libfacedetection's library as `make setup` fetches it finds the faces of
+//! `--detector yunet`: the model `make setup` fetches, run by OpenCV's dnn, finds the faces of
 //! a real group photo where they were found when the fixture was made, runs on one core per
-//! worker thread, gives the same detections on 1 and 2 ranks, and a missing library is a
-//! one-line error.
+//! worker thread, gives the same detections on 1 and 2 ranks, and a missing or damaged model
+//! is a one-line error.
 
 mod common;
 
@@ -51,10 +51,10 @@ fn yunet_finds_the_faces_of_the_fixture_photo() {
     }
 }
 
-/// One worker thread is one core: libfacedetection's OpenMP starts no threads of its own. The
-/// detector alone is timed (the encoder's OpenBLAS in this process would use more threads: the
-/// binary's ranks set OPENBLAS_NUM_THREADS, this test process cannot). It is the only test
-/// here that computes in-process, so the process's CPU time is this thread's plus OpenMP's.
+/// One worker thread is one core: OpenCV's dnn starts no threads of its own. The detector
+/// alone is timed (the encoder's OpenBLAS in this process would use more threads: the binary's
+/// ranks set OPENBLAS_NUM_THREADS, this test process cannot). It is the only test here that
+/// computes in-process, so the process's CPU time is this thread's plus OpenCV's.
 #[test]
 fn yunet_detects_on_one_core() {
     let photo = setup_file("data/faces/t1.jpg");
@@ -72,21 +72,40 @@ fn yunet_detects_on_one_core() {
     assert!(thread > 0, "the detection took CPU time");
     assert!(
         process <= thread + thread / 10 + 5,
-        "OpenMP ran threads of its own: {process} ticks of CPU, {thread} on this thread"
+        "OpenCV ran threads of its own: {process} ticks of CPU, {thread} on this thread"
     );
 }
 
+/// A model folder with dlib's models but `model` as YuNet's file (None: no such file).
+fn models_with_yunet(dir: &std::path::Path, model: Option<&[u8]>) -> std::path::PathBuf {
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    for entry in std::fs::read_dir(setup_file("data/models")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "dat") {
+            std::os::unix::fs::symlink(&path, models.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    if let Some(bytes) = model {
+        std::fs::write(models.join(rollcall::face::detect::yunet::MODEL_FILE), bytes).unwrap();
+    }
+    models
+}
+
 #[test]
-fn a_missing_yunet_library_is_refused_in_one_line() {
+fn a_missing_or_damaged_yunet_model_is_refused_in_one_line() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = enrol_lecture(tmp.path());
-    let missing = tmp.path().join("nowhere/libfacedetection.so");
-    let mut command = rollcall_command();
-    command.env("ROLLCALL_YUNET", &missing);
-    let o = run(command, &attend_args(&lecture_video(), &roster, &tmp.path().join("out"), &["--detector", "yunet"]));
-    let err = assert_refused(&o, missing.to_str().unwrap());
-    assert!(err.contains("make setup"), "{err}");
-    assert!(!tmp.path().join("out/attendance.csv").exists(), "nothing half-written");
+    for (case, model) in [("missing", None), ("damaged", Some(&b"not an ONNX model"[..]))] {
+        let dir = tmp.path().join(case);
+        let models = models_with_yunet(&dir, model);
+        let out = dir.join("out");
+        let extra = ["--detector", "yunet", "--models", models.to_str().unwrap()];
+        let o = run(rollcall_command(), &attend_args(&lecture_video(), &roster, &out, &extra));
+        let err = assert_refused(&o, rollcall::face::detect::yunet::MODEL_FILE);
+        assert!(err.contains("make setup"), "{case}: {err}");
+        assert!(!out.join("attendance.csv").exists(), "{case}: nothing half-written");
+    }
 }
 
 /// The short hall with yunet on 1 and 2 ranks: the same detections and tracks, and the

