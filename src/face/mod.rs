@@ -60,24 +60,6 @@ impl FaceBox {
         (offset <= SAME_SEAT_CENTRE && (SAME_SEAT_WIDTH_RATIO.0..=SAME_SEAT_WIDTH_RATIO.1).contains(&ratio))
             .then_some(offset)
     }
-
-    /// The same box in an image `1/factor` the size (`factor` is the scale the image was
-    /// analysed at), rounded to whole pixels.
-    pub fn unscaled(self, factor: f64) -> FaceBox {
-        let f = |v: i32| (f64::from(v) / factor).round() as i32;
-        FaceBox { x: f(self.x), y: f(self.y), w: f(self.w), h: f(self.h) }
-    }
-}
-
-/// The image detection runs on: `image` resized by `scale` into `buffer`, or `image` itself at
-/// scale 1. Boxes found on it come back with [`FaceBox::unscaled`].
-pub fn at_scale<'a>(image: &'a Mat, scale: f64, buffer: &'a mut Mat) -> Result<&'a Mat> {
-    if scale == 1.0 {
-        return Ok(image);
-    }
-    imgproc::resize(image, buffer, opencv::core::Size::default(), scale, scale, imgproc::INTER_AREA)
-        .context("scaling a frame")?;
-    Ok(buffer)
 }
 
 /// One face found in an image.
@@ -112,6 +94,7 @@ pub struct FacePipeline {
     detector: Box<dyn detect::FindFaces>,
     landmarks: LandmarkPredictor,
     encoder: FaceEncoderNetwork,
+    scale: f64,
     upsample: u32,
 }
 
@@ -123,7 +106,7 @@ impl FacePipeline {
         let encoder = FaceEncoderNetwork::open(model_dir.join(models::ENCODER_FILE))
             .map_err(|e| anyhow!("cannot load the face encoder model: {e}"))?;
         let detector = Detector::load(setup, model_dir)?;
-        Ok(FacePipeline { detector, landmarks, encoder, upsample: setup.upsample })
+        Ok(FacePipeline { detector, landmarks, encoder, scale: setup.scale, upsample: setup.upsample })
     }
 
     /// Finds, aligns and encodes every face in a BGR image (OpenCV's channel order).
@@ -190,10 +173,27 @@ impl FacePipeline {
         Ok((all, started.elapsed()))
     }
 
-    /// Detection (by any detector) on the image enlarged `upsample` times by dlib's `pyramid_up`,
-    /// boxes mapped back by its `rect_down` and trimmed to the image: exactly what
-    /// `face_recognition.face_locations` does for either `model` (see [`upsample`]).
-    fn detect(&self, rgb_mat: &Mat) -> Result<Vec<Rectangle>> {
+    /// Detection (by any detector) on the image resized by `scale` and then enlarged `upsample`
+    /// times by dlib's `pyramid_up`, boxes mapped back by its `rect_down` and by `1/scale`, and
+    /// trimmed to the image: at scale 1, exactly what `face_recognition.face_locations` does
+    /// for either `model` (see [`upsample`]). The encoder reads the image itself, so a face
+    /// found on a smaller copy is encoded from all its pixels.
+    fn detect(&self, rgb: &Mat) -> Result<Vec<Rectangle>> {
+        let mut scaled = Mat::default();
+        let rgb_mat = if self.scale == 1.0 {
+            rgb
+        } else {
+            imgproc::resize(
+                rgb,
+                &mut scaled,
+                opencv::core::Size::default(),
+                self.scale,
+                self.scale,
+                imgproc::INTER_AREA,
+            )
+            .context("scaling a frame for detection")?;
+            &scaled
+        };
         let (width, height) = (rgb_mat.cols() as usize, rgb_mat.rows() as usize);
         let found = if self.upsample == 0 {
             self.detector.face_locations(rgb_mat.data_bytes()?, width, height)?
@@ -204,16 +204,17 @@ impl FacePipeline {
             }
             self.detector.face_locations(&big.pixels, big.width, big.height)?
         };
-        let (width, height) = (width as i64, height as i64);
+        let (width, height) = (i64::from(rgb.cols()), i64::from(rgb.rows()));
+        let unscaled = |v: i64| (v as f64 / self.scale).round() as i64;
         Ok(found
             .iter()
             .map(|r| {
                 let r = upsample::rect_down(r, self.upsample);
                 Rectangle {
-                    left: r.left.max(0),
-                    top: r.top.max(0),
-                    right: r.right.min(width),
-                    bottom: r.bottom.min(height),
+                    left: unscaled(r.left).max(0),
+                    top: unscaled(r.top).max(0),
+                    right: unscaled(r.right).min(width),
+                    bottom: unscaled(r.bottom).min(height),
                 }
             })
             .filter(|r| r.right > r.left && r.bottom > r.top)

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::attendance::observation::Detection;
 use crate::attendance::result::RankTiming;
 use crate::config::Settings;
-use crate::face::{self, matching, FacePipeline};
+use crate::face::{matching, FacePipeline};
 use crate::media::video::{self, VideoInfo, VideoReader};
 use crate::roster::Roster;
 use crate::run::follow::{self, Inherit, Seen, Trail};
@@ -333,13 +333,12 @@ struct FaceWorker<'a> {
     pipeline: FacePipeline,
     roster: &'a Roster,
     rank: u32,
-    scaled: Mat,
     timing: RankTiming,
 }
 
 impl<'a> FaceWorker<'a> {
     fn new(job: &Job<'a>, rank: u32, pipeline: FacePipeline) -> Self {
-        FaceWorker { pipeline, roster: job.roster, rank, scaled: Mat::default(), timing: RankTiming::default() }
+        FaceWorker { pipeline, roster: job.roster, rank, timing: RankTiming::default() }
     }
 
     /// Analyses images from `images` until the channel closes. After an error (or a panic in
@@ -368,22 +367,18 @@ impl<'a> FaceWorker<'a> {
         error.map_or(Ok(out), Err)
     }
 
-    /// Scales `image`, finds its faces, encodes and matches those that follow no face of the
+    /// Finds the faces of `image`, encodes and matches those that follow no face of the
     /// unit's previous frame (see [`follow`]), and records them all as detections of its frame,
     /// boxes moved by its origin (in original pixels).
     fn find_faces(&mut self, job: &Job, image: &Image, trail: &Trail, out: &mut UnitOutput) -> Result<()> {
         let settings = job.settings;
-        let t0 = Instant::now();
-        let scaled = face::at_scale(&image.pixels, settings.detection.scale, &mut self.scaled)?;
-        self.timing.decode_s += t0.elapsed().as_secs_f64();
-
-        let found = self.pipeline.find(scaled)?;
+        let found = self.pipeline.find(&image.pixels)?;
         self.timing.detect_s += found.detect.as_secs_f64();
         let boxes: Vec<_> = found
             .boxes
             .iter()
-            .map(|b| {
-                let mut bbox = b.unscaled(settings.detection.scale);
+            .map(|&b| {
+                let mut bbox = b;
                 bbox.x += image.origin.0;
                 bbox.y += image.origin.1;
                 bbox

@@ -141,9 +141,11 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
     for (detector, min_face) in trial_settings() {
         // What a job with this detector and narrowest face would run.
         let settings = Resolution::of(detector, Some(min_face), None, None)?;
-        let pipeline = match FacePipeline::load(&model_dir, &face::DetectorSetup::new(detector, settings.upsample)) {
+        let setup =
+            face::DetectorSetup { scale: settings.scale, ..face::DetectorSetup::new(detector, settings.upsample) };
+        let pipeline = match FacePipeline::load(&model_dir, &setup) {
             Ok(pipeline) => pipeline,
-            // A probe advises on what runs here: without a library fetched apart (yunet's) it
+            // A probe advises on what runs here: without a model fetched apart (yunet's) it
             // still compares the others.
             Err(e) if detector.spec().fetched_apart => {
                 tracing::warn!("yunet not tried: {e:#}");
@@ -158,7 +160,7 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
                 break;
             }
             crate::util::interrupt::check()?;
-            per_frame.push(analyse(&pipeline, frame, settings.scale)?);
+            per_frame.push(pipeline.analyze(frame)?.0);
         }
         let ms_per_frame = 1000.0 * started.elapsed().as_secs_f64() / per_frame.len() as f64;
         tracing::info!("{detector} from {min_face} px: {} frames, {ms_per_frame:.0} ms a frame", per_frame.len());
@@ -218,16 +220,6 @@ fn sequential_decode_s(path: &std::path::Path, frame_count: usize) -> Result<f64
         }
     }
     Ok(started.elapsed().as_secs_f64() / reader.decoded_frames().max(1) as f64)
-}
-
-/// The faces of one frame, boxes in pixels of the original frame.
-fn analyse(pipeline: &FacePipeline, frame: &Mat, scale: f64) -> Result<Vec<face::Face>> {
-    let mut buffer = Mat::default();
-    let (mut faces, _) = pipeline.analyze(face::at_scale(frame, scale, &mut buffer)?)?;
-    for f in &mut faces {
-        f.bbox = f.bbox.unscaled(scale);
-    }
-    Ok(faces)
 }
 
 fn histogram(widths: &[u32]) -> Vec<WidthBin> {
