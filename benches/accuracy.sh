@@ -9,7 +9,7 @@
 # Expect about 20 minutes for the default run and about an hour for --upsample 2 on 2 cores.
 # RUNS="defaults" (or any of: defaults upsample-2 min-face-20 cnn cnn-tenth yunet every-face
 # yunet-every-face frames-rule opencv-every-face opencv yunet-opencv-every-face yunet-opencv
-# keyframes yunet-keyframes yunet-keyframes-alone yunet-keyframes-half yunet-chunk-16
+# keyframes yunet-keyframes yunet-keyframes-alone yunet-keyframes-half yunet-chunk-4
 # yunet-scale-0.8) runs
 # only those. cnn (--detector cnn --min-face 20) takes tens of seconds a 1080p frame: hours on 2
 # cores; cnn-tenth is the CNN at its own default (faces from 40 px: one upsampling, 7.5 GB a
@@ -54,10 +54,11 @@ flags_of() {
     yunet-keyframes-alone) echo "--detector yunet --reader opencv --reencode-every 1 --sample keyframes" ;;
     # half the rate, on the keyframes when they allow (x264's every 2 s here): a frame decoded a sample
     yunet-keyframes-half) echo "--detector yunet --fps 0.5 --sample keyframes" ;;
-    # every face encoded once in 16 sampled frames instead of 4 (units of 16: a unit starts encoded)
-    yunet-chunk-16) echo "--detector yunet --chunk 16 --reencode-every 16" ;;
+    # the units of a short recording on the long hall: every face encoded once in 4 sampled frames
+    # instead of 16 (units of 4: a unit starts encoded), the default before long recordings had their own
+    yunet-chunk-4) echo "--detector yunet --chunk 4 --reencode-every 4" ;;
     yunet-scale-0.8) echo "--detector yunet --scale 0.8" ;; # detection on a smaller frame
-    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, cnn-tenth, yunet, every-face, yunet-every-face, frames-rule, opencv-every-face, opencv, yunet-opencv-every-face, yunet-opencv, keyframes, yunet-keyframes, yunet-keyframes-alone, yunet-keyframes-half, yunet-chunk-16, yunet-scale-0.8)" >&2; exit 2 ;;
+    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, cnn-tenth, yunet, every-face, yunet-every-face, frames-rule, opencv-every-face, opencv, yunet-opencv-every-face, yunet-opencv, keyframes, yunet-keyframes, yunet-keyframes-alone, yunet-keyframes-half, yunet-chunk-4, yunet-scale-0.8)" >&2; exit 2 ;;
   esac
 }
 read -r -a runs <<< "${RUNS:-defaults upsample-2 yunet}"

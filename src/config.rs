@@ -16,10 +16,19 @@ use crate::face::{Detector, DetectorSetup, Isa};
 use crate::media::video::Reader;
 use crate::run::schedule::Schedule;
 
-/// Sampled frames per unit of work when nobody says otherwise: large enough that a unit's
-/// seek and bookkeeping are negligible next to detection, small enough to balance two ranks
-/// on a short clip.
+/// Sampled frames per unit of work and thread when nobody says otherwise: large enough that
+/// a unit's seek and bookkeeping are negligible next to detection, small enough to balance two
+/// ranks on a short clip. A long recording gets [`LONG_CHUNK`] (see [`default_units`]).
 pub const DEFAULT_CHUNK: usize = 4;
+
+/// Sampled frames per unit and thread on a long recording: every unit starts with every face
+/// encoded, so longer units let a seated student be followed longer (see
+/// [`LONG_REENCODE_EVERY`]).
+pub const LONG_CHUNK: usize = 16;
+
+/// A recording is long when it holds at least this many units of [`LONG_CHUNK`] a thread:
+/// enough for 16 ranks to get two each, so that the dynamic schedule still balances them.
+pub const LONG_RECORDING_UNITS: usize = 32;
 
 /// The narrowest face, in pixels of the original frame, a job finds when nobody says: the
 /// back rows of a 1080p lecture hall start around 40 px (HOG finds them at one upsampling, as
@@ -40,6 +49,26 @@ pub const DEFAULT_TOLERANCE: f64 = 0.6;
 /// (measured in the note of the issue that brought it: the same attendance on the lecture and
 /// both halls). The default chunk (4 a thread) is a multiple of it.
 pub const DEFAULT_REENCODE_EVERY: u32 = 4;
+
+/// [`DEFAULT_REENCODE_EVERY`] on a long recording, where units hold [`LONG_CHUNK`] frames a
+/// thread: measured on the long hall of bench-accuracy (yunet, 2 ranks), 7.3 faces encoded a
+/// sampled frame instead of 11.7 and 18.5 core-s per lecture-minute instead of 21.5, with the
+/// same 39/41 students right and 14020/14020 identity precision.
+pub const LONG_REENCODE_EVERY: u32 = 16;
+
+/// The chunk and `reencode_every` of a job that leaves them open, from the frames it samples
+/// and its threads: [`LONG_CHUNK`] a thread and [`LONG_REENCODE_EVERY`] on a long recording
+/// ([`LONG_RECORDING_UNITS`]), else [`DEFAULT_CHUNK`] a thread and [`DEFAULT_REENCODE_EVERY`].
+/// The chunk is always a multiple of `reencode_every`, so which faces are encoded does not
+/// depend on the threads; neither depends on the ranks.
+pub fn default_units(sampled_frames: usize, threads: usize) -> (usize, u32) {
+    let threads = threads.max(1);
+    if sampled_frames >= LONG_RECORDING_UNITS * LONG_CHUNK * threads {
+        (LONG_CHUNK * threads, LONG_REENCODE_EVERY)
+    } else {
+        (DEFAULT_CHUNK * threads, DEFAULT_REENCODE_EVERY)
+    }
+}
 
 /// Upsamplings beyond this make a 1080p frame 8640×4860 before detection: gigabytes per rank.
 pub const MAX_UPSAMPLE: u32 = 2;
@@ -152,7 +181,8 @@ pub struct ConfigFile {
     /// Every face is encoded on sampled frames 0, K, 2K, ...; between them a face in the same
     /// seat as exactly one surely matched face of the frame before takes its identity (student,
     /// distance, encoding) without being encoded. 1 encodes every face of every frame; a chunk
-    /// that is not a multiple of K brings K down to their common divisor [default: 4].
+    /// that is not a multiple of K brings K down to their common divisor [default: 4; 16 on a
+    /// recording of 512 sampled frames a thread or more].
     #[arg(long, value_name = "K")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reencode_every: Option<u32>,
@@ -175,7 +205,8 @@ pub struct ConfigFile {
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
-    /// Sampled frames per unit of work [default: 4 per thread].
+    /// Sampled frames per unit of work [default: 4 per thread; 16 per thread on a recording of
+    /// 512 sampled frames a thread or more].
     #[arg(long, value_name = "K")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chunk: Option<usize>,
@@ -516,8 +547,16 @@ pub struct AttendanceRule {
     /// Longest gap, seconds, a face track bridges where the face was not found.
     pub track_gap: f64,
     /// Every face is encoded each this many sampled frames; between them a face surely matched
-    /// in its seat is followed (1: every face is encoded). See `run::follow`.
-    pub reencode_every: u32,
+    /// in its seat is followed (1: every face is encoded). See `run::follow`. `None` until rank
+    /// 0 fits it to the recording ([`Settings::fit_units_to`]).
+    pub reencode_every: Option<u32>,
+}
+
+impl AttendanceRule {
+    /// `reencode_every` as fitted to the recording, or a short recording's default.
+    pub fn reencode_every(&self) -> u32 {
+        self.reencode_every.unwrap_or(DEFAULT_REENCODE_EVERY)
+    }
 }
 
 /// What the reports hold besides attendance.
@@ -534,7 +573,9 @@ pub struct ReportContents {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Parallel {
     pub schedule: Schedule,
-    pub chunk: usize,
+    /// Sampled frames per unit; `None` until rank 0 fits it to the recording
+    /// ([`Settings::fit_units_to`]).
+    pub chunk: Option<usize>,
     /// Worker threads per rank, each with its own copy of the models; the rank's own thread
     /// decodes the frames of a unit and hands them to whichever is free.
     pub threads: usize,
@@ -542,6 +583,13 @@ pub struct Parallel {
     pub slow_ranks: BTreeMap<u32, f64>,
     /// How a photo is cut into tiles; `None` for a video.
     pub tiling: Option<Tiling>,
+}
+
+impl Parallel {
+    /// Sampled frames per unit: as fitted to the recording, or a short recording's default.
+    pub fn chunk(&self) -> usize {
+        self.chunk.unwrap_or_else(|| default_units(0, self.threads).0)
+    }
 }
 
 /// Tiles of a photo job.
@@ -591,8 +639,8 @@ impl Settings {
         }
         let window = c.window.as_deref().map(str::parse::<WindowLength>).transpose().map_err(anyhow::Error::msg)?;
         let window = window.unwrap_or_default();
-        let reencode_every = c.reencode_every.unwrap_or(DEFAULT_REENCODE_EVERY);
-        if reencode_every == 0 {
+        let reencode_every = c.reencode_every;
+        if reencode_every == Some(0) {
             bail!("reencode_every must be at least 1 (1 = every face of every frame is encoded), got 0");
         }
         let track_gap = c.track_gap.unwrap_or(30.0);
@@ -603,10 +651,9 @@ impl Settings {
         if !(1..=MAX_THREADS).contains(&threads) {
             bail!("threads must be between 1 and {MAX_THREADS}, got {threads}");
         }
-        // A unit's frames are shared by the rank's threads: by default each thread gets
-        // DEFAULT_CHUNK of them, so that threads are not left idle.
-        let chunk = c.chunk.unwrap_or(DEFAULT_CHUNK * threads);
-        if chunk == 0 {
+        // Left open, the chunk comes from the recording (`fit_units_to`, on rank 0).
+        let chunk = c.chunk;
+        if chunk == Some(0) {
             bail!("chunk must be at least 1 sampled frame per unit");
         }
         let slow_ranks = c
@@ -667,6 +714,15 @@ impl Settings {
         })
     }
 
+    /// Fills the chunk and `reencode_every` that the settings leave open for a recording of
+    /// which `sampled_frames` are analysed (see [`default_units`]). Rank 0 does it once it has
+    /// planned the samples; the reports and the journal then hold the values that ran.
+    pub fn fit_units_to(&mut self, sampled_frames: usize) {
+        let (chunk, reencode_every) = default_units(sampled_frames, self.parallel.threads);
+        self.parallel.chunk.get_or_insert(chunk);
+        self.attendance.reencode_every.get_or_insert(reencode_every);
+    }
+
     /// The settings as a complete config file: what `--config` would need to repeat the run.
     pub fn to_config(&self) -> ConfigFile {
         let (every, fps) = match self.sampling {
@@ -697,11 +753,11 @@ impl Settings {
             rule: Some(self.attendance.rule),
             window: Some(self.attendance.window.to_string()),
             track_gap: Some(self.attendance.track_gap),
-            reencode_every: Some(self.attendance.reencode_every),
+            reencode_every: self.attendance.reencode_every,
             keep_unknown: Some(self.reports.keep_unknown),
             crops: Some(self.reports.crops),
             schedule: Some(self.parallel.schedule),
-            chunk: Some(self.parallel.chunk),
+            chunk: self.parallel.chunk,
             threads: Some(self.parallel.threads),
             isa: Some(self.detection.isa),
             tile: self.parallel.tiling.map(|t| t.tile),
@@ -747,11 +803,11 @@ impl Settings {
             ("rule", self.attendance.rule.to_string()),
             ("window", self.attendance.window.to_string()),
             ("track_gap", self.attendance.track_gap.to_string()),
-            ("reencode_every", self.attendance.reencode_every.to_string()),
+            ("reencode_every", self.attendance.reencode_every.map(|k| k.to_string()).unwrap_or_default()),
             ("keep_unknown", self.reports.keep_unknown.to_string()),
             ("crops", self.reports.crops.to_string()),
             ("schedule", self.parallel.schedule.to_string()),
-            ("chunk", self.parallel.chunk.to_string()),
+            ("chunk", self.parallel.chunk.map(|c| c.to_string()).unwrap_or_default()),
             ("threads", self.parallel.threads.to_string()),
             ("isa", self.detection.isa.to_string()),
             ("tile", self.parallel.tiling.map(|t| t.tile.to_string()).unwrap_or_default()),
@@ -813,6 +869,29 @@ mod tests {
             let err = Settings::from_config(bad).unwrap_err().to_string();
             assert!(err.starts_with(key), "{err}");
         }
+    }
+
+    /// Short recordings keep units of 4 frames a thread; from 32 units of 16 frames a thread on,
+    /// units of 16 and faces re-encoded once a unit. Either way the chunk is a multiple of
+    /// `reencode_every` (results do not depend on threads), and what a job leaves open is
+    /// filled while what it gives is kept.
+    #[test]
+    fn long_recordings_get_long_units() {
+        for threads in 1..=4 {
+            let long = LONG_RECORDING_UNITS * LONG_CHUNK * threads;
+            assert_eq!(default_units(long - 1, threads), (DEFAULT_CHUNK * threads, DEFAULT_REENCODE_EVERY));
+            assert_eq!(default_units(long, threads), (LONG_CHUNK * threads, LONG_REENCODE_EVERY));
+            for frames in [0, long - 1, long] {
+                let (chunk, every) = default_units(frames, threads);
+                assert_eq!(chunk % every as usize, 0, "{frames} frames, {threads} threads");
+            }
+        }
+        let mut open = Settings::from_config(minimal()).unwrap();
+        open.fit_units_to(600);
+        assert_eq!((open.parallel.chunk, open.attendance.reencode_every), (Some(16), Some(16)));
+        let mut given = Settings::from_config(ConfigFile { chunk: Some(8), ..minimal() }).unwrap();
+        given.fit_units_to(600);
+        assert_eq!((given.parallel.chunk, given.attendance.reencode_every), (Some(8), Some(16)));
     }
 
     /// configs/default.yaml documents the defaults: loading it must change nothing.

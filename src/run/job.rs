@@ -208,13 +208,15 @@ fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -
         bail!("bench.slow_ranks names rank {rank}, but the job has {ranks} rank(s)");
     }
     let plan = match settings.parallel.tiling {
-        Some(t) => Plan::Tiles(TilePlan::new(video.width, video.height, t.tile, t.overlap)),
-        None => Plan::Frames(FramePlan::for_schedule(
-            samples(&settings, &video)?,
-            settings.parallel.chunk,
-            settings.parallel.schedule,
-            ranks,
-        )),
+        Some(t) => {
+            settings.fit_units_to(0);
+            Plan::Tiles(TilePlan::new(video.width, video.height, t.tile, t.overlap))
+        }
+        None => {
+            let samples = samples(&settings, &video)?;
+            settings.fit_units_to(samples.len());
+            Plan::Frames(FramePlan::for_schedule(samples, settings.parallel.chunk(), settings.parallel.schedule, ranks))
+        }
     };
     if settings.parallel.tiling.is_some() && settings.parallel.threads > 1 {
         tracing::warn!(

@@ -99,7 +99,7 @@ impl<'a> RankWorkers<'a> {
     pub fn new(job: Job<'a>, model_dir: &std::path::Path, rank: u32) -> Result<Self> {
         let started = Instant::now();
         let images_per_unit = match job.plan {
-            Plan::Frames(_) => job.settings.parallel.chunk,
+            Plan::Frames(_) => job.settings.parallel.chunk(),
             Plan::Tiles(_) => 1,
         };
         let cores = crate::about::logical_cores();
@@ -139,7 +139,7 @@ impl<'a> RankWorkers<'a> {
         let trail = match job.plan {
             Plan::Frames(plan) => {
                 let samples = plan.unit_samples(unit);
-                let grid = follow::grid(job.settings.attendance.reencode_every, job.settings.parallel.chunk);
+                let grid = follow::grid(job.settings.attendance.reencode_every(), job.settings.parallel.chunk());
                 Trail::new(samples.start, samples.len(), grid)
             }
             Plan::Tiles(_) => Trail::new(0, 1, 1),

@@ -82,7 +82,7 @@ pub fn run(spec: &CalibrateSpec) -> Result<NodeFile> {
     let s = &settings;
     let plan = Plan::Frames(FramePlan::for_schedule(
         Samples::recorded(run.video.frame_count, run.stride, &run.sampled),
-        s.parallel.chunk,
+        s.parallel.chunk(),
         s.parallel.schedule,
         run.ranks,
     ));

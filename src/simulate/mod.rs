@@ -55,7 +55,7 @@ impl CostModel {
         let s = &run.settings;
         let plan = FramePlan::for_schedule(
             Samples::recorded(run.video.frame_count, run.stride, &run.sampled),
-            s.parallel.chunk,
+            s.parallel.chunk(),
             s.parallel.schedule,
             run.ranks,
         );
@@ -90,7 +90,7 @@ impl CostModel {
             stride: run.stride,
             decode_s,
             master_s,
-            chunk: s.parallel.chunk,
+            chunk: s.parallel.chunk(),
             samples_per_s: run.video.fps / run.stride as f64,
             measured_ranks: run.ranks,
             threads: s.parallel.threads,

@@ -10,7 +10,7 @@ use anyhow::{ensure, Result};
 use opencv::core::Mat;
 use serde::Serialize;
 
-use crate::config::{Resolution, Sampling, DEFAULT_CHUNK, DEFAULT_TOLERANCE};
+use crate::config::{default_units, Resolution, Sampling, DEFAULT_TOLERANCE};
 use crate::face::detect::ProbeWidth;
 use crate::face::{self, matching, Detector, FacePipeline};
 use crate::media::video::{self, VideoReader};
@@ -291,12 +291,14 @@ fn predicted_wall_s(
 ) -> Result<f64> {
     let stride = Sampling::Fps(fps).stride(info.fps);
     let samples = info.frame_count.div_ceil(stride).max(1);
+    // The units a job on this recording would run (one thread, as the trials measured).
+    let (chunk, _) = default_units(samples, 1);
     let model = CostModel {
         frame_s: vec![analyse_s + stride as f64 * decode_s; samples],
         stride,
         decode_s,
         master_s: None,
-        chunk: DEFAULT_CHUNK,
+        chunk,
         samples_per_s: info.fps / stride as f64,
         measured_ranks: 1, // the trials ran one at a time, one thread each
         threads: 1,
@@ -304,7 +306,7 @@ fn predicted_wall_s(
     let spec = StudySpec {
         ranks: vec![ranks],
         schedules: vec![Schedule::Dynamic],
-        chunk: DEFAULT_CHUNK,
+        chunk,
         slow: Default::default(),
         latency_s: LATENCY_S,
         master_s: DEFAULT_MASTER_S,
