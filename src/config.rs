@@ -134,7 +134,7 @@ pub struct ConfigFile {
     pub reader: Option<Reader>,
     /// Which face detector: `hog` (dlib's, fast, frontal faces), `cnn` (dlib's, turned and dim
     /// faces too, 10-20x the CPU time) or `yunet` (YuNet on OpenCV's dnn: turned, dim and
-    /// small faces, a fifth of HOG's time) [default: hog].
+    /// small faces, a third of HOG's CPU time) [default: hog].
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detector: Option<Detector>,
