@@ -555,7 +555,7 @@ pub struct AttendanceRule {
 impl AttendanceRule {
     /// `reencode_every` as fitted to the recording, or a short recording's default.
     pub fn reencode_every(&self) -> u32 {
-        self.reencode_every.unwrap_or(DEFAULT_REENCODE_EVERY)
+        self.reencode_every.unwrap_or_else(|| default_units(0, 1).1)
     }
 }
 
