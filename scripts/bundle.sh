@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `make bundle`: a relocatable tarball of rollcall for clusters without containers or root,
 # out/rollcall-VERSION-linux-x86_64.tar.gz:
-#   rollcall-VERSION/rollcall      the wrapper to run: sets LD_LIBRARY_PATH to lib/ and
-#                                  ROLLCALL_MODELS to models/ (unless set), runs bin/rollcall
+#   rollcall-VERSION/rollcall      the wrapper to run: sets LD_LIBRARY_PATH and ROLLCALL_ORT to
+#                                  lib/ and ROLLCALL_MODELS to models/ (unless set), runs bin/rollcall
 #   rollcall-VERSION/bin/rollcall  the release build
 #   rollcall-VERSION/lib/          every shared library it loads but glibc's and MPI's (the
-#                                  site's OpenMPI is used: libmpi.so.40, OpenMPI 3.x to 5.x)
+#                                  site's OpenMPI is used: libmpi.so.40, OpenMPI 3.x to 5.x), and
+#                                  ONNX Runtime's libonnxruntime.so
 #   rollcall-VERSION/models/       the dlib models and YuNet
 # Built inside a debootstrapped Debian 11 (glibc 2.31) so that it runs on any glibc >= 2.31
 # (RHEL/Rocky/Alma 9 have 2.34; Rocky 8's 2.28 is too old: use the image there). The machine's
@@ -90,6 +91,7 @@ done | awk '{print $1, $NF}' | sort -u | while read -r soname path; do
   cp "$root$(chroot "$root" readlink -f "$path")" "$stage/lib/$soname"
 done
 copy_models "$stage/models"
+copy_engine "$stage/lib"
 
 cat > "$stage/rollcall" <<'WRAPPER'
 #!/bin/sh
@@ -98,7 +100,8 @@ cat > "$stage/rollcall" <<'WRAPPER'
 here=$(cd "$(dirname "$0")" && pwd)
 LD_LIBRARY_PATH=$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 ROLLCALL_MODELS=${ROLLCALL_MODELS:-$here/models}
-export LD_LIBRARY_PATH ROLLCALL_MODELS
+ROLLCALL_ORT=${ROLLCALL_ORT:-$here/lib}
+export LD_LIBRARY_PATH ROLLCALL_MODELS ROLLCALL_ORT
 exec "$here/bin/rollcall" "$@"
 WRAPPER
 chmod 0755 "$stage/rollcall"

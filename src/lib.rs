@@ -27,6 +27,7 @@ pub mod attendance;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod engine;
 pub mod face;
 pub mod media;
 pub mod report;

@@ -376,7 +376,9 @@ fn format_version(file: &hdf5::File) -> Result<u32> {
 fn read_file(file: &hdf5::File, version: u32) -> Result<RunResult> {
     let (hosts, job) = read_provenance(file)?;
     let settings_group = file.group("settings")?;
-    let config: crate::config::ConfigFile = serde_norway::from_str(&read_str_attr(&settings_group, CONFIG_ATTR)?)?;
+    let mut config: crate::config::ConfigFile = serde_norway::from_str(&read_str_attr(&settings_group, CONFIG_ATTR)?)?;
+    // Runs before the setting ran dlib's HOG, the default then (yunet is today's).
+    config.detector.get_or_insert(crate::face::Detector::Hog);
     // Runs before the setting read every video with OpenCV.
     let reader = config.reader.unwrap_or(crate::media::video::Reader::Opencv);
     let mut settings = Settings::from_config(config)?;

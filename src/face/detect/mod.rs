@@ -10,6 +10,7 @@ use anyhow::Result;
 use dlib_face_recognition::{FaceDetectorTrait, ImageMatrix, Rectangle};
 
 use super::Isa;
+use crate::engine::Device;
 
 /// What rollcall needs to know about a detector besides how to run it.
 #[derive(Debug)]
@@ -79,12 +80,21 @@ pub struct DetectorSetup {
     pub isa: Isa,
     /// YuNet's confidence threshold, in [0, 1].
     pub yunet_confidence: f64,
+    /// Where the detectors run on ONNX Runtime (yunet) do their inference.
+    pub device: Device,
 }
 
 impl DetectorSetup {
     /// `detector` at `upsample` on the image as it is, with the job defaults of everything else.
     pub fn new(detector: Detector, upsample: u32) -> Self {
-        DetectorSetup { detector, scale: 1.0, upsample, isa: Isa::Auto, yunet_confidence: yunet::DEFAULT_CONFIDENCE }
+        DetectorSetup {
+            detector,
+            scale: 1.0,
+            upsample,
+            isa: Isa::Auto,
+            yunet_confidence: yunet::DEFAULT_CONFIDENCE,
+            device: Device::Cpu,
+        }
     }
 }
 
@@ -122,14 +132,14 @@ macro_rules! detectors {
 }
 
 detectors! {
-    /// HOG + linear SVM: fast, frontal faces only.
-    #[default]
+    /// HOG + linear SVM: frontal faces only, 2.7x YuNet's CPU time.
     Hog => hog,
     /// dlib's MMOD convolutional network: turned and dim faces too, 10-20x the CPU time of HOG
     /// (with OpenBLAS; ~100x with a BLAS-less dlib).
     Cnn => cnn,
-    /// YuNet (OpenCV's model zoo, run by OpenCV's dnn): turned, dim and small faces, at a
-    /// fraction of HOG's time (needs the model `make setup` fetches).
+    /// YuNet (OpenCV's model zoo, run by ONNX Runtime): turned, dim and small faces, at a
+    /// fraction of HOG's time; the default (needs the model and library `make setup` fetches).
+    #[default]
     Yunet => yunet,
 }
 

@@ -1,14 +1,15 @@
 //! YuNet (`--detector yunet`): a small single-shot CNN that finds turned, dim and small faces
 //! that dlib's HOG misses, at a fraction of HOG's time.
 //!
-//! The network is opencv_zoo's `face_detection_yunet_2023mar.onnx` (which `make setup`
-//! fetches into the model folder), run by OpenCV's own runtime, `cv::dnn`. Debian 12's OpenCV
-//! (4.6) has a `FaceDetectorYN` too, but one that reads the outputs of the 2022 model, so the
-//! 2023 model's twelve outputs are decoded here as OpenCV 4.8's `FaceDetectorYN` does: for each
-//! stride (8, 16, 32 px) and cell, a class score and an objectness (the face's score is the
-//! geometric mean of the two) and a box (centre offset in strides, log-size). This replaced
-//! libfacedetection's compiled library (the PyPI wheel `yuface`), the same network family:
-//! measured on the long hall of bench-accuracy, 1.7x less CPU for the same attendance.
+//! The network is opencv_zoo's `face_detection_yunet_2023mar.onnx`, run by ONNX Runtime
+//! ([`crate::engine`]) on the CPU or, with `--device cuda`, a GPU. The model declares a fixed
+//! 640×640 input, which ONNX Runtime holds it to, so `make setup` writes a copy whose input
+//! size is symbolic (`scripts/yunet-dynamic.py`; the weights untouched), [`MODEL_FILE`]. Its
+//! twelve outputs are decoded as OpenCV 4.8's `FaceDetectorYN` does: for each stride (8, 16,
+//! 32 px) and cell, a class score and an objectness (the face's score is the geometric mean of
+//! the two) and a box (centre offset in strides, log-size). It ran on OpenCV 4.6's `cv::dnn`
+//! before: measured on one core, a 1088×1920 forward pass takes about a third of the CPU time
+//! on ONNX Runtime (README: where a frame's time goes), with the same boxes (tests/yunet.rs).
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -16,10 +17,12 @@ use std::sync::Arc;
 
 use anyhow::{ensure, Context, Result};
 use dlib_face_recognition::Rectangle;
-use opencv::core::{Mat, Rect, Scalar, Vector};
+use opencv::core::{Rect, Vector};
 use opencv::dnn;
-use opencv::prelude::*;
+use ort::session::Session;
+use ort::value::TensorRef;
 
+use crate::engine::{self, Device};
 use super::{DetectorSetup, FindFaces, ProbeWidth, Spec};
 
 pub const SPEC: Spec = Spec {
@@ -41,8 +44,8 @@ pub const SPEC: Spec = Spec {
 /// face on the group photos of data/faces-extra while keeping all 316 faces of the short hall.
 pub const DEFAULT_CONFIDENCE: f64 = 0.6;
 
-/// The model's file in the model folder.
-pub const MODEL_FILE: &str = "face_detection_yunet_2023mar.onnx";
+/// The model's file in the model folder: opencv_zoo's model with a symbolic input size.
+pub const MODEL_FILE: &str = "face_detection_yunet_2023mar_dynamic.onnx";
 
 /// The strides of the network's three heads; its input sides must be multiples of the largest.
 const STRIDES: [usize; 3] = [8, 16, 32];
@@ -50,7 +53,7 @@ const STRIDES: [usize; 3] = [8, 16, 32];
 const SAME_FACE_IOU: f32 = 0.3;
 
 pub fn load(setup: &DetectorSetup, model_dir: &Path) -> Result<Box<dyn FindFaces>> {
-    Ok(Box::new(Yunet::load(model_dir, setup.yunet_confidence)?))
+    Ok(Box::new(Yunet::load(model_dir, setup.yunet_confidence, setup.device)?))
 }
 
 impl FindFaces for Yunet {
@@ -63,55 +66,40 @@ impl FindFaces for Yunet {
     }
 }
 
-/// One worker's YuNet. A network keeps the buffers of its last forward pass, so each copy
-/// builds its own from the model's bytes, which the copies share.
+/// One worker's YuNet: its own ONNX Runtime session (a run needs `&mut`), built from the
+/// model's bytes, which the copies share.
 pub struct Yunet {
-    model: Arc<Vector<u8>>,
-    /// A forward pass needs `&mut`; each worker thread owns its copy, so it is never contended.
-    net: RefCell<dnn::Net>,
+    model: Arc<[u8]>,
+    path: Arc<Path>,
+    device: Device,
+    /// Each worker thread owns its copy, so the session is never contended.
+    session: RefCell<Session>,
     /// The input of the last pass, kept for the next: a 1080p frame's is 25 MB, which the
     /// allocator would otherwise map and unmap each frame (measured: 10 % of the CPU as system time).
     input: RefCell<Vec<f32>>,
     min_score: f32,
-    /// The outputs read: `cls_8`, `cls_16`, `cls_32`, then `obj_*`, then `bbox_*`.
-    outputs: Vector<String>,
 }
-
-// SAFETY: a `Yunet` moves between threads but is used by one at a time (it is not `Sync`);
-// OpenCV's network keeps no state tied to the thread that made it.
-unsafe impl Send for Yunet {}
 
 impl Clone for Yunet {
     fn clone(&self) -> Self {
-        Yunet::from_model(Arc::clone(&self.model), self.min_score).expect("the model loaded once already")
+        Yunet::from_model(Arc::clone(&self.model), Arc::clone(&self.path), self.min_score, self.device)
+            .expect("the model loaded once already")
     }
 }
 
 impl Yunet {
-    /// Loads the model from `model_dir`. `min_score` is in [0, 1], as the setting
+    /// Loads the model from `model_dir` onto `device`. `min_score` is in [0, 1], as the setting
     /// `yunet_confidence` gives it.
-    pub fn load(model_dir: &Path, min_score: f64) -> Result<Self> {
+    pub fn load(model_dir: &Path, min_score: f64, device: Device) -> Result<Self> {
         let path = model_dir.join(MODEL_FILE);
         ensure!(path.is_file(), "the yunet detector needs {} (run `make setup`)", path.display());
         let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        // One worker thread is one core: rollcall sizes its own ranks and threads, and OpenCV
-        // would otherwise spread each forward pass over every core of the node.
-        opencv::core::set_num_threads(1)?;
-        Self::from_model(Arc::new(Vector::from_slice(&bytes)), min_score as f32).map_err(|e| {
-            // OpenCV's own message is one line; its code, on a line of its own, says nothing more.
-            let why = e.message.trim();
-            anyhow::anyhow!("cannot load the yunet model {} (damaged? run `make setup`): {why}", path.display())
-        })
+        Self::from_model(bytes.into(), path.into(), min_score as f32, device)
     }
 
-    fn from_model(model: Arc<Vector<u8>>, min_score: f32) -> opencv::Result<Self> {
-        let net = dnn::read_net_from_onnx_buffer(&model)?;
-        let names: Vec<String> = ["cls", "obj", "bbox"]
-            .iter()
-            .flat_map(|head| STRIDES.iter().map(move |s| format!("{head}_{s}")))
-            .collect();
-        let outputs = names.iter().map(String::as_str).collect();
-        Ok(Yunet { model, net: RefCell::new(net), input: RefCell::default(), min_score, outputs })
+    fn from_model(model: Arc<[u8]>, path: Arc<Path>, min_score: f32, device: Device) -> Result<Self> {
+        let session = engine::session(&model, &path, device)?;
+        Ok(Yunet { model, path, device, session: RefCell::new(session), input: RefCell::default(), min_score })
     }
 
     /// Faces in a packed `width`×`height` RGB image, as boxes for dlib's 5-point landmark
@@ -120,22 +108,18 @@ impl Yunet {
         ensure!(rgb.len() == width * height * 3, "unexpected image layout");
         let largest = STRIDES[STRIDES.len() - 1];
         let (padded_w, padded_h) = (width.div_ceil(largest) * largest, height.div_ceil(largest) * largest);
-        let outputs = {
-            let mut input = self.input.borrow_mut();
-            fill_input(&mut input, rgb, width, height, padded_w, padded_h);
-            let blob = Mat::new_nd_with_data(&[1, 3, padded_h as i32, padded_w as i32], &input)?;
-            let mut net = self.net.borrow_mut();
-            net.set_input(&blob, "", 1.0, Scalar::default())?;
-            let mut outputs = Vector::<Mat>::new();
-            net.forward(&mut outputs, &self.outputs).context("YuNet's forward pass")?;
-            outputs
+        let mut input = self.input.borrow_mut();
+        fill_input(&mut input, rgb, width, height, padded_w, padded_h);
+        let mut session = self.session.borrow_mut();
+        let image = TensorRef::from_array_view(([1, 3, padded_h, padded_w], input.as_slice()))?;
+        let outputs = session.run(ort::inputs![image]).context("YuNet's forward pass")?;
+        let output = |name: String| -> Result<&[f32]> {
+            let value = outputs.get(&name).with_context(|| format!("YuNet gave no output {name}"))?;
+            Ok(value.try_extract_tensor::<f32>()?.1)
         };
         let (mut boxes, mut scores) = (Vector::<Rect>::new(), Vector::<f32>::new());
-        for (head, &stride) in STRIDES.iter().enumerate() {
-            let cls = outputs.get(head)?;
-            let obj = outputs.get(head + STRIDES.len())?;
-            let bbox = outputs.get(head + 2 * STRIDES.len())?;
-            let (cls, obj, bbox) = (cls.data_typed::<f32>()?, obj.data_typed::<f32>()?, bbox.data_typed::<f32>()?);
+        for stride in STRIDES {
+            let (cls, obj, bbox) = (output(format!("cls_{stride}"))?, output(format!("obj_{stride}"))?, output(format!("bbox_{stride}"))?);
             let cols = padded_w / stride;
             ensure!(cls.len() == obj.len() && bbox.len() == 4 * cls.len(), "YuNet's outputs disagree in size");
             for (cell, (&c, &o)) in cls.iter().zip(obj).enumerate() {
