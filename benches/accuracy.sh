@@ -2,12 +2,12 @@
 # `make bench-accuracy`: is the attendance right on a lecture hall as cameras film it?
 #   1. composes the long hall of benches/hall/scenario.yaml once (1080p, 10 minutes, 45 people in
 #      60 seats, H.264; ~20-30 min the first time, reused while its recipe is unchanged);
-#   2. runs rollcall on 2 ranks at default settings, again with --upsample 2, and with
-#      --detector yunet;
+#   2. runs rollcall on 2 ranks at default settings (YuNet on ONNX Runtime), again with
+#      --upsample 2, and with --detector hog (the default before);
 #   3. scores both with `rollcall eval` and prints them side by side; out/bench/accuracy.csv
 #      holds the same table (metric, one column per run).
 # Expect about 20 minutes for the default run and about an hour for --upsample 2 on 2 cores.
-# RUNS="defaults" (or any of: defaults upsample-2 min-face-20 cnn cnn-tenth yunet every-face
+# RUNS="defaults" (or any of: defaults upsample-2 hog min-face-20 cnn cnn-tenth yunet every-face
 # yunet-every-face frames-rule opencv-every-face opencv yunet-opencv-every-face yunet-opencv
 # keyframes yunet-keyframes yunet-keyframes-alone yunet-keyframes-half yunet-chunk-4
 # yunet-scale-0.8) runs
@@ -40,7 +40,8 @@ flags_of() {
     min-face-20) echo "--min-face 20" ;;
     cnn) echo "--detector cnn --min-face 20" ;;
     cnn-tenth) echo "--detector cnn --fps 0.1" ;;
-    yunet) echo "--detector yunet" ;;
+    yunet) echo "--detector yunet" ;; # the default since ONNX Runtime: the same run as defaults
+    hog) echo "--detector hog" ;; # the default before
     every-face) echo "--reencode-every 1" ;; # every face of every frame encoded: before track-aware encoding
     yunet-every-face) echo "--detector yunet --reencode-every 1" ;;
     frames-rule) echo "--rule frames --track-gap 0" ;; # each frame alone: the rule before tracks
@@ -58,10 +59,10 @@ flags_of() {
     # instead of 16 (units of 4: a unit starts encoded), the default before long recordings had their own
     yunet-chunk-4) echo "--detector yunet --chunk 4 --reencode-every 4" ;;
     yunet-scale-0.8) echo "--detector yunet --scale 0.8" ;; # detection on a smaller frame
-    *) echo "unknown run $1 (defaults, upsample-2, min-face-20, cnn, cnn-tenth, yunet, every-face, yunet-every-face, frames-rule, opencv-every-face, opencv, yunet-opencv-every-face, yunet-opencv, keyframes, yunet-keyframes, yunet-keyframes-alone, yunet-keyframes-half, yunet-chunk-4, yunet-scale-0.8)" >&2; exit 2 ;;
+    *) echo "unknown run $1 (defaults, upsample-2, hog, min-face-20, cnn, cnn-tenth, yunet, every-face, yunet-every-face, frames-rule, opencv-every-face, opencv, yunet-opencv-every-face, yunet-opencv, keyframes, yunet-keyframes, yunet-keyframes-alone, yunet-keyframes-half, yunet-chunk-4, yunet-scale-0.8)" >&2; exit 2 ;;
   esac
 }
-read -r -a runs <<< "${RUNS:-defaults upsample-2 yunet}"
+read -r -a runs <<< "${RUNS:-defaults upsample-2 hog}"
 for name in "${runs[@]}"; do
   extra=$(flags_of "$name") || exit 2
   out=$prefix-$name

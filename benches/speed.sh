@@ -10,8 +10,8 @@
 #   short-hall  data/hall: 720p H.264, faces 26-80 px, every HALL_EVERY-th frame (detection-heavy:
 #            HOG runs on the frame doubled to 2560x1440)
 #   long-hall   two minutes of make bench-accuracy's 1080p hall of 45 people, at 1 fps
-# rollcall runs both builds of its HOG detector (--isa auto, the best the CPU has, and
-# --isa baseline) and YuNet (--detector yunet) on the same frames, with the time per stage
+# rollcall runs at its defaults (YuNet on ONNX Runtime), both builds of its HOG detector
+# (--detector hog --isa auto, the best the CPU has, and --isa baseline) and YuNet on the same frames, with the time per stage
 # (decode, detect, encode, match) of each pipeline, encoding every face as face_recognition does
 # (--reencode-every 1); then YuNet with #27's switches one at a time: OpenCV's reader (every
 # frame decoded) against libav's (only what the samples need), every face encoded against faces
@@ -40,13 +40,15 @@ attend() { # attend OUT_DIR [flags...]: the lecture as its side-by-side rows ran
   "$@" --roster "$out/lecture/roster.h5" -o "$dir" --every "$every" --scale "$scale" --reencode-every 1 -q
 }
 
-# rollcall's rows of each recording, NAME:FLAGS: both HOG builds, then YuNet with #27's three
+# rollcall's rows of each recording, NAME:FLAGS: the whole job at its defaults (YuNet on ONNX
+# Runtime, faces followed in their seats), both HOG builds, then YuNet with #27's three
 # switches one at a time, from the job before them (OpenCV's reader decoding every frame, every
 # face encoded) to all three. Rows that do not follow faces encode every face, as
 # face_recognition does. speed_summary.py reads the order from NAME/runs.txt.
 rollcall_runs=(
-  "auto:--isa auto --reencode-every 1"
-  "baseline:--isa baseline --reencode-every 1"
+  "defaults:"
+  "auto:--detector hog --isa auto --reencode-every 1"
+  "baseline:--detector hog --isa baseline --reencode-every 1"
   "yunet-before:--detector yunet --reader opencv --reencode-every 1"
   "yunet:--detector yunet --reencode-every 1"
   "yunet-opencv-followed:--detector yunet --reader opencv"

@@ -43,7 +43,7 @@ pub const DEFAULT_MIN_FACE: u32 = 40;
 const NARROWEST_SCALED_FACE: f64 = 80.0;
 
 /// dlib's usual largest distance between two encodings of one person.
-pub const DEFAULT_TOLERANCE: f64 = 0.6;
+pub const DEFAULT_TOLERANCE: f64 = crate::face::ENCODER.tolerance;
 
 /// Every face is encoded each this many sampled frames, a face surely matched in its seat
 /// followed between (see `run::follow`): at 1 fps a seated student is encoded every 4 s
@@ -970,11 +970,15 @@ mod tests {
 
     #[test]
     fn min_face_sets_upsampling_and_scale_for_the_detector() {
-        let resolution = |yaml: &str| {
-            let file: ConfigFile = serde_norway::from_str(yaml).unwrap();
+        let resolution_of = |yaml: &str, detector: Detector| {
+            let mut file: ConfigFile = serde_norway::from_str(yaml).unwrap();
+            file.detector.get_or_insert(detector);
             Settings::from_config(file.overridden_by(minimal()))
                 .map(|s| (s.detection.min_face, s.detection.upsample, s.detection.scale))
         };
+        assert_eq!(resolution_of("{}", Detector::default()).unwrap(), (40, 0, 1.0), "YuNet by default, 40 px as it is");
+        // The rest: HOG unless the case names a detector.
+        let resolution = |yaml: &str| resolution_of(yaml, Detector::Hog);
         assert_eq!(resolution("{}").unwrap(), (40, 1, 1.0), "face_recognition's default: HOG, one upsampling");
         assert_eq!(resolution("min_face: 24").unwrap(), (24, 2, 1.0));
         assert_eq!(resolution("min_face: 80").unwrap(), (80, 0, 1.0));
@@ -999,7 +1003,7 @@ mod tests {
         assert!(err("min_face: 0").starts_with("min_face must be at least 1 px"));
         assert!(serde_norway::from_str::<ConfigFile>("detector: dnn").is_err());
         let s = Settings::from_config(
-            serde_norway::from_str::<ConfigFile>("min_face: 200").unwrap().overridden_by(minimal()),
+            serde_norway::from_str::<ConfigFile>("{detector: hog, min_face: 200}").unwrap().overridden_by(minimal()),
         )
         .unwrap();
         assert_eq!(Settings::from_yaml(&s.to_yaml().unwrap()).unwrap(), s, "derived values survive a round trip");

@@ -17,6 +17,7 @@
 //! - [`simulate`]: predictions before a run (the discrete-event model, node contention,
 //!   `calibrate-node`, `probe`);
 //! - [`synth`]: test recordings composed from photos, with their ground truth;
+//! - [`engine`]: ONNX Runtime, the inference engine the detector runs on (CPU or CUDA);
 //! - [`util`]: output files written whole, HDF5 helpers, signals, progress, logging;
 //! - [`config`] (the settings, from YAML and flags), [`cli`] (the flags), [`about`]
 //!   (provenance: versions, host, CPU).

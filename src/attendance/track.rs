@@ -14,15 +14,15 @@ use pathfinding::prelude::{kuhn_munkres, Matrix};
 use serde::{Deserialize, Serialize};
 
 use crate::attendance::observation::{Detection, UnknownPerson, Windows};
-use crate::face::FaceBox;
+use crate::face::{FaceBox, ENCODER};
 use crate::roster::Roster;
 
-/// Two faces this far apart (Euclidean, dlib's 128-d space) are taken for two people when
-/// linking frames: dlib's own same-person threshold.
-const LINK_DISTANCE: f32 = 0.6;
-/// Unknown tracks whose mean faces are closer than this are one unenrolled person
-/// (dlib's face-clustering example uses 0.5).
-pub const SAME_UNKNOWN_PERSON: f32 = 0.5;
+/// Two faces this far apart are taken for two people when linking frames (the encoder's
+/// [`link_distance`](crate::face::encoder::EncoderSpec::link_distance)).
+const LINK_DISTANCE: f32 = ENCODER.link_distance as f32;
+/// Unknown tracks whose mean faces are closer than this are one unenrolled person (the
+/// encoder's [`same_person`](crate::face::encoder::EncoderSpec::same_person)).
+pub const SAME_UNKNOWN_PERSON: f32 = ENCODER.same_person as f32;
 
 /// One track as the reports show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

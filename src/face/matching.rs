@@ -2,19 +2,20 @@
 
 use ndarray::{Array2, ArrayView1, Axis};
 
-/// A match at this distance or closer is sure (dlib's face-clustering cut, the same-person
-/// distance of `track::SAME_UNKNOWN_PERSON`); between it and the tolerance a match is weak. 97 %
-/// of the named faces of the long hall match this closely; the rest are hard faces (small,
-/// turned, dim). A sure match may be followed without a new encoding (`run::follow`); a weak
-/// one may not.
-pub const SURE_MATCH: f64 = 0.5;
+use super::ENCODER;
+
+/// A match at this distance or closer is sure (the encoder's, [`super::encoder::EncoderSpec`]);
+/// between it and the tolerance a match is weak. With dlib's encoder 97 % of the named faces of
+/// the long hall match this closely; the rest are hard faces (small, turned, dim). A sure match
+/// may be followed without a new encoding (`run::follow`); a weak one may not.
+pub const SURE_MATCH: f64 = ENCODER.sure_match;
 
 /// The closest enrolled encoding to a face.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Match {
     /// Row of the closest encoding in the encoding table.
     pub encoding_row: usize,
-    /// Euclidean distance to it.
+    /// The encoder's distance to it.
     pub distance: f64,
 }
 
@@ -24,8 +25,7 @@ pub struct Match {
 pub fn nearest(known: &Array2<f64>, face: ArrayView1<f64>) -> Option<Match> {
     let mut best: Option<Match> = None;
     for (row, enrolled) in known.axis_iter(Axis(0)).enumerate() {
-        let squared: f64 = enrolled.iter().zip(face.iter()).map(|(a, b)| (a - b) * (a - b)).sum();
-        let distance = squared.sqrt();
+        let distance = ENCODER.metric.distance(enrolled.iter().copied(), face.iter().copied());
         if best.is_none_or(|b| distance < b.distance) {
             best = Some(Match { encoding_row: row, distance });
         }

@@ -7,6 +7,7 @@
 //! benches/reference/README.md for the one known exception).
 
 pub mod detect;
+pub mod encoder;
 pub mod isa;
 pub mod matching;
 pub mod models;
@@ -25,11 +26,10 @@ use opencv::imgproc;
 use opencv::prelude::*;
 
 pub use detect::{Detector, DetectorSetup, RankCpu};
+pub use encoder::{ENCODER, ENCODING_LEN};
 pub use isa::Isa;
 pub use models::find_model_dir;
 
-/// Length of a face encoding.
-pub const ENCODING_LEN: usize = 128;
 
 /// A face box in pixels of the image it was found in: left, top, width, height.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -76,7 +76,27 @@ pub struct Found {
     rects: Vec<Rectangle>,
     /// The faces' boxes in the image's pixels, sorted by (x, y).
     pub boxes: Vec<FaceBox>,
+    /// What the detector saw of each face (its own box, which may differ from the reported
+    /// one: see [`detect::Located`]).
+    pub seen: Vec<FaceBox>,
     pub detect: Duration,
+}
+
+impl Found {
+    /// Keeps the faces of which `keep` accepts what the detector saw.
+    pub fn retain_seen(&mut self, keep: impl Fn(&FaceBox) -> bool) {
+        let kept: Vec<bool> = self.seen.iter().map(&keep).collect();
+        for list in [&mut self.boxes, &mut self.seen] {
+            let mut verdicts = kept.iter();
+            list.retain(|_| *verdicts.next().expect("one verdict per face"));
+        }
+        let mut verdicts = kept.iter();
+        self.rects.retain(|_| *verdicts.next().expect("one verdict per face"));
+    }
+}
+
+fn face_box(r: &Rectangle) -> FaceBox {
+    FaceBox { x: r.left as i32, y: r.top as i32, w: (r.right - r.left) as i32, h: (r.bottom - r.top) as i32 }
 }
 
 /// Time spent in each stage of [`FacePipeline::analyze`].
@@ -131,18 +151,12 @@ impl FacePipeline {
         ensure!(bgr.channels() == 3, "expected a 3-channel image, got {} channels", bgr.channels());
         let mut rgb = Mat::default();
         imgproc::cvt_color(bgr, &mut rgb, imgproc::COLOR_BGR2RGB, 0).context("BGR to RGB conversion")?;
-        let mut rects = self.detect(&rgb)?;
-        rects.sort_by_key(|r| (r.left, r.top));
-        let boxes = rects
-            .iter()
-            .map(|r| FaceBox {
-                x: r.left as i32,
-                y: r.top as i32,
-                w: (r.right - r.left) as i32,
-                h: (r.bottom - r.top) as i32,
-            })
-            .collect();
-        Ok(Found { rgb, rects, boxes, detect: started.elapsed() })
+        let mut located = self.detect(&rgb)?;
+        located.sort_by_key(|f| (f.landmark_box.left, f.landmark_box.top));
+        let seen = located.iter().map(|f| face_box(&f.seen)).collect();
+        let rects: Vec<Rectangle> = located.iter().map(|f| f.landmark_box).collect();
+        let boxes = rects.iter().map(face_box).collect();
+        Ok(Found { rgb, rects, boxes, seen, detect: started.elapsed() })
     }
 
     /// The second half of [`analyze`](Self::analyze): landmarks and the 128-d encoding of the
@@ -178,7 +192,7 @@ impl FacePipeline {
     /// trimmed to the image: at scale 1, exactly what `face_recognition.face_locations` does
     /// for either `model` (see [`upsample`]). The encoder reads the image itself, so a face
     /// found on a smaller copy is encoded from all its pixels.
-    fn detect(&self, rgb: &Mat) -> Result<Vec<Rectangle>> {
+    fn detect(&self, rgb: &Mat) -> Result<Vec<detect::Located>> {
         let mut scaled = Mat::default();
         let rgb_mat = if self.scale == 1.0 {
             rgb
@@ -206,18 +220,19 @@ impl FacePipeline {
         };
         let (width, height) = (i64::from(rgb.cols()), i64::from(rgb.rows()));
         let unscaled = |v: i64| (v as f64 / self.scale).round() as i64;
+        let back = |r: &Rectangle| {
+            let r = upsample::rect_down(r, self.upsample);
+            Rectangle {
+                left: unscaled(r.left).max(0),
+                top: unscaled(r.top).max(0),
+                right: unscaled(r.right).min(width),
+                bottom: unscaled(r.bottom).min(height),
+            }
+        };
         Ok(found
             .iter()
-            .map(|r| {
-                let r = upsample::rect_down(r, self.upsample);
-                Rectangle {
-                    left: unscaled(r.left).max(0),
-                    top: unscaled(r.top).max(0),
-                    right: unscaled(r.right).min(width),
-                    bottom: unscaled(r.bottom).min(height),
-                }
-            })
-            .filter(|r| r.right > r.left && r.bottom > r.top)
+            .map(|f| detect::Located { landmark_box: back(&f.landmark_box), seen: back(&f.seen) })
+            .filter(|f| f.landmark_box.right > f.landmark_box.left && f.landmark_box.bottom > f.landmark_box.top)
             .collect())
     }
 }

@@ -10,8 +10,9 @@ use anyhow::{bail, Result};
 
 /// dlib's 5-point landmark model: what `face_recognition.face_encodings` uses by default.
 pub const LANDMARKS_FILE: &str = "shape_predictor_5_face_landmarks.dat";
-/// dlib's ResNet that maps an aligned 150×150 face chip to a 128-d encoding.
-pub const ENCODER_FILE: &str = "dlib_face_recognition_resnet_model_v1.dat";
+/// The encoder's model file ([`super::ENCODER`]): dlib's ResNet that maps an aligned 150×150
+/// face chip to a 128-d encoding.
+pub const ENCODER_FILE: &str = super::ENCODER.model_file;
 
 /// dlib's MMOD face detector (a CNN), for `--detector cnn`: `face_recognition`'s `model="cnn"`.
 pub const CNN_DETECTOR_FILE: &str = "mmod_human_face_detector.dat";

@@ -14,10 +14,29 @@ use anyhow::{bail, ensure, Context, Result};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use crate::face::ENCODING_LEN;
+use crate::face::encoder::UNRECORDED;
+use crate::face::{ENCODER, ENCODING_LEN};
 use crate::util::h5util;
 
 pub const GROUP: &str = "roster";
+/// The attribute of `/roster` naming the encoder that made its encodings.
+const ENCODER_ATTR: &str = "encoder";
+
+/// Refuses encodings made by another encoder than this build's: distances between two
+/// encoders' vectors mean nothing. A roster without the record is [`UNRECORDED`]'s.
+fn check_encoder(group: &hdf5::Group) -> Result<()> {
+    let made_by = match group.attr_names()?.iter().any(|n| n == ENCODER_ATTR) {
+        true => h5util::read_str_attr(group, ENCODER_ATTR)?,
+        false => UNRECORDED.to_owned(),
+    };
+    ensure!(
+        made_by == ENCODER.name,
+        "its encodings were made by the encoder {made_by}, and this rollcall encodes with {}: enrol the photos \
+         again with `rollcall enroll`",
+        ENCODER.name
+    );
+    Ok(())
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Roster {
@@ -56,17 +75,19 @@ impl Roster {
         for (i, id) in self.ids.iter().enumerate() {
             ensure!(self.owner.contains(&(i as u32)), "student {id:?} has no encoding");
         }
-        // dlib's face encodings are finite and about 1.3-1.6 long; anything else (NaN from a
-        // broken tool, zeros, another model's vectors) would match nobody or everybody.
+        // An encoding outside the encoder's norms (NaN from a broken tool, zeros, another
+        // model's vectors) would match nobody or everybody.
+        let (shortest, longest) = ENCODER.norms;
         for (row, encoding) in self.encodings.rows().into_iter().enumerate() {
             let length = encoding.dot(&encoding).sqrt();
             ensure!(
-                encoding.iter().all(|v| v.is_finite()) && (0.5..=2.5).contains(&length),
-                "the encoding of {} ({}) is not a dlib face encoding: {}",
+                encoding.iter().all(|v| v.is_finite()) && (shortest..=longest).contains(&length),
+                "the encoding of {} ({}) is not a {} face encoding: {}",
                 self.ids[self.owner[row] as usize],
                 self.sources[row],
+                ENCODER.name,
                 if length.is_finite() {
-                    format!("length {length:.2}, expected about 1.4")
+                    format!("length {length:.2}, expected {shortest} to {longest}")
                 } else {
                     "not a number".into()
                 }
@@ -78,6 +99,7 @@ impl Roster {
     /// Writes the roster as `/roster` inside an open file.
     pub fn write_h5(&self, file: &hdf5::File) -> Result<()> {
         let g = file.create_group(GROUP)?;
+        h5util::write_str_attr(&g, ENCODER_ATTR, ENCODER.name)?;
         h5util::write_strings(&g, "student_id", &self.ids)?;
         h5util::write_strings(&g, "name", &self.names)?;
         g.new_dataset_builder().with_data(&self.encodings).create("encoding")?;
@@ -89,6 +111,7 @@ impl Roster {
     /// Reads `/roster` from an open file and checks it.
     pub fn read_h5(file: &hdf5::File) -> Result<Self> {
         let g = file.group(GROUP).map_err(|_| anyhow::anyhow!("no /{GROUP} group"))?;
+        check_encoder(&g)?;
         let roster = Roster {
             ids: h5util::read_strings(&g, "student_id").context("/roster/student_id")?,
             names: h5util::read_strings(&g, "name").context("/roster/name")?,
@@ -111,6 +134,9 @@ impl Roster {
             );
         }
         let file = crate::util::h5util::open(path, "roster")?;
+        if let Ok(group) = file.group(GROUP) {
+            check_encoder(&group).map_err(|e| anyhow::anyhow!("roster {}: {e:#}", path.display()))?;
+        }
         Roster::read_h5(&file).map_err(|e| anyhow::anyhow!("roster {} is not a rollcall roster: {e:#}", path.display()))
     }
 

@@ -265,6 +265,25 @@ impl TilePlan {
         let (x, y) = (col * step, row * step);
         TileRect { x, y, w: self.tile.min(self.width - x), h: self.tile.min(self.height - y) }
     }
+
+    /// Whether a face box (`x`, `y`, `w`, `h` in the pixels of tile `unit`) reaches an edge the
+    /// tile shares with a neighbour: such a face is cut there, and the neighbour, which reaches
+    /// `overlap` px past that edge, sees it whole when it is no wider than the overlap. A
+    /// detector that finds cut faces (YuNet does; HOG seldom) would otherwise give a box of
+    /// the cut part, which can be larger than the whole face's and win the merge, unmatched.
+    /// Faces wider than the overlap are kept: no tile sees them whole.
+    pub fn cut_by_inner_edge(&self, unit: usize, (x, y, w, h): (i64, i64, i64, i64)) -> bool {
+        let tile = self.rect(unit);
+        if w.max(h) > i64::from(self.overlap) {
+            return false;
+        }
+        let (right, bottom) = (i64::from(tile.w), i64::from(tile.h));
+        let inner_left = tile.x > 0 && x <= 0;
+        let inner_top = tile.y > 0 && y <= 0;
+        let inner_right = tile.x + tile.w < self.width && x + w >= right;
+        let inner_bottom = tile.y + tile.h < self.height && y + h >= bottom;
+        inner_left || inner_top || inner_right || inner_bottom
+    }
 }
 
 /// What a job's units are: frame ranges of a video, or tiles of one image.
@@ -310,6 +329,18 @@ impl Plan {
 #[cfg(test)]
 mod tile_tests {
     use super::*;
+
+    #[test]
+    fn a_face_is_cut_only_by_an_edge_a_neighbour_reaches_past() {
+        // 2 x 1 tiles of 1024 px, tiles starting at 0 and 768.
+        let plan = TilePlan::new(1792, 1024, 1024, 256);
+        assert!(plan.cut_by_inner_edge(0, (900, 100, 124, 124)), "at tile 0's right edge, inside tile 1");
+        assert!(!plan.cut_by_inner_edge(0, (900, 100, 120, 120)), "whole, 4 px short of the edge");
+        assert!(!plan.cut_by_inner_edge(0, (-10, -10, 100, 100)), "the photo's own left and top");
+        assert!(plan.cut_by_inner_edge(1, (-20, 500, 100, 100)), "across tile 1's left edge");
+        assert!(!plan.cut_by_inner_edge(1, (924, 900, 100, 124)), "the photo's right and bottom");
+        assert!(!plan.cut_by_inner_edge(0, (700, 100, 324, 324)), "wider than the overlap: no tile sees it whole");
+    }
 
     #[test]
     fn tiles_cover_the_image_and_overlap_by_the_overlap() {

@@ -72,6 +72,8 @@ struct Image {
     position: usize,
     /// Where the image's top-left pixel is in the frame (a tile's corner).
     origin: (i32, i32),
+    /// The unit it belongs to (for a tile: which).
+    unit: usize,
     pixels: Mat,
 }
 
@@ -296,7 +298,7 @@ fn produce(
                     continue;
                 }
                 *decode_s += started.elapsed().as_secs_f64();
-                hand_over(images, Image { index, position, origin: (0, 0), pixels }, source)?;
+                hand_over(images, Image { index, position, origin: (0, 0), unit, pixels }, source)?;
             }
         }
         (Plan::Tiles(tiles), Media::Photo(photo)) => {
@@ -304,7 +306,7 @@ fn produce(
             let rect = Rect::new(tile.x as i32, tile.y as i32, tile.w as i32, tile.h as i32);
             // A continuous copy: the face pipeline hands dlib packed rows.
             let pixels = Mat::roi(photo, rect)?.try_clone()?;
-            hand_over(images, Image { index: 0, position: 0, origin: (rect.x, rect.y), pixels }, source)?;
+            hand_over(images, Image { index: 0, position: 0, origin: (rect.x, rect.y), unit, pixels }, source)?;
         }
         _ => bail!("the plan and the media disagree (a video's frames asked of a photo, or tiles of a video)"),
     }
@@ -372,8 +374,12 @@ impl<'a> FaceWorker<'a> {
     /// boxes moved by its origin (in original pixels).
     fn find_faces(&mut self, job: &Job, image: &Image, trail: &Trail, out: &mut UnitOutput) -> Result<()> {
         let settings = job.settings;
-        let found = self.pipeline.find(&image.pixels)?;
+        let mut found = self.pipeline.find(&image.pixels)?;
         self.timing.detect_s += found.detect.as_secs_f64();
+        if let Plan::Tiles(tiles) = job.plan {
+            // A face cut by the edge of a tile is found whole by its neighbour.
+            found.retain_seen(|b| !tiles.cut_by_inner_edge(image.unit, (b.x.into(), b.y.into(), b.w.into(), b.h.into())));
+        }
         let boxes: Vec<_> = found
             .boxes
             .iter()

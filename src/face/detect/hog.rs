@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use anyhow::Result;
-use dlib_face_recognition::{FaceDetector, Rectangle};
+use dlib_face_recognition::FaceDetector;
 
-use super::{DetectorSetup, Dlib, FindFaces, ProbeWidth, Spec};
+use super::{DetectorSetup, Dlib, FindFaces, Located, ProbeWidth, Spec};
 use crate::face::isa::{HogAvx2, Isa};
 
 pub const SPEC: Spec = Spec {
@@ -31,8 +31,8 @@ pub fn load(setup: &DetectorSetup, _model_dir: &Path) -> Result<Box<dyn FindFace
 }
 
 impl FindFaces for HogAvx2 {
-    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>> {
-        HogAvx2::face_locations(self, rgb, width, height)
+    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Located>> {
+        Ok(HogAvx2::face_locations(self, rgb, width, height)?.into_iter().map(Located::as_seen).collect())
     }
 
     fn clone_box(&self) -> Box<dyn FindFaces> {

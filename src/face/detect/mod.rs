@@ -36,10 +36,27 @@ pub enum ProbeWidth {
     Half,
 }
 
-/// A loaded detector: faces in a packed RGB image, as the boxes dlib's 5-point landmark model
-/// expects. Detectors keep scratch state, so each worker thread has its own copy.
+/// A face a detector found, in the pixels of the image it was given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Located {
+    /// The box dlib's 5-point landmark model is given, which rollcall also reports.
+    pub landmark_box: Rectangle,
+    /// What the detector saw of the face (its own box): a face cut by the image's edge reaches
+    /// it, which tells a tile's cut face from a whole one (`run::plan::TilePlan`).
+    pub seen: Rectangle,
+}
+
+impl Located {
+    /// A face whose detector's box is the landmark box (dlib's detectors).
+    pub fn as_seen(r: Rectangle) -> Self {
+        Located { landmark_box: r, seen: r }
+    }
+}
+
+/// A loaded detector: faces in a packed RGB image. Detectors keep scratch state, so each worker
+/// thread has its own copy.
 pub trait FindFaces: Send {
-    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>>;
+    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Located>>;
     fn clone_box(&self) -> Box<dyn FindFaces>;
 }
 
@@ -54,11 +71,11 @@ impl Clone for Box<dyn FindFaces> {
 struct Dlib<D>(D);
 
 impl<D: FaceDetectorTrait + Clone + Send + 'static> FindFaces for Dlib<D> {
-    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>> {
+    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Located>> {
         anyhow::ensure!(rgb.len() == width * height * 3, "unexpected image layout");
         // SAFETY: `rgb` is a live, packed width×height×3 buffer (checked just above).
         let matrix = unsafe { ImageMatrix::new(width, height, rgb.as_ptr()) };
-        Ok(self.0.face_locations(&matrix).to_vec())
+        Ok(self.0.face_locations(&matrix).iter().copied().map(Located::as_seen).collect())
     }
 
     fn clone_box(&self) -> Box<dyn FindFaces> {

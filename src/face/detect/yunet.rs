@@ -23,7 +23,7 @@ use ort::session::Session;
 use ort::value::TensorRef;
 
 use crate::engine::{self, Device};
-use super::{DetectorSetup, FindFaces, ProbeWidth, Spec};
+use super::{DetectorSetup, FindFaces, Located, ProbeWidth, Spec};
 
 pub const SPEC: Spec = Spec {
     name: "yunet",
@@ -57,7 +57,7 @@ pub fn load(setup: &DetectorSetup, model_dir: &Path) -> Result<Box<dyn FindFaces
 }
 
 impl FindFaces for Yunet {
-    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>> {
+    fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Located>> {
         Yunet::face_locations(self, rgb, width, height)
     }
 
@@ -102,9 +102,9 @@ impl Yunet {
         Ok(Yunet { model, path, device, session: RefCell::new(session), input: RefCell::default(), min_score })
     }
 
-    /// Faces in a packed `width`×`height` RGB image, as boxes for dlib's 5-point landmark
-    /// model (see [`landmark_box`]).
-    pub fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Rectangle>> {
+    /// Faces in a packed `width`×`height` RGB image: YuNet's boxes, and the boxes for dlib's
+    /// 5-point landmark model (see [`landmark_box`]).
+    pub fn face_locations(&self, rgb: &[u8], width: usize, height: usize) -> Result<Vec<Located>> {
         ensure!(rgb.len() == width * height * 3, "unexpected image layout");
         let largest = STRIDES[STRIDES.len() - 1];
         let (padded_w, padded_h) = (width.div_ceil(largest) * largest, height.div_ceil(largest) * largest);
@@ -141,7 +141,9 @@ impl Yunet {
         for i in kept {
             let r = boxes.get(i as usize)?;
             if r.width > 0 && r.height > 0 {
-                faces.push(landmark_box(r.x.into(), r.y.into(), r.width.into(), r.height.into()));
+                let (x, y, w, h) = (r.x.into(), r.y.into(), r.width.into(), r.height.into());
+                let seen = Rectangle { left: x, top: y, right: x + w, bottom: y + h };
+                faces.push(Located { landmark_box: landmark_box(x, y, w, h), seen });
             }
         }
         Ok(faces)
