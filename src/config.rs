@@ -143,9 +143,9 @@ pub struct ConfigFile {
     #[arg(long, value_name = "C")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub yunet_confidence: Option<f64>,
-    /// Where yunet's inference runs: `cpu`, or `cuda` (ONNX Runtime's CUDA provider, from an
-    /// onnxruntime-gpu build that ROLLCALL_ORT names; ranks share a node's GPUs by local rank)
-    /// [default: cpu].
+    /// Where ONNX Runtime's inference (the face encoder, and yunet) runs: `cpu`, or `cuda`
+    /// (its CUDA provider, from an onnxruntime-gpu build that ROLLCALL_ORT names; ranks share a
+    /// node's GPUs by local rank; hog and cnn still detect on the CPU) [default: cpu].
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<Device>,
@@ -519,7 +519,8 @@ pub struct DetectorSettings {
     pub detector: Detector,
     /// YuNet's confidence threshold in [0, 1] (read by the yunet detector only).
     pub yunet_confidence: f64,
-    /// Where the detector's inference runs (yunet only: hog and cnn are dlib's CPU code).
+    /// Where ONNX Runtime's inference runs: the encoder's, and yunet's (hog and cnn are dlib's
+    /// CPU code).
     #[serde(default)]
     pub device: Device,
     /// The narrowest face (px of the original frame) the job finds with `upsample` and `scale`.
@@ -641,9 +642,6 @@ impl Settings {
             bail!("yunet_confidence must be in [0, 1], got {yunet_confidence}");
         }
         let device = c.device.unwrap_or_default();
-        if device == Device::Cuda && detector != Detector::Yunet {
-            bail!("device cuda runs the yunet detector on a GPU; {detector} is dlib's CPU code: use --detector yunet or --device cpu");
-        }
         let tolerance = c.tolerance.unwrap_or(DEFAULT_TOLERANCE);
         if !(tolerance > 0.0 && tolerance <= 1.0) {
             bail!("tolerance must be in (0, 1], got {tolerance}");

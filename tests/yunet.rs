@@ -149,14 +149,15 @@ fn a_missing_onnx_runtime_is_refused_in_one_line() {
 }
 
 /// `--device cuda` where ONNX Runtime has no CUDA provider (the CPU build `make setup` fetches),
-/// or with a detector that is dlib's CPU code: one line saying what is missing, nothing written.
+/// with yunet or with HOG (the encoder runs on ONNX Runtime too): one line saying what is
+/// missing, nothing written.
 #[test]
 fn the_cuda_route_without_a_gpu_runtime_is_refused_in_one_line() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = enrol_lecture(tmp.path());
     for (case, extra, message) in [
         ("cpu-build", &["--device", "cuda"][..], "is a build without CUDA"),
-        ("hog", &["--device", "cuda", "--detector", "hog"][..], "device cuda runs the yunet detector"),
+        ("hog", &["--device", "cuda", "--detector", "hog"][..], "is a build without CUDA"),
     ] {
         let out = tmp.path().join(case);
         let o = run(mpirun_command(2), &attend_args(&lecture_video(), &roster, &out, extra));

@@ -201,9 +201,10 @@ fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -
     };
     let roster = Roster::load(&settings.roster)?;
     let model_dir = face::find_model_dir(settings.models.as_deref())?;
-    // A detector that cannot load (a missing model or library) is refused here, in one line,
-    // before any rank starts; each rank loads its own copy later.
-    face::Detector::load(&settings.detection.setup(), &model_dir)?;
+    // Models that cannot load (a missing or damaged file, ONNX Runtime missing or without the
+    // device asked for) are refused here, in one line, before any rank starts or any file is
+    // written; each rank loads its own copy later.
+    face::FacePipeline::load(&model_dir, &settings.detection.setup())?;
     if let Some(rank) = settings.parallel.slow_ranks.keys().find(|&&r| r as usize >= ranks) {
         bail!("bench.slow_ranks names rank {rank}, but the job has {ranks} rank(s)");
     }
