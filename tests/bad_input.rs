@@ -379,7 +379,12 @@ fn a_second_run_on_a_busy_output_folder_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = enrol_lecture(tmp.path());
     let out = tmp.path().join("out");
-    let first = spawn(rollcall_command(), &attend_args(&lecture_video(), &roster, &out, &[]));
+    // The first run slowed 10x (the benchmark knob: the same results, later), so that it is
+    // still running when the second starts, however fast the machine.
+    let slow = tmp.path().join("slow.yaml");
+    std::fs::write(&slow, "bench:\n  slow_ranks: {\"0\": 10}\n").unwrap();
+    let first =
+        spawn(rollcall_command(), &attend_args(&lecture_video(), &roster, &out, &["--config", slow.to_str().unwrap()]));
     let journal = out.join("attendance.journal");
     let waited = std::time::Instant::now();
     while !journal.exists() && waited.elapsed().as_secs() < 30 {

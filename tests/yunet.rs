@@ -77,13 +77,13 @@ fn yunet_detects_on_one_core() {
     );
 }
 
-/// A model folder with dlib's models but `model` as YuNet's file (None: no such file).
+/// A model folder with every model but `model` as YuNet's file (None: no such file).
 fn models_with_yunet(dir: &std::path::Path, model: Option<&[u8]>) -> std::path::PathBuf {
     let models = dir.join("models");
     std::fs::create_dir_all(&models).unwrap();
     for entry in std::fs::read_dir(setup_file("data/models")).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "dat") || path.file_name().is_some_and(|n| n == "face_detection_yunet_2023mar.onnx") {
+        if path.file_name().is_some_and(|n| n != rollcall::face::detect::yunet::MODEL_FILE) {
             std::os::unix::fs::symlink(&path, models.join(path.file_name().unwrap())).unwrap();
         }
     }
