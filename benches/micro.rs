@@ -229,12 +229,11 @@ fn yunet_runtimes(c: &mut Criterion) {
             black_box(outputs)
         })
     });
-    let path = models.join(MODEL_FILE);
-    let model = std::fs::read(&path).unwrap();
-    let mut session = rollcall::engine::session(&model, &path, rollcall::engine::Device::Cpu).unwrap();
+    let net = rollcall::engine::Net::load(&models.join(MODEL_FILE), "the benchmark", rollcall::engine::Device::Cpu).unwrap();
     group.bench_function("ONNX Runtime", |b| {
         b.iter(|| {
             let image = ort::value::TensorRef::from_array_view(([1, 3, height, width], input.as_slice())).unwrap();
+            let mut session = net.session();
             let outputs = session.run(ort::inputs![image]).unwrap();
             black_box(outputs.len())
         })

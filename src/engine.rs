@@ -7,8 +7,9 @@
 //! cluster's `onnxruntime-gpu` build alike, and a node without either fails in one line when a
 //! model that needs it is loaded, not at start-up.
 
+use std::cell::{RefCell, RefMut};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{bail, Context, Result};
 use ort::session::Session;
@@ -71,10 +72,43 @@ pub fn in_use() -> Option<(String, &'static str)> {
     Some((format!("{} ({})", engine.version, engine.library.display()), device.execution_provider()))
 }
 
+/// One worker's copy of an ONNX model: its own session (a run needs `&mut`, so a session is
+/// never shared), over the model's bytes, which the copies share. Cloning makes the next
+/// worker's.
+pub struct Net {
+    bytes: Arc<[u8]>,
+    path: Arc<Path>,
+    device: Device,
+    session: RefCell<Session>,
+}
+
+impl Net {
+    /// Loads the ONNX file `path` onto `device`; `needed_by` names what needs it in the error
+    /// for a missing file ("the yunet detector").
+    pub fn load(path: &Path, needed_by: &str, device: Device) -> Result<Self> {
+        anyhow::ensure!(path.is_file(), "{needed_by} needs {} (run `make setup`)", path.display());
+        let bytes: Arc<[u8]> = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?.into();
+        let session = RefCell::new(session(&bytes, path, device)?);
+        Ok(Net { bytes, path: path.into(), device, session })
+    }
+
+    /// The session, for one run.
+    pub fn session(&self) -> RefMut<'_, Session> {
+        self.session.borrow_mut()
+    }
+}
+
+impl Clone for Net {
+    fn clone(&self) -> Self {
+        let session = session(&self.bytes, &self.path, self.device).expect("the model loaded once already");
+        Net { bytes: Arc::clone(&self.bytes), path: Arc::clone(&self.path), device: self.device, session: RefCell::new(session) }
+    }
+}
+
 /// A session of `model` (the bytes of an ONNX file; `what` names it in errors) on `device`:
 /// one intra-op and one inter-op thread, no spinning, so a worker thread is one core
 /// (rollcall sizes its own ranks and threads).
-pub fn session(model: &[u8], what: &Path, device: Device) -> Result<Session> {
+fn session(model: &[u8], what: &Path, device: Device) -> Result<Session> {
     let engine = engine()?;
     let mut builder = Session::builder(&engine.environment)
         .map_err(message)?

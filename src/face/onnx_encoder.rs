@@ -11,15 +11,13 @@
 use std::cell::RefCell;
 use std::ffi::{c_int, c_long, c_void};
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{ensure, Context, Result};
 use dlib_face_recognition::{FaceLandmarks, ImageMatrix};
-use ort::session::Session;
 use ort::value::TensorRef;
 
 use super::ENCODING_LEN;
-use crate::engine::{self, Device};
+use crate::engine::{Device, Net};
 
 /// The converted network in the model folder.
 pub const MODEL_FILE: &str = "dlib_face_recognition_resnet_model_v1.onnx";
@@ -38,36 +36,19 @@ extern "C" {
     ) -> c_int;
 }
 
-/// One worker's encoder: its own session (a run needs `&mut`), built from the model's bytes,
-/// which the copies share.
+/// One worker's encoder (each worker thread has its copy of the network).
+#[derive(Clone)]
 pub struct OnnxEncoder {
-    model: Arc<[u8]>,
-    path: Arc<Path>,
-    device: Device,
-    session: RefCell<Session>,
+    net: Net,
     /// The last batch's chips, kept for the next (a batch of 8 is 2 MB).
     chips: RefCell<Vec<f32>>,
-}
-
-impl Clone for OnnxEncoder {
-    fn clone(&self) -> Self {
-        OnnxEncoder::from_model(Arc::clone(&self.model), Arc::clone(&self.path), self.device)
-            .expect("the model loaded once already")
-    }
 }
 
 impl OnnxEncoder {
     /// Loads the converted network from `model_dir` onto `device`.
     pub fn load(model_dir: &Path, device: Device) -> Result<Self> {
-        let path = model_dir.join(MODEL_FILE);
-        ensure!(path.is_file(), "the face encoder needs {} (run `make setup`)", path.display());
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        Self::from_model(bytes.into(), path.into(), device)
-    }
-
-    fn from_model(model: Arc<[u8]>, path: Arc<Path>, device: Device) -> Result<Self> {
-        let session = engine::session(&model, &path, device)?;
-        Ok(OnnxEncoder { model, path, device, session: RefCell::new(session), chips: RefCell::default() })
+        let net = Net::load(&model_dir.join(MODEL_FILE), "the face encoder", device)?;
+        Ok(OnnxEncoder { net, chips: RefCell::default() })
     }
 
     /// The encodings of the faces `landmarks` places in `image`, in their order, in one batch.
@@ -94,7 +75,7 @@ impl OnnxEncoder {
             )
         };
         ensure!(status == 0, "dlib could not cut the face chips (landmarks outside the image?)");
-        let mut session = self.session.borrow_mut();
+        let mut session = self.net.session();
         let input = TensorRef::from_array_view(([faces, 3, CHIP, CHIP], chips.as_slice()))?;
         let outputs = session.run(ort::inputs![input]).context("the encoder's forward pass")?;
         let (_, values) = outputs[0].try_extract_tensor::<f32>()?;

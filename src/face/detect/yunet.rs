@@ -13,16 +13,14 @@
 
 use std::cell::RefCell;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{ensure, Context, Result};
 use dlib_face_recognition::Rectangle;
 use opencv::core::{Rect, Vector};
 use opencv::dnn;
-use ort::session::Session;
 use ort::value::TensorRef;
 
-use crate::engine::{self, Device};
+use crate::engine::{Device, Net};
 use super::{DetectorSetup, FindFaces, Located, ProbeWidth, Spec};
 
 pub const SPEC: Spec = Spec {
@@ -66,40 +64,22 @@ impl FindFaces for Yunet {
     }
 }
 
-/// One worker's YuNet: its own ONNX Runtime session (a run needs `&mut`), built from the
-/// model's bytes, which the copies share.
+/// One worker's YuNet (each worker thread has its copy of the network).
+#[derive(Clone)]
 pub struct Yunet {
-    model: Arc<[u8]>,
-    path: Arc<Path>,
-    device: Device,
-    /// Each worker thread owns its copy, so the session is never contended.
-    session: RefCell<Session>,
+    net: Net,
     /// The input of the last pass, kept for the next: a 1080p frame's is 25 MB, which the
     /// allocator would otherwise map and unmap each frame (measured: 10 % of the CPU as system time).
     input: RefCell<Vec<f32>>,
     min_score: f32,
 }
 
-impl Clone for Yunet {
-    fn clone(&self) -> Self {
-        Yunet::from_model(Arc::clone(&self.model), Arc::clone(&self.path), self.min_score, self.device)
-            .expect("the model loaded once already")
-    }
-}
-
 impl Yunet {
     /// Loads the model from `model_dir` onto `device`. `min_score` is in [0, 1], as the setting
     /// `yunet_confidence` gives it.
     pub fn load(model_dir: &Path, min_score: f64, device: Device) -> Result<Self> {
-        let path = model_dir.join(MODEL_FILE);
-        ensure!(path.is_file(), "the yunet detector needs {} (run `make setup`)", path.display());
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        Self::from_model(bytes.into(), path.into(), min_score as f32, device)
-    }
-
-    fn from_model(model: Arc<[u8]>, path: Arc<Path>, min_score: f32, device: Device) -> Result<Self> {
-        let session = engine::session(&model, &path, device)?;
-        Ok(Yunet { model, path, device, session: RefCell::new(session), input: RefCell::default(), min_score })
+        let net = Net::load(&model_dir.join(MODEL_FILE), "the yunet detector", device)?;
+        Ok(Yunet { net, input: RefCell::default(), min_score: min_score as f32 })
     }
 
     /// Faces in a packed `width`×`height` RGB image: YuNet's boxes, and the boxes for dlib's
@@ -110,7 +90,7 @@ impl Yunet {
         let (padded_w, padded_h) = (width.div_ceil(largest) * largest, height.div_ceil(largest) * largest);
         let mut input = self.input.borrow_mut();
         fill_input(&mut input, rgb, width, height, padded_w, padded_h);
-        let mut session = self.session.borrow_mut();
+        let mut session = self.net.session();
         let image = TensorRef::from_array_view(([1, 3, padded_h, padded_w], input.as_slice()))?;
         let outputs = session.run(ort::inputs![image]).context("YuNet's forward pass")?;
         let output = |name: String| -> Result<&[f32]> {
