@@ -274,22 +274,37 @@ impl RankKey {
 
 impl ConfigFile {
     pub fn load(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        let text = crate::util::input::read_text(path, "config file")?;
         serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))
     }
 
     /// Keys set in `overrides` win over keys set here. `every` and `fps` are two spellings
-    /// of one choice: a layer that sets either replaces both.
-    pub fn overridden_by(self, overrides: ConfigFile) -> ConfigFile {
+    /// of one choice: a layer that sets either replaces both. A path that is not UTF-8 is
+    /// refused: the settings are recorded as YAML text in every result and journal.
+    pub fn overridden_by(self, overrides: ConfigFile) -> Result<ConfigFile> {
+        self.check_paths()?;
+        overrides.check_paths()?;
         let (mut merged, top) = (self.keys(), overrides.keys());
         if top.contains_key("every") || top.contains_key("fps") {
             merged.remove("every");
             merged.remove("fps");
         }
         merged.extend(top);
-        serde_norway::from_value(serde_norway::Value::Mapping(merged))
-            .expect("keys read from two valid layers make a valid layer")
+        Ok(serde_norway::from_value(serde_norway::Value::Mapping(merged))
+            .expect("keys read from two valid layers make a valid layer"))
+    }
+
+    fn check_paths(&self) -> Result<()> {
+        let paths = [("video", &self.video), ("roster", &self.roster), ("output", &self.output), ("models", &self.models)];
+        for (key, path) in paths {
+            if let Some(path) = path.as_ref().filter(|p| p.to_str().is_none()) {
+                bail!(
+                    "the {key} path {} is not UTF-8 text: rename it (rollcall records every path in its reports as text)",
+                    path.display()
+                );
+            }
+        }
+        Ok(())
     }
 
     /// The keys this layer sets, with their values.
@@ -867,7 +882,7 @@ mod tests {
     fn flags_override_file_and_every_replaces_fps() {
         let file = ConfigFile { fps: Some(2.0), tolerance: Some(0.5), ..minimal() };
         let flags = ConfigFile { every: Some(3), ..Default::default() };
-        let s = Settings::from_config(file.overridden_by(flags)).unwrap();
+        let s = Settings::from_config(file.overridden_by(flags).unwrap()).unwrap();
         assert_eq!(s.sampling, Sampling::Every(3));
         assert_eq!(s.attendance.tolerance, 0.5);
     }
@@ -914,22 +929,22 @@ mod tests {
     #[test]
     fn the_documented_defaults_are_the_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/default.yaml");
-        let documented = Settings::from_config(ConfigFile::load(&path).unwrap().overridden_by(minimal())).unwrap();
+        let documented = Settings::from_config(ConfigFile::load(&path).unwrap().overridden_by(minimal()).unwrap()).unwrap();
         assert_eq!(documented, Settings::from_config(minimal()).unwrap());
     }
 
     #[test]
     fn slow_ranks_come_from_the_bench_section() {
         let file: ConfigFile = serde_norway::from_str("bench:\n  slow_ranks: {\"1\": 2.0}\n").unwrap();
-        let s = Settings::from_config(file.overridden_by(minimal())).unwrap();
+        let s = Settings::from_config(file.overridden_by(minimal()).unwrap()).unwrap();
         assert_eq!((s.slowdown_of(1), s.slowdown_of(0)), (2.0, 1.0));
         assert_eq!(s.slow_ranks_text(), "1:2");
         let unquoted: ConfigFile = serde_norway::from_str("bench: {slow_ranks: {0: 1.5}}").unwrap();
-        assert_eq!(Settings::from_config(unquoted.overridden_by(minimal())).unwrap().slowdown_of(0), 1.5);
+        assert_eq!(Settings::from_config(unquoted.overridden_by(minimal()).unwrap()).unwrap().slowdown_of(0), 1.5);
         let fast: ConfigFile = serde_norway::from_str("bench: {slow_ranks: {0: 0.5}}").unwrap();
-        assert!(Settings::from_config(fast.overridden_by(minimal())).is_err());
+        assert!(Settings::from_config(fast.overridden_by(minimal()).unwrap()).is_err());
         let word: ConfigFile = serde_norway::from_str("bench: {slow_ranks: {one: 2}}").unwrap();
-        assert!(Settings::from_config(word.overridden_by(minimal()))
+        assert!(Settings::from_config(word.overridden_by(minimal()).unwrap())
             .unwrap_err()
             .to_string()
             .contains("not a rank number"));
@@ -939,7 +954,7 @@ mod tests {
     fn settings_survive_a_yaml_round_trip() {
         let yaml = "title: Week 3\ndate: 2026-10-05\nevery: 5\nscale: 0.5\ntolerance: 0.55\nschedule: guided\nbench:\n  slow_ranks: {\"1\": 2.5}\n";
         let file: ConfigFile = serde_norway::from_str(yaml).unwrap();
-        let settings = Settings::from_config(file.overridden_by(minimal())).unwrap();
+        let settings = Settings::from_config(file.overridden_by(minimal()).unwrap()).unwrap();
         assert_eq!(Settings::from_yaml(&settings.to_yaml().unwrap()).unwrap(), settings);
         let plain = Settings::from_config(minimal()).unwrap();
         assert_eq!(Settings::from_yaml(&plain.to_yaml().unwrap()).unwrap(), plain);
@@ -953,7 +968,7 @@ mod tests {
         assert_eq!(auto.attendance.window.seconds(120.0), 10.0);
         assert_eq!(auto.attendance.window.seconds(30.0), 10.0, "never under 10 s");
         let file: ConfigFile = serde_norway::from_str("window: 45\nrule: frames\ntrack_gap: 0\n").unwrap();
-        let s = Settings::from_config(file.overridden_by(minimal())).unwrap();
+        let s = Settings::from_config(file.overridden_by(minimal()).unwrap()).unwrap();
         assert_eq!(
             (s.attendance.window, s.attendance.rule, s.attendance.track_gap),
             (WindowLength::Seconds(45.0), Rule::Frames, 0.0)
@@ -961,7 +976,7 @@ mod tests {
         assert_eq!(Settings::from_yaml(&s.to_yaml().unwrap()).unwrap(), s);
         for bad in ["window: soon", "window: 0", "window: -3", "track_gap: -1"] {
             let file: ConfigFile = serde_norway::from_str(bad).unwrap();
-            assert!(Settings::from_config(file.overridden_by(minimal())).is_err(), "{bad}");
+            assert!(Settings::from_config(file.overridden_by(minimal()).unwrap()).is_err(), "{bad}");
         }
         assert!(serde_norway::from_str::<ConfigFile>("rule: majority").is_err());
     }
@@ -971,7 +986,7 @@ mod tests {
         let resolution_of = |yaml: &str, detector: Detector| {
             let mut file: ConfigFile = serde_norway::from_str(yaml).unwrap();
             file.detector.get_or_insert(detector);
-            Settings::from_config(file.overridden_by(minimal()))
+            Settings::from_config(file.overridden_by(minimal()).unwrap())
                 .map(|s| (s.detection.min_face, s.detection.upsample, s.detection.scale))
         };
         assert_eq!(resolution_of("{}", Detector::default()).unwrap(), (40, 0, 1.0), "YuNet by default, 40 px as it is");
@@ -1001,7 +1016,7 @@ mod tests {
         assert!(err("min_face: 0").starts_with("min_face must be at least 1 px"));
         assert!(serde_norway::from_str::<ConfigFile>("detector: dnn").is_err());
         let s = Settings::from_config(
-            serde_norway::from_str::<ConfigFile>("{detector: hog, min_face: 200}").unwrap().overridden_by(minimal()),
+            serde_norway::from_str::<ConfigFile>("{detector: hog, min_face: 200}").unwrap().overridden_by(minimal()).unwrap(),
         )
         .unwrap();
         assert_eq!(Settings::from_yaml(&s.to_yaml().unwrap()).unwrap(), s, "derived values survive a round trip");

@@ -23,6 +23,34 @@ const CASES: &[Case] = &[
         message: "cannot be opened: not a video file",
     },
     Case { what: "missing roster", args: "{v} --roster {t}/none.h5", message: "roster {t}/none.h5 does not exist" },
+    // Inputs that are not regular files are named as what they are, before anything opens
+    // them: a pipe would block the open (deaf to signals), /dev/zero would be read forever.
+    Case { what: "roster is a folder", args: "{v} --roster {t}", message: "roster {t} is a folder, not a file" },
+    Case {
+        what: "roster is a device",
+        args: "{v} --roster /dev/zero",
+        message: "roster /dev/zero is not a regular file (a device, a pipe or a socket)",
+    },
+    Case {
+        what: "roster is a pipe",
+        args: "{v} --roster {t}/fifo",
+        message: "roster {t}/fifo is not a regular file (a device, a pipe or a socket)",
+    },
+    Case {
+        what: "config is a device",
+        args: "{v} --roster {r} --config /dev/zero",
+        message: "config file /dev/zero is not a regular file (a device, a pipe or a socket)",
+    },
+    Case {
+        what: "config is a pipe",
+        args: "{v} --roster {r} --config {t}/fifo",
+        message: "config file {t}/fifo is not a regular file (a device, a pipe or a socket)",
+    },
+    Case {
+        what: "config too large",
+        args: "{v} --roster {r} --config {t}/big.yaml",
+        message: "config file {t}/big.yaml is 4194305 bytes; rollcall reads config files of at most 4194304 bytes",
+    },
     Case { what: "roster not HDF5", args: "{v} --roster {t}/text.mp4", message: "is not an HDF5 file" },
     Case {
         what: "HDF5 without a roster",
@@ -108,6 +136,8 @@ fn scratch(dir: &Path, roster: &Path) {
     std::fs::write(dir.join("text.mp4"), "this is not a video\n").unwrap();
     std::fs::write(dir.join("bad.yaml"), "every: [1, 2\n").unwrap();
     std::fs::write(dir.join("typo.yaml"), "tolerence: 0.5\n").unwrap();
+    std::fs::write(dir.join("big.yaml"), vec![b'#'; rollcall::util::input::MAX_TEXT_BYTES as usize + 1]).unwrap();
+    assert_success(&std::process::Command::new("mkfifo").arg(dir.join("fifo")).output().unwrap());
     // A valid HDF5 file that is not a roster: an attend result's roster stripped? Simpler: a
     // copy of the roster with its group renamed is overkill; h5 from a different tool will do.
     let other = hdf5::File::create(dir.join("other.h5")).unwrap();
@@ -447,4 +477,36 @@ fn sigterm_during_report_semester_or_eval_writes_nothing() {
             std::fs::read_dir(&out).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
         assert!(written.is_empty(), "{args:?}: wrote {written:?}");
     }
+}
+
+/// A path that is not UTF-8 (a file copied from an old Latin-1 system) is refused in one line,
+/// not a panic: rollcall records every path in its reports and journal as text. `enroll` says
+/// so of a photo named so, where it used to skip it as "hidden".
+#[test]
+fn paths_that_are_not_utf8_are_refused_in_one_line() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_lecture(tmp.path());
+    let latin1 = |dir: &Path, name: &[u8]| dir.join(OsStr::from_bytes(name));
+    let video = latin1(tmp.path(), b"le\xe7on.avi");
+    std::fs::copy(lecture_video(), &video).unwrap();
+    let out = tmp.path().join("out");
+    let o = run(rollcall_command(), &[OsStr::new("attend"), video.as_os_str(), "--roster".as_ref(), roster.as_os_str(), "-o".as_ref(), out.as_os_str()]);
+    assert_refused(&o, "the video path");
+    assert!(stderr(&o).contains("is not UTF-8 text: rename it"));
+    assert!(!out.exists());
+    let bad_out = latin1(tmp.path(), b"r\xe9sultats");
+    let o = run(rollcall_command(), &[OsStr::new("attend"), lecture_video().as_os_str(), "--roster".as_ref(), roster.as_os_str(), "-o".as_ref(), bad_out.as_os_str()]);
+    assert_refused(&o, "the output path");
+    assert!(!bad_out.exists());
+
+    let photos = tmp.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    std::fs::copy(lecture_photos().join("obama.jpg"), photos.join("obama.jpg")).unwrap();
+    std::fs::copy(lecture_photos().join("biden.jpg"), latin1(&photos, b"bid\xe9n.jpg")).unwrap();
+    let enrolled = tmp.path().join("latin1-roster.h5");
+    let o = run(rollcall_command(), &[OsStr::new("enroll"), photos.as_os_str(), "-o".as_ref(), enrolled.as_os_str()]);
+    assert_refused(&o, "its name is not UTF-8 text: rename it");
+    assert!(!enrolled.exists());
 }

@@ -91,7 +91,7 @@ fn calibrate_node_measures_this_machine_and_simulate_applies_a_curve() {
 
     // Bad curves: one line each.
     std::fs::write(tmp.path().join("bad.yaml"), "slowdown: {0: 1.0}\n").unwrap();
-    for (file, message) in [("missing.yaml", "cannot read node file"), ("bad.yaml", "counts start at 1")] {
+    for (file, message) in [("missing.yaml", "missing.yaml does not exist"), ("bad.yaml", "counts start at 1")] {
         let path = tmp.path().join(file);
         let o = run(
             rollcall_command(),

@@ -48,7 +48,7 @@ fn is_folder_name(name: &str) -> bool {
 impl Manifest {
     /// Reads a manifest and resolves its paths against its folder.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read manifest {}", path.display()))?;
+        let text = crate::util::input::read_text(path, "manifest")?;
         let mut m: Manifest =
             serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("manifest {}: {e}", path.display()))?;
         if m.lectures.is_empty() {

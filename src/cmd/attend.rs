@@ -28,7 +28,7 @@ pub fn photo(args: PhotoArgs, quiet: bool) -> Result<()> {
     let settings = config
         .and_then(|c| match flags.every.is_some() || flags.fps.is_some() {
             true => bail!("--every and --fps sample a video; `rollcall photo` analyses its one image"),
-            false => Settings::from_config(c.overridden_by(args.as_overrides())),
+            false => Settings::from_config(c.overridden_by(args.as_overrides())?),
         })
         .map(|mut s| {
             s.parallel.tiling.get_or_insert(Tiling { tile: Tiling::DEFAULT_TILE, overlap: Tiling::DEFAULT_OVERLAP });
@@ -59,9 +59,9 @@ fn attend_settings(args: &AttendArgs) -> Result<Settings> {
         None => ConfigFile::default(),
     };
     if let (Some(m), Some(index)) = (&manifest, args.lecture) {
-        config = config.overridden_by(m.lecture_config(m.lecture(index)?));
+        config = config.overridden_by(m.lecture_config(m.lecture(index)?))?;
     }
-    Settings::from_config(config.overridden_by(args.as_overrides()))
+    Settings::from_config(config.overridden_by(args.as_overrides())?)
 }
 
 /// The end of a run, on stdout: the attendance table, the warnings, the figures, and where the

@@ -35,15 +35,23 @@ fn ignored(path: &Path) {
     tracing::warn!("{}: ignored (photos are .jpg, .jpeg or .png)", path.display());
 }
 
+/// The name of a folder entry, which must be text: student ids and photo names are recorded
+/// in the roster and the reports as UTF-8.
+fn text_name(path: &Path) -> Result<&str> {
+    path.file_name().and_then(|n| n.to_str()).with_context(|| {
+        format!("{}: its name is not UTF-8 text: rename it (student ids and photo names are recorded as text)", path.display())
+    })
+}
+
 /// Whether `path` is hidden (its name starts with a dot: `.DS_Store`, macOS's `._alice.jpg`).
 /// Hidden entries are skipped, and said to be when they look like a photo: a student whose
 /// only photo was hidden by accident must not silently go missing from the roster.
-fn skipped_as_hidden(path: &Path) -> bool {
-    let hidden = path.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.'));
+fn skipped_as_hidden(path: &Path) -> Result<bool> {
+    let hidden = text_name(path)?.starts_with('.');
     if hidden && named_like_photo(path) {
         tracing::warn!("{}: skipped, its name starts with a dot (hidden): rename it to enrol it", path.display());
     }
-    hidden
+    Ok(hidden)
 }
 
 fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -59,14 +67,14 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
 fn find_photos(dir: &Path) -> Result<BTreeMap<String, Vec<PathBuf>>> {
     let mut photos: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for entry in sorted_entries(dir)? {
-        if skipped_as_hidden(&entry) {
+        if skipped_as_hidden(&entry)? {
             continue;
         }
-        let Some(name) = entry.file_name().and_then(|n| n.to_str()) else { continue };
+        let name = text_name(&entry)?;
         if entry.is_dir() {
             let mut inside = Vec::new();
             for photo in sorted_entries(&entry)? {
-                if skipped_as_hidden(&photo) {
+                if skipped_as_hidden(&photo)? {
                     continue;
                 }
                 if named_like_photo(&photo) {
@@ -99,7 +107,7 @@ fn read_names(dir: &Path) -> Result<HashMap<String, String>> {
     if !path.exists() {
         return Ok(names);
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = crate::util::input::read_text(&path, "names file")?;
     // Spreadsheets in much of Europe save CSV with `;` between fields (`,` is their decimal
     // mark): a header with `;` and no `,` is read that way.
     let header = text.lines().next().unwrap_or_default();

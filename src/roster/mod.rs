@@ -126,13 +126,15 @@ impl Roster {
     /// Opens a roster file written by `rollcall enroll`, with an error that says what is wrong
     /// with it rather than HDF5's.
     pub fn load(path: &Path) -> Result<Self> {
-        if !path.is_file() {
+        if !path.exists() {
             bail!(
                 "roster {} does not exist (make one with `rollcall enroll PHOTOS_DIR -o {}`)",
                 path.display(),
                 path.display()
             );
         }
+        // A folder, a device or a pipe is named as such (opening a pipe would wait forever).
+        crate::util::input::regular_file(path, "roster")?;
         let file = crate::util::h5util::open(path, "roster")?;
         if let Ok(group) = file.group(GROUP) {
             check_encoder(&group).map_err(|e| anyhow::anyhow!("roster {}: {e:#}", path.display()))?;

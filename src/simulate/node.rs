@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 /// Busy cores → factor by which a frame's cost grows; counts between those listed are
@@ -25,8 +25,7 @@ impl NodeCurve {
     /// Reads the `slowdown:` map of a node file (other keys, what was measured and where,
     /// are for people) and checks it.
     pub fn load(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read node file {}", path.display()))?;
+        let text = crate::util::input::read_text(path, "node file")?;
         let mut curve: NodeCurve =
             serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("node file {}: {e}", path.display()))?;
         curve.source = path.to_path_buf();

@@ -126,7 +126,7 @@ pub struct Placement {
 
 impl Scenario {
     pub fn load(path: &Path) -> Result<Scenario> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = crate::util::input::read_text(path, "scenario")?;
         let scenario: Scenario =
             serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         scenario.validate().with_context(|| format!("scenario {}", path.display()))?;

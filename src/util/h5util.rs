@@ -13,8 +13,13 @@ fn to_h5(s: &str) -> Result<VarLenUnicode> {
 
 /// Opens an HDF5 file for reading. The error names `what` the file should be and keeps the
 /// cause: a missing or unreadable file says so ("Permission denied"), a file of another kind
-/// is "not an HDF5 file".
+/// is "not an HDF5 file", and a folder, device or pipe says which it is.
 pub fn open(path: &std::path::Path, what: &str) -> Result<hdf5::File> {
+    if path.exists() {
+        // A folder, a device or a pipe is named as such before anything opens it (a pipe would
+        // block the open).
+        super::input::regular_file(path, what)?;
+    }
     std::fs::File::open(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
     hdf5::File::open(path).map_err(|e| anyhow::anyhow!("{what} {} is not an HDF5 file ({e})", path.display()))
 }
