@@ -14,10 +14,13 @@ use rollcall::engine::Device;
 use rollcall::face::onnx_encoder::OnnxEncoder;
 use rollcall::face::{Detector, DetectorSetup, FacePipeline};
 
-/// Every face YuNet finds in `bgr`: the image in dlib's form and the faces' landmarks (and the
-/// RGB pixels the image points into, to keep alive).
-fn faces_of(bgr: &opencv::core::Mat, landmarks: &LandmarkPredictor) -> (ImageMatrix, Vec<FaceLandmarks>, opencv::core::Mat) {
-    let pipeline = FacePipeline::load(&setup_file("data/models"), &DetectorSetup::new(Detector::Yunet, 0)).unwrap();
+/// Every face YuNet (`pipeline`) finds in `bgr`: the image in dlib's form and the faces'
+/// landmarks (and the RGB pixels the image points into, to keep alive).
+fn faces_of(
+    pipeline: &FacePipeline,
+    bgr: &opencv::core::Mat,
+    landmarks: &LandmarkPredictor,
+) -> (ImageMatrix, Vec<FaceLandmarks>, opencv::core::Mat) {
     let found = pipeline.find(bgr).unwrap();
     let mut rgb = opencv::core::Mat::default();
     opencv::imgproc::cvt_color(bgr, &mut rgb, opencv::imgproc::COLOR_BGR2RGB, 0).unwrap();
@@ -33,6 +36,7 @@ fn the_onnx_encoder_gives_dlibs_encodings() {
     let landmarks = LandmarkPredictor::open(models.join(rollcall::face::models::LANDMARKS_FILE)).unwrap();
     let dlib = FaceEncoderNetwork::open(models.join(rollcall::face::models::ENCODER_FILE)).unwrap();
     let onnx = OnnxEncoder::load(&models, Device::Cpu).unwrap();
+    let pipeline = FacePipeline::load(&models, &DetectorSetup::new(Detector::Yunet, 0)).unwrap();
     let mut photos: Vec<std::path::PathBuf> = vec![setup_file("data/faces/t1.jpg")];
     for folder in [lecture_photos(), setup_file("data/hall/photos")] {
         let entries = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().path());
@@ -55,7 +59,7 @@ fn the_onnx_encoder_gives_dlibs_encodings() {
     }
     let (mut worst, mut pairs) = (0.0f64, Vec::new());
     for (what, bgr) in &images {
-        let (image, marks, _rgb) = faces_of(bgr, &landmarks);
+        let (image, marks, _rgb) = faces_of(&pipeline, bgr, &landmarks);
         let reference = dlib.get_face_encodings(&image, &marks, 0);
         let ours = onnx.encodings(&image, &marks).unwrap();
         assert_eq!(ours.len(), reference.len(), "{what}");

@@ -88,14 +88,17 @@ impl Found {
 
     /// Keeps the faces of which `keep` accepts what the detector saw.
     pub fn retain_seen(&mut self, keep: impl Fn(&FaceBox) -> bool) {
-        let kept: Vec<bool> = self.seen.iter().map(&keep).collect();
-        for list in [&mut self.boxes, &mut self.seen] {
-            let mut verdicts = kept.iter();
-            list.retain(|_| *verdicts.next().expect("one verdict per face"));
-        }
-        let mut verdicts = kept.iter();
-        self.rects.retain(|_| *verdicts.next().expect("one verdict per face"));
+        let kept: Vec<bool> = self.seen.iter().map(keep).collect();
+        retain_marked(&mut self.rects, &kept);
+        retain_marked(&mut self.boxes, &kept);
+        retain_marked(&mut self.seen, &kept);
     }
+}
+
+/// Keeps the items of `list` whose place in `kept` is true (one mark an item).
+fn retain_marked<T>(list: &mut Vec<T>, kept: &[bool]) {
+    let mut marks = kept.iter();
+    list.retain(|_| *marks.next().expect("one mark per item"));
 }
 
 fn face_box(r: &Rectangle) -> FaceBox {

@@ -97,7 +97,8 @@ pub struct DetectorSetup {
     pub isa: Isa,
     /// YuNet's confidence threshold, in [0, 1].
     pub yunet_confidence: f64,
-    /// Where the detectors run on ONNX Runtime (yunet) do their inference.
+    /// Where ONNX Runtime's inference runs: yunet's, and the encoder's that
+    /// [`FacePipeline`](crate::face::FacePipeline) loads beside the detector.
     pub device: Device,
 }
 
