@@ -45,7 +45,7 @@ fn predicts_the_measured_two_rank_runs_from_a_one_rank_run() {
     let tmp = tempfile::tempdir().unwrap();
     let roster = enrol_lecture(tmp.path());
     let video = lecture_video();
-    let sampling = ["--every", "5", "--chunk", "4"];
+    let sampling = ["--every", "2", "--chunk", "4"];
     let one = tmp.path().join("one");
     assert_success(&run(rollcall_command(), &attend_args(&video, &roster, &one, &sampling)));
     let one_h5 = one.join("attendance.h5");
