@@ -118,6 +118,8 @@ impl DetectorSetup {
 
 /// The detectors: `Variant => module` (the file `detect/module.rs`), the variant's doc comment
 /// being its `--help` line.
+mod nms;
+
 macro_rules! detectors {
     ($($(#[$attr:meta])* $variant:ident => $module:ident),+ $(,)?) => {
         $(pub mod $module;)+

@@ -16,11 +16,10 @@ use std::path::Path;
 
 use anyhow::{ensure, Context, Result};
 use dlib_face_recognition::Rectangle;
-use opencv::core::{Rect, Vector};
-use opencv::dnn;
 use ort::value::TensorRef;
 
 use crate::engine::{Device, Net};
+use super::nms::{self, Scored};
 use super::{DetectorSetup, FindFaces, Located, ProbeWidth, Spec};
 
 pub const SPEC: Spec = Spec {
@@ -97,7 +96,7 @@ impl Yunet {
             let value = outputs.get(&name).with_context(|| format!("YuNet gave no output {name}"))?;
             Ok(value.try_extract_tensor::<f32>()?.1)
         };
-        let (mut boxes, mut scores) = (Vector::<Rect>::new(), Vector::<f32>::new());
+        let mut candidates = Vec::new();
         for stride in STRIDES {
             let (cls, obj, bbox) = (output(format!("cls_{stride}"))?, output(format!("obj_{stride}"))?, output(format!("bbox_{stride}"))?);
             let cols = padded_w / stride;
@@ -111,17 +110,15 @@ impl Yunet {
                 let s = stride as f32;
                 let (cx, cy) = (((cell % cols) as f32 + dx) * s, ((cell / cols) as f32 + dy) * s);
                 let (w, h) = (log_w.exp() * s, log_h.exp() * s);
-                boxes.push(Rect::new((cx - w / 2.0) as i32, (cy - h / 2.0) as i32, w as i32, h as i32));
-                scores.push(score);
+                let (x, y) = ((cx - w / 2.0) as i32, (cy - h / 2.0) as i32);
+                candidates.push(Scored { x, y, w: w as i32, h: h as i32, score });
             }
         }
-        let mut kept = Vector::<i32>::new();
-        dnn::nms_boxes(&boxes, &scores, self.min_score, SAME_FACE_IOU, &mut kept, 1.0, 0)?;
+        let kept = nms::suppress(&candidates, self.min_score, SAME_FACE_IOU);
         let mut faces = Vec::with_capacity(kept.len());
-        for i in kept {
-            let r = boxes.get(i as usize)?;
-            if r.width > 0 && r.height > 0 {
-                let (x, y, w, h) = (r.x.into(), r.y.into(), r.width.into(), r.height.into());
+        for r in kept {
+            if r.w > 0 && r.h > 0 {
+                let (x, y, w, h) = (r.x.into(), r.y.into(), r.w.into(), r.h.into());
                 let seen = Rectangle { left: x, top: y, right: x + w, bottom: y + h };
                 faces.push(Located { landmark_box: landmark_box(x, y, w, h), seen });
             }
