@@ -52,8 +52,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         node: args.node.load()?,
     };
     let rows = simulate::study(&model, &spec).context("simulation stopped: nothing written")?;
-    std::fs::create_dir_all(&args.output)
-        .with_context(|| format!("cannot create output directory {}", args.output.display()))?;
+    crate::util::output::create_folder(&args.output)?;
     let study = report::simulation::study(&rows);
     study.write_csv(&args.output.join("simulation.csv"))?;
     study.write_xlsx(&args.output.join("simulation.xlsx"))?;

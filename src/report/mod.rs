@@ -19,9 +19,10 @@ use crate::util::output::{write_rendered, Access, Rendered};
 /// Makes sure `dir` exists and is writable, and that no earlier run's outputs would be
 /// silently replaced.
 pub fn prepare_output_dir(dir: &Path, outputs: &[&str], force: bool) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    crate::util::output::create_folder(dir)?;
     let probe = dir.join(".rollcall-write-test");
-    std::fs::write(&probe, b"").with_context(|| format!("output directory {} is not writable", dir.display()))?;
+    crate::util::output::create_fresh(&probe, crate::util::output::OWNER_ONLY)
+        .with_context(|| format!("output directory {} is not writable", dir.display()))?;
     std::fs::remove_file(&probe)?;
     crate::util::output::refuse_to_overwrite(outputs.iter().map(|o| dir.join(o)), force)
 }
@@ -54,13 +55,13 @@ pub fn write_derived(result: &RunResult, dir: &Path) -> Result<()> {
     write_rendered(dir, &render_derived(result)?)
 }
 
-/// The reports in [`DERIVED`]'s order; those naming students are the owner's only.
+/// The reports in [`DERIVED`]'s order: each names students, so each is the owner's only.
 fn render_derived(result: &RunResult) -> Result<Vec<Rendered>> {
     let [workbook, attendance, detections, page] = DERIVED;
     Ok(vec![
         Rendered { name: workbook.into(), bytes: xlsx::render(result)?, access: Access::OwnerOnly },
-        Rendered { name: attendance.into(), bytes: csv::render_attendance(result)?, access: Access::Shared },
-        Rendered { name: detections.into(), bytes: csv::render_detections(result)?, access: Access::Shared },
+        Rendered { name: attendance.into(), bytes: csv::render_attendance(result)?, access: Access::OwnerOnly },
+        Rendered { name: detections.into(), bytes: csv::render_detections(result)?, access: Access::OwnerOnly },
         Rendered { name: page.into(), bytes: html::render(result)?.into_bytes(), access: Access::OwnerOnly },
     ])
 }

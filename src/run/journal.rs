@@ -8,9 +8,8 @@
 //! since the last sync, and the master does not pay a disk sync per result (at 1024 ranks a
 //! sync per result alone would keep it busy; see docs/SCALING.md).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -18,6 +17,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::run::schedule::Finished;
+use crate::util::output;
 
 /// Least time between two syncs of the journal to disk.
 pub const SYNC_EVERY: Duration = Duration::from_secs(1);
@@ -144,13 +144,8 @@ impl Journal {
     /// Starts a new journal for `header` (replacing any old one).
     pub fn create(dir: &Path, header: Header) -> Result<Self> {
         let path = Self::path_in(dir);
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600) // it holds detections with face positions and identities
-            .open(&path)
-            .with_context(|| format!("cannot create the journal {}", path.display()))?;
+        // It holds detections with face positions and identities: the owner's only.
+        let file = output::create_fresh(&path, output::OWNER_ONLY).context("cannot create the journal")?;
         let mut journal = Journal { file, path, synced: Instant::now() };
         journal.append(&Record::Start(Start { version: JOURNAL_VERSION, rollcall: this_rollcall(), header }))?;
         journal.sync()?;
@@ -162,8 +157,8 @@ impl Journal {
     pub fn resume(dir: &Path, header: &Header) -> Result<(Self, Vec<Finished>)> {
         let path = Self::path_in(dir);
         let mut bytes = Vec::new();
-        File::open(&path)
-            .and_then(|mut f| f.read_to_end(&mut bytes))
+        output::open_own(&path, false)?
+            .read_to_end(&mut bytes)
             .with_context(|| format!("cannot read the journal {}", path.display()))?;
         let not_a_journal = || {
             anyhow::anyhow!("cannot resume: {} is not a rollcall journal (pass --force to start over)", path.display())
@@ -204,7 +199,7 @@ impl Journal {
                     path.display()
                 );
             }
-            let file = OpenOptions::new().write(true).open(&path)?;
+            let file = output::open_own(&path, true)?;
             file.set_len(bytes.len() as u64 - damaged.first().map_or(0, |&(_, n)| n as u64))?; // new records go after the last good one
             file
         } else {
@@ -222,10 +217,8 @@ impl Journal {
             for unit in &done {
                 clean.extend(frame(&Record::Unit(unit.clone()))?);
             }
-            crate::util::output::write_atomically(&path, crate::util::output::Access::OwnerOnly, |tmp| {
-                Ok(std::fs::write(tmp, &clean)?)
-            })?;
-            OpenOptions::new().write(true).open(&path)?
+            output::write_atomically(&path, output::Access::OwnerOnly, |tmp| Ok(std::fs::write(tmp, &clean)?))?;
+            output::open_own(&path, true)?
         };
         let mut journal = Journal { file, path, synced: Instant::now() };
         journal.sync()?;

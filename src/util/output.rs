@@ -3,9 +3,15 @@
 //! Each writer fills a temporary sibling (`.NAME.partial`), which is renamed into place only when
 //! the writer succeeded; on failure the temporary is removed. A crash therefore never leaves a
 //! half-written `attendance.xlsx` that looks finished.
+//!
+//! Nothing is ever created, truncated or written through a symbolic link found in a folder
+//! rollcall writes to (a link planted there by another user would otherwise aim rollcall's
+//! writes at any file its user may write): new files are made by [`create_fresh`], existing
+//! ones of rollcall's reopened by [`open_own`], folders by [`create_folder`], never
+//! world-writable, whatever the umask.
 
-use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -31,18 +37,64 @@ pub fn refuse_to_overwrite<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>, f
 /// Fails now, before long work, if `path` could not be written at the end: creates its folder
 /// and, for a moment, the temporary file [`write_atomically`] will write.
 pub fn check_writable(path: &Path) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create the folder {}", parent.display()))?;
-    }
+    create_parent(path)?;
     let partial = partial_path(path);
+    create_fresh(&partial, OWNER_ONLY).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::remove_file(&partial).with_context(|| format!("cannot remove {}", partial.display()))
+}
+
+/// The mode of files that name students or hold faces: the owner's only.
+pub const OWNER_ONLY: u32 = 0o600;
+
+/// Creates `dir` and any missing parents as folders that others may read but never write
+/// (0755 before the umask: a umask of 000 gives 0755, not 0777; a stricter one is kept).
+pub fn create_folder(dir: &Path) -> Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(dir)
+        .with_context(|| format!("cannot create the folder {}", dir.display()))
+}
+
+fn create_parent(path: &Path) -> Result<()> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => create_folder(parent),
+        None => Ok(()),
+    }
+}
+
+/// Creates `path` as a new empty file of `mode` (before the umask), replacing what was there:
+/// a file or a symbolic link of that name is removed first (a link itself, never what it points
+/// to), and the new file is opened with `O_CREAT | O_EXCL | O_NOFOLLOW`, so that if anything
+/// takes the name again in between the open fails instead of writing elsewhere.
+pub fn create_fresh(path: &Path, mode: u32) -> Result<File> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_dir()) {
+        std::fs::remove_file(path).with_context(|| format!("cannot replace {}", path.display()))?;
+    }
     OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&partial)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    std::fs::remove_file(&partial).with_context(|| format!("cannot remove {}", partial.display()))
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))
+}
+
+/// Opens a file rollcall wrote earlier (a journal to resume), for reading or also writing,
+/// refusing a symbolic link in its place in one line.
+pub fn open_own(path: &Path, write: bool) -> Result<File> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        anyhow::bail!(
+            "{} is a symbolic link: rollcall never writes through links in the folders it writes to; remove it",
+            path.display()
+        );
+    }
+    OpenOptions::new()
+        .read(true)
+        .write(write)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))
 }
 
 /// A file rendered in memory, to be written into an output folder as `name`.
@@ -58,7 +110,7 @@ pub struct Rendered {
 /// being read or rendered stops here, before the first is written, so that a stopped command
 /// leaves the earlier set whole rather than half replaced.
 pub fn write_rendered(dir: &Path, files: &[Rendered]) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    create_folder(dir)?;
     let file_system = rustix::fs::statvfs(dir).ok();
     // Whole blocks each.
     let block = file_system.as_ref().map_or(4096, |s| s.f_frsize.max(1));
@@ -121,20 +173,13 @@ pub fn write_atomically(path: &Path, access: Access, write: impl FnOnce(&Path) -
     let partial = partial_path(path);
     let mode = match access {
         Access::Shared => 0o644,
-        Access::OwnerOnly => 0o600,
+        Access::OwnerOnly => OWNER_ONLY,
     };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create the folder {}", parent.display()))?;
-    }
+    create_parent(path)?;
     // Create the file ourselves so that the mode holds from the first byte; writers that
-    // truncate (HDF5, xlsx) keep an existing file's mode.
-    let _ = std::fs::remove_file(&partial);
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(&partial)
-        .with_context(|| format!("cannot create {}", partial.display()))?;
+    // truncate (HDF5, xlsx) keep an existing file's mode. The rename replaces a link at
+    // `path` itself, never what it points to.
+    create_fresh(&partial, mode)?;
     let result = write(&partial).and_then(|()| {
         std::fs::rename(&partial, path).with_context(|| format!("cannot rename into {}", path.display()))
     });
@@ -144,8 +189,19 @@ pub fn write_atomically(path: &Path, access: Access, write: impl FnOnce(&Path) -
     result.with_context(|| format!("writing {}", path.display()))
 }
 
+/// `.NAME.partial` beside `path`; for a name so long that this would pass the file system's
+/// 255 bytes, NAME is cut (at a character) to fit.
 fn partial_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    const MAX_NAME: usize = 255;
+    const ADDED: usize = ".".len() + ".partial".len();
+    let mut name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if name.len() + ADDED > MAX_NAME {
+        let mut cut = MAX_NAME - ADDED;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name.truncate(cut);
+    }
     path.with_file_name(format!(".{name}.partial"))
 }
 
@@ -162,6 +218,28 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"x");
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_name_of_the_longest_legal_length_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("{}.xlsx", "é".repeat(125))); // 255 bytes
+        write_atomically(&path, Access::OwnerOnly, |p| Ok(std::fs::write(p, b"x")?)).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"x");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_link_in_place_of_the_temporary_file_is_replaced_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::write(&elsewhere, b"keep").unwrap();
+        let path = dir.path().join("a.csv");
+        std::os::unix::fs::symlink(&elsewhere, partial_path(&path)).unwrap();
+        check_writable(&path).unwrap();
+        write_atomically(&path, Access::OwnerOnly, |p| Ok(std::fs::write(p, b"x")?)).unwrap();
+        assert_eq!(std::fs::read(&elsewhere).unwrap(), b"keep");
+        assert_eq!(std::fs::read(&path).unwrap(), b"x");
     }
 
     #[test]
@@ -197,7 +275,7 @@ pub struct FolderLock {
 impl FolderLock {
     /// Creates `dir` if need be and takes the lock, or says who has it.
     pub fn take(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create output directory {}", dir.display()))?;
+        create_folder(dir)?;
         let folder =
             std::fs::File::open(dir).with_context(|| format!("cannot open output directory {}", dir.display()))?;
         match folder.try_lock() {
