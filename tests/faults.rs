@@ -71,6 +71,46 @@ fn a_full_disk_at_the_reports_says_what_is_needed_keeps_the_work_and_resumes() {
     assert_eq!(h5.dataset("attendance").unwrap().size(), students, "one attendance row per student");
 }
 
+/// A disk that fills while rank 0 journals, on two ranks: every rank ends within seconds with
+/// rank 0's one-line cause (before, rank 0 stopped listening and rank 1 blocked sending it a
+/// finished unit, both spinning until killed), and what was journaled resumes to the right
+/// attendance once there is room.
+#[test]
+fn a_full_disk_under_the_journal_ends_every_rank_with_its_cause() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(disk) = Tmpfs::mount(&tmp.path().join("disk"), "8k") else {
+        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN)");
+        return;
+    };
+    let roster = enrol_hall(tmp.path());
+    let reference = tmp.path().join("reference");
+    let sparse = ["-q", "--every", "25"];
+    assert_success(&run(rollcall_command(), &attend_args(&hall_video(), &roster, &reference, &sparse)));
+    for schedule in ["block", "dynamic"] {
+        let out = disk.path.join(schedule);
+        let args = attend_args(&hall_video(), &roster, &out, &[&sparse[..], &["--schedule", schedule]].concat());
+        // The time limit only turns a hang into a failure; the run ends in seconds.
+        let o = run(mpirun_program(Path::new(env!("CARGO_BIN_EXE_rollcall")), 2, Some(120)), &args);
+        assert_ne!(o.status.code(), Some(124), "{schedule}: the ranks hung on the full disk");
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{schedule}: succeeded on a full disk");
+        assert!(
+            err.lines().next().unwrap().starts_with("rollcall: error: rank 0: ")
+                && err.contains("free some space and run the same command with --resume: writing the journal")
+                && err.contains("No space left on device"),
+            "{schedule}: rank 0's cause first, in one line:\n{err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+
+        disk.resize("4m");
+        let resume = [&args[..], &["--resume".to_owned()]].concat();
+        assert_success(&run(mpirun_command(2), &resume));
+        assert_eq!(read(&out.join("attendance.csv")), read(&reference.join("attendance.csv")), "{schedule}: resumed");
+        std::fs::remove_dir_all(&out).unwrap();
+        disk.resize("8k");
+    }
+}
+
 /// A memory control group with a limit, removed when dropped.
 struct MemoryCgroup {
     dir: PathBuf,

@@ -32,6 +32,9 @@ const TAG_RESULT: Tag = 3;
 const TAG_DONE: Tag = 4;
 /// Worker → master: a unit index whose work failed: no result will come for it.
 const TAG_FAILED: Tag = 5;
+/// Master → worker: the run failed on the master (a full disk under the journal, a unit of its
+/// own): stop at the next frame and report done. Carries nothing of interest.
+const TAG_STOP: Tag = 6;
 /// The reply that tells a worker the queue is empty.
 const NO_MORE_UNITS: u64 = u64::MAX;
 /// How often a rank with nothing to do looks for the message it waits for. MPI's blocking
@@ -200,11 +203,12 @@ impl Comm {
                 dispatcher,
                 collect,
                 workers_open: self.size() - 1,
+                stopped: false,
                 talking: Duration::ZERO,
             })
         } else {
             let dynamic = dispatcher.is_some();
-            Box::new(Participant { comm: self, units, dynamic, requested: false, talking: Duration::ZERO })
+            Box::new(Participant { comm: self, units, dynamic, requested: false, stopped: false, talking: Duration::ZERO })
         }
     }
 
@@ -224,10 +228,37 @@ struct Coordinator<'a> {
     collect: Box<dyn FnMut(Finished) -> Result<()> + 'a>,
     /// Workers that have not yet said they are done.
     workers_open: usize,
+    /// The run has failed here and the workers were told to stop: their results are taken
+    /// and dropped, their requests answered with no more units, until each says it is done.
+    stopped: bool,
     talking: Duration,
 }
 
 impl Coordinator<'_> {
+    /// Tells every worker to stop (once): a failure on the master ends the run on every rank
+    /// within a frame, instead of leaving workers blocked on a master that no longer listens.
+    fn stop_workers(&mut self) {
+        if !self.stopped {
+            self.stopped = true;
+            for worker in (0..self.comm.size()).filter(|&r| r != ROOT) {
+                self.comm.world.process_at_rank(worker as mpi::Rank).send_with_tag(&0u64, TAG_STOP);
+            }
+        }
+    }
+
+    /// Hands `done` to the collector, unless the run has stopped; a collector's failure
+    /// stops the workers.
+    fn collect(&mut self, done: Finished) -> Result<()> {
+        if self.stopped {
+            return Ok(());
+        }
+        let collected = (self.collect)(done);
+        if collected.is_err() {
+            self.stop_workers();
+        }
+        collected
+    }
+
     /// Sends worker `to` its answer; a held request is answered later, from `settled`.
     fn reply(&self, to: mpi::Rank, answer: Answer) {
         let unit = match answer {
@@ -251,7 +282,10 @@ impl Coordinator<'_> {
         match status.tag() {
             TAG_REQUEST => {
                 message.matched_receive::<u64>();
-                let answer = self.dispatcher.as_mut().map_or(Answer::NoMore, |d| d.request(from as usize));
+                let answer = match self.dispatcher.as_mut() {
+                    Some(d) if !self.stopped => d.request(from as usize),
+                    _ => Answer::NoMore,
+                };
                 self.reply(from, answer);
             }
             TAG_RESULT => {
@@ -259,7 +293,7 @@ impl Coordinator<'_> {
                 let done: Finished =
                     postcard::from_bytes(&bytes).map_err(|e| anyhow!("rank {from} sent a garbled result: {e}"))?;
                 self.settled(from, Some(done.end_s - done.start_s));
-                (self.collect)(done)?;
+                self.collect(done)?;
             }
             TAG_FAILED => {
                 message.matched_receive::<u64>();
@@ -286,7 +320,13 @@ impl UnitSource for Coordinator<'_> {
         if let Some(d) = self.dispatcher.as_mut() {
             d.master_finished(done.end_s - done.start_s);
         }
-        (self.collect)(done)
+        self.collect(done)
+    }
+
+    /// A unit of the master's own failed: the run has failed, so the workers stop too.
+    fn failed(&mut self, _unit: usize) -> Result<()> {
+        self.stop_workers();
+        Ok(())
     }
 
     fn serve(&mut self) -> Result<()> {
@@ -297,12 +337,17 @@ impl UnitSource for Coordinator<'_> {
     }
 
     fn close(&mut self) -> Result<()> {
-        // Answer the last requests, take the last results, until every worker is done.
+        // Answer the last requests, take the last results, until every worker is done; after
+        // a failure, keep listening (the workers stop) and return the first error.
+        let mut first_error = None;
         while self.workers_open > 0 {
             let (message, status) = idle_probe(&self.comm.world.any_process(), None);
-            self.handle(message, status)?;
+            if let Err(e) = self.handle(message, status) {
+                self.stop_workers();
+                first_error.get_or_insert(e);
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     fn comm_time(&self) -> Duration {
@@ -319,10 +364,28 @@ struct Participant<'a> {
     dynamic: bool,
     /// A request is in flight and its answer not yet received.
     requested: bool,
+    /// The master said to stop: no more units are taken.
+    stopped: bool,
     talking: Duration,
 }
 
+/// What a worker reports when the master stopped it: the master's own error says why.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped by rank 0, whose error says why")]
+pub struct StoppedByMaster;
+
 impl Participant<'_> {
+    /// Whether the master has said to stop (looked for without waiting).
+    fn told_to_stop(&mut self) -> bool {
+        if !self.stopped {
+            if let Some((message, _)) = self.comm.root_process().immediate_matched_probe_with_tag(TAG_STOP) {
+                message.matched_receive::<u64>();
+                self.stopped = true;
+            }
+        }
+        self.stopped
+    }
+
     fn send<B: mpi::datatype::Buffer + ?Sized>(&mut self, message: &B, tag: Tag) {
         let started = Instant::now();
         self.comm.root_process().send_with_tag(message, tag);
@@ -337,6 +400,9 @@ impl Participant<'_> {
 
 impl UnitSource for Participant<'_> {
     fn next_unit(&mut self) -> Result<Option<usize>> {
+        if self.told_to_stop() {
+            return Ok(None);
+        }
         if let Some(unit) = self.units.pop_front() {
             if self.dynamic {
                 self.request(); // prefetch, as below
@@ -349,7 +415,17 @@ impl UnitSource for Participant<'_> {
         if !self.requested {
             self.request();
         }
-        let (message, _) = idle_probe(&self.comm.root_process(), Some(TAG_UNIT));
+        // The answer, unless the master says to stop first (it may hold a request until a
+        // unit in hand elsewhere settles, which after a failure it never will).
+        let message = loop {
+            if self.told_to_stop() {
+                return Ok(None);
+            }
+            match self.comm.root_process().immediate_matched_probe_with_tag(TAG_UNIT) {
+                Some((message, _)) => break message,
+                None => std::thread::sleep(IDLE_POLL),
+            }
+        };
         let (unit, _) = message.matched_receive::<u64>();
         self.requested = false;
         if unit == NO_MORE_UNITS {
@@ -367,6 +443,14 @@ impl UnitSource for Participant<'_> {
 
     fn failed(&mut self, unit: usize) -> Result<()> {
         self.send(&(unit as u64), TAG_FAILED);
+        Ok(())
+    }
+
+    /// Between frames: ends the unit in hand when the master has said to stop.
+    fn serve(&mut self) -> Result<()> {
+        if self.told_to_stop() {
+            return Err(StoppedByMaster.into());
+        }
         Ok(())
     }
 

@@ -80,7 +80,13 @@ struct Collector {
 impl Collector {
     fn take(&mut self, done: Finished) -> Result<()> {
         if let Some(journal) = &mut self.journal {
-            journal.record(&done)?;
+            journal.record(&done).map_err(|e| {
+                if crate::util::output::is_out_of_space(&e) {
+                    e.context("the units journaled so far are kept: free some space and run the same command with --resume")
+                } else {
+                    e
+                }
+            })?;
         }
         self.apply(done)
     }
