@@ -133,6 +133,12 @@ pub struct ConfigFile {
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reader: Option<Reader>,
+    /// Which video stream of the file to analyse (its index in the container, as `ffprobe`
+    /// numbers streams), for files holding several (a slide capture beside the camera)
+    /// [default: the one the file marks as its main picture; the log names it].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<usize>,
     /// Which face detector: `yunet` (YuNet on ONNX Runtime: turned, dim and small faces),
     /// `hog` (dlib's: frontal faces only, 2.7x YuNet's CPU time) or `cnn` (dlib's MMOD
     /// network: 10-20x HOG's CPU time) [default: yunet].
@@ -522,6 +528,8 @@ pub struct Settings {
     pub sampling: Sampling,
     pub sample: Sample,
     pub reader: Reader,
+    /// The video stream asked for; `None`: the file's main one (see `media::container`).
+    pub stream: Option<usize>,
     pub detection: DetectorSettings,
     pub attendance: AttendanceRule,
     pub reports: ReportContents,
@@ -721,6 +729,7 @@ impl Settings {
             sampling,
             sample: c.sample.unwrap_or_default(),
             reader: c.reader.unwrap_or_default(),
+            stream: c.stream,
             detection: DetectorSettings {
                 detector,
                 yunet_confidence,
@@ -772,6 +781,7 @@ impl Settings {
             fps,
             sample: Some(self.sample),
             reader: Some(self.reader),
+            stream: self.stream,
             detector: Some(self.detection.detector),
             yunet_confidence: Some(self.detection.yunet_confidence),
             device: Some(self.detection.device),
@@ -823,6 +833,7 @@ impl Settings {
             ("fps", fps),
             ("sample", self.sample.to_string()),
             ("reader", self.reader.to_string()),
+            ("stream", self.stream.map(|s| s.to_string()).unwrap_or_default()),
             ("detector", self.detection.detector.to_string()),
             ("yunet_confidence", self.detection.yunet_confidence.to_string()),
             ("device", self.detection.device.to_string()),

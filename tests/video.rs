@@ -16,8 +16,8 @@ fn bytes(m: &Mat) -> Vec<u8> {
 /// Every frame of `path` in order, as OpenCV's reader decodes them: the reference the other
 /// reads are held to.
 fn every_frame(path: &Path) -> Vec<Vec<u8>> {
-    let info = probe(path).unwrap();
-    let mut sequential = VideoReader::open(path, Reader::Opencv).unwrap();
+    let info = probe(path, None, Reader::default()).unwrap();
+    let mut sequential = VideoReader::open(path, Reader::Opencv, info.stream).unwrap();
     let mut m = Mat::default();
     (0..info.frame_count)
         .map(|i| {
@@ -32,12 +32,13 @@ fn every_frame(path: &Path) -> Vec<Vec<u8>> {
 /// with OpenCV's sequential read. Returns the frames each reader decoded for the samples.
 fn assert_seeks_are_exact(path: &Path) -> Vec<(Reader, usize)> {
     let frames = every_frame(path);
+    let stream = probe(path, None, Reader::default()).unwrap().stream;
     let n = frames.len();
     let order = [n - 1, n / 2, 3, n / 2 + 7, n / 2 + 90, 1, n - 2, 0, n / 3];
     let mut m = Mat::default();
     let mut decoded = Vec::new();
     for kind in [Reader::Opencv, Reader::Libav] {
-        let mut seeking = VideoReader::open(path, kind).unwrap();
+        let mut seeking = VideoReader::open(path, kind, stream).unwrap();
         for &i in order.iter().filter(|&&i| i < n) {
             assert!(
                 seeking.read(i, &mut m).unwrap(),
@@ -50,7 +51,7 @@ fn assert_seeks_are_exact(path: &Path) -> Vec<(Reader, usize)> {
                 path.display()
             );
         }
-        let mut sampling = VideoReader::open(path, kind).unwrap();
+        let mut sampling = VideoReader::open(path, kind, stream).unwrap();
         for i in (0..n).step_by(10) {
             assert!(sampling.read(i, &mut m).unwrap(), "{} ({kind}): sampled frame {i} did not decode", path.display());
             assert!(
@@ -106,7 +107,7 @@ fn seeking_is_frame_exact_in_mpeg4_with_inter_frames() {
 
 #[test]
 fn probe_reports_what_the_scenario_built() {
-    let info = probe(&common::lecture_video()).unwrap();
+    let info = probe(&common::lecture_video(), None, Reader::default()).unwrap();
     assert_eq!((info.frame_count, info.fps, info.width, info.height), (300, 10.0, 640, 360));
 }
 
@@ -118,7 +119,7 @@ fn probe_reports_what_the_scenario_built() {
 fn the_damaged_megamind_sample_decodes_and_seeks_exactly() {
     let bugy = common::setup_file("data/videos/Megamind_bugy.avi");
     assert_seeks_are_exact(&bugy);
-    let info = probe(&bugy).unwrap();
+    let info = probe(&bugy, None, Reader::default()).unwrap();
     assert_eq!((info.frame_count, info.fps), (270, 30.0));
 }
 
@@ -151,7 +152,7 @@ fn a_video_with_a_rotation_tag_is_analysed_upright() {
     // transpose=2 turns the pixels 90° counter-clockwise; the tag says to turn them back.
     let on_side = lecture_recoded(tmp.path(), "on_side.mp4", &["-vf", "transpose=2", "-c:v", "mpeg4", "-q:v", "3"]);
     ffmpeg(&["-i", on_side.to_str().unwrap(), "-c", "copy", "-metadata:s:v:0", "rotate=90", tagged.to_str().unwrap()]);
-    let info = probe(&tagged).unwrap();
+    let info = probe(&tagged, None, Reader::default()).unwrap();
     assert_eq!((info.width, info.height), (640, 360), "the size as seen upright");
     assert_seeks_are_exact(&tagged); // both readers turn it the same way
 

@@ -39,7 +39,7 @@ pub fn best_face_crops(
     let mut source = if photo {
         Source::Photo(video::read_image(path)?)
     } else {
-        Source::Video { reader: VideoReader::open(path, reader)?, frame: Mat::default(), holds: None }
+        Source::Video { reader: VideoReader::open(path, reader, video.stream)?, frame: Mat::default(), holds: None }
     };
     // In frame order, so that the reader walks forward through the recording.
     let mut wanted: Vec<(usize, &Detection)> = best.iter().enumerate().filter_map(|(s, d)| Some((s, (*d)?))).collect();

@@ -5,8 +5,44 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use ffmpeg_next as ffmpeg;
+
+/// A file's video streams (container indices, cover pictures left out) and the one rollcall
+/// reads. Chosen once, by rank 0's probe, recorded in `/video/stream`, and opened by every
+/// reader: the `stream` setting when given, else FFmpeg's choice (`av_find_best_stream`, which
+/// prefers the stream the file flags as default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VideoStreams {
+    pub all: Vec<usize>,
+    pub chosen: usize,
+}
+
+/// The video streams of `path`, and the one to read (see [`VideoStreams`]).
+pub fn video_streams(path: &Path, wanted: Option<usize>) -> Result<VideoStreams> {
+    ffmpeg::init().map_err(|e| anyhow!("FFmpeg: {e}"))?;
+    let input = ffmpeg::format::input(&path).map_err(|e| anyhow!("video {}: {e}", path.display()))?;
+    let all: Vec<usize> = input
+        .streams()
+        .filter(|s| s.parameters().medium() == ffmpeg::media::Type::Video)
+        .filter(|s| !s.disposition().contains(ffmpeg::format::stream::Disposition::ATTACHED_PIC))
+        .map(|s| s.index())
+        .collect();
+    let chosen = match wanted {
+        Some(n) if all.contains(&n) => n,
+        Some(n) => bail!(
+            "video {} has no video stream {n} (stream: its video streams are {})",
+            path.display(),
+            all.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+        ),
+        None => input
+            .streams()
+            .best(ffmpeg::media::Type::Video)
+            .map(|s| s.index())
+            .with_context(|| format!("video {} has no video stream", path.display()))?,
+    };
+    Ok(VideoStreams { all, chosen })
+}
 
 /// The frames of a video stream as its container lists them.
 #[derive(Debug, Clone)]
@@ -18,15 +54,23 @@ pub struct FrameIndex {
     /// Whether `times_s` comes from the demuxer's own index (one entry per frame), rather
     /// than from packets, which some codecs split a frame into (interlaced fields).
     pub indexed: bool,
+    /// Where the timestamps, in the file's order, first go back by more than [`RESTART_S`]:
+    /// (seconds reached, seconds gone back to), from the first frame. Recordings joined end to
+    /// end (`cat a.ts b.ts`) do this: their frames would share times and numbers.
+    pub restart: Option<(f64, f64)>,
 }
 
-/// Reads the frame index of `path`'s main video stream: the demuxer's index where it lists
-/// every frame (MP4, MOV, AVI with an index: no reading beyond the header), else every packet
-/// of the stream (read, not decoded).
-pub fn frame_index(path: &Path) -> Result<FrameIndex> {
+/// A step back in the timestamps of packets in file order larger than this is a restart, not
+/// the reordering of B-frames (a few frames).
+const RESTART_S: f64 = 1.0;
+
+/// Reads the frame index of video stream `stream` of `path`: the demuxer's index where it
+/// lists every frame (MP4, MOV, AVI with an index: no reading beyond the header), else every
+/// packet of the stream (read, not decoded).
+pub fn frame_index(path: &Path, stream: usize) -> Result<FrameIndex> {
     ffmpeg::init().map_err(|e| anyhow!("FFmpeg: {e}"))?;
     let mut input = ffmpeg::format::input(&path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let stream = input.streams().best(ffmpeg::media::Type::Video).ok_or_else(|| anyhow!("no video stream"))?;
+    let stream = input.stream(stream).ok_or_else(|| anyhow!("no stream {stream}"))?;
     let (stream_index, time_base) = (stream.index(), f64::from(stream.time_base()));
     let header_frames = u64::try_from(stream.frames()).unwrap_or(0);
     let mut ticks: Vec<i64> = index_entries(&stream).iter().map(|entry| entry.timestamp).collect();
@@ -38,10 +82,20 @@ pub fn frame_index(path: &Path) -> Result<FrameIndex> {
             .filter_map(|(_, packet)| packet.pts().or(packet.dts()))
             .collect();
     }
+    let first = ticks.iter().min().copied().unwrap_or(0);
+    let seconds = |t: i64| (t - first) as f64 * time_base;
+    let mut reached = i64::MIN;
+    let mut restart = None;
+    for &t in &ticks {
+        if reached != i64::MIN && seconds(reached) - seconds(t) > RESTART_S {
+            restart = Some((seconds(reached), seconds(t)));
+            break;
+        }
+        reached = reached.max(t);
+    }
     ticks.sort_unstable();
-    let first = ticks.first().copied().unwrap_or(0);
-    let times_s = ticks.iter().map(|&t| (t - first) as f64 * time_base).collect();
-    Ok(FrameIndex { header_frames, times_s, indexed })
+    let times_s = ticks.iter().map(|&t| seconds(t)).collect();
+    Ok(FrameIndex { header_frames, times_s, indexed, restart })
 }
 
 /// Why a file OpenCV cannot open is not a video rollcall can read, as FFmpeg's demuxer sees
@@ -155,11 +209,11 @@ mod tests {
 
     #[test]
     fn a_constant_rate_is_told_from_a_variable_one() {
-        let steady = FrameIndex { header_frames: 4, times_s: vec![0.0, 0.1, 0.2, 0.3], indexed: true };
+        let steady = FrameIndex { header_frames: 4, times_s: vec![0.0, 0.1, 0.2, 0.3], indexed: true, restart: None };
         assert_eq!(steady.first_off_constant_rate(10.0), None);
-        let jittery = FrameIndex { header_frames: 4, times_s: vec![0.0, 0.104, 0.196, 0.302], indexed: true };
+        let jittery = FrameIndex { header_frames: 4, times_s: vec![0.0, 0.104, 0.196, 0.302], indexed: true, restart: None };
         assert_eq!(jittery.first_off_constant_rate(10.0), None, "jitter under half a frame is harmless");
-        let paused = FrameIndex { header_frames: 4, times_s: vec![0.0, 0.1, 1.1, 1.2], indexed: true };
+        let paused = FrameIndex { header_frames: 4, times_s: vec![0.0, 0.1, 1.1, 1.2], indexed: true, restart: None };
         assert_eq!(paused.first_off_constant_rate(10.0), Some((2, 1.1)));
     }
 }

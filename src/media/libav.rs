@@ -126,13 +126,15 @@ pub struct LibavReader {
 }
 
 impl LibavReader {
-    pub fn open(path: &Path) -> Result<Self> {
+    /// Opens video stream `stream` (a container index: the probe's choice,
+    /// [`super::container::video_streams`]) of `path` and decodes its first frame.
+    pub fn open(path: &Path, stream: usize) -> Result<Self> {
         ffmpeg::init().map_err(|e| anyhow!("FFmpeg: {e}"))?;
         let input = ffmpeg::format::input(&path).map_err(|e| anyhow!("video {}: {e}", path.display()))?;
         let stream = input
-            .streams()
-            .best(ffmpeg::media::Type::Video)
-            .with_context(|| format!("video {} has no video stream", path.display()))?;
+            .stream(stream)
+            .filter(|s| s.parameters().medium() == ffmpeg::media::Type::Video)
+            .with_context(|| format!("video {} has no video stream {stream}", path.display()))?;
         let mut context = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
             .map_err(|e| anyhow!("video {}: {e}", path.display()))?;
         // One decoding thread: a rank's CPU time is what a semester is planned with, and frame
@@ -432,8 +434,39 @@ impl LibavReader {
     }
 
     /// Frames the decoder produced, sampled or not: the cost of getting to the sampled ones.
+    /// Frames per second, as frame numbers count them.
+    pub fn fps(&self) -> f64 {
+        self.clock.fps
+    }
+
+    /// Width and height of a frame as read (turned upright).
+    pub fn shown_size(&self) -> (u32, u32) {
+        let (w, h) = (self.decoder.width(), self.decoder.height());
+        match self.turn {
+            Some(opencv::core::RotateFlags::ROTATE_180) | None => (w, h),
+            Some(_) => (h, w),
+        }
+    }
+
+    /// Frames as the stream's header or, failing that, its duration tells (0: it does not say).
+    pub fn header_frames(&self) -> u64 {
+        let Some(stream) = self.input.stream(self.stream) else { return 0 };
+        match u64::try_from(stream.frames()) {
+            Ok(n) if n > 0 => n,
+            _ if stream.duration() > 0 => {
+                (stream.duration() as f64 * f64::from(stream.time_base()) * self.clock.fps).round() as u64
+            }
+            _ => 0,
+        }
+    }
+
     pub fn decoded_frames(&self) -> usize {
         self.decoded
+    }
+
+    /// The video stream read (its container index).
+    pub fn stream(&self) -> usize {
+        self.stream
     }
 
     pub fn path(&self) -> &Path {

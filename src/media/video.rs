@@ -27,6 +27,10 @@ pub struct VideoInfo {
     pub fps: f64,
     pub width: u32,
     pub height: u32,
+    /// The video stream read (its index in the container; see
+    /// [`crate::media::container::video_streams`]). Results written before it read stream 0.
+    #[serde(default)]
+    pub stream: usize,
 }
 
 impl VideoInfo {
@@ -71,8 +75,10 @@ fn open_capture(path: &Path) -> Result<VideoCapture> {
     Ok(cap)
 }
 
-/// Opens `path`, reads its frame count, rate and size, and checks that the first frame decodes.
-pub fn probe(path: &Path) -> Result<VideoInfo> {
+/// Opens `path`, chooses its video stream (`wanted`, else FFmpeg's choice; a file with several
+/// says which it reads) and checks that `reader` can read it, reads the stream's frame count,
+/// rate and size, and checks that the first frame decodes.
+pub fn probe(path: &Path, wanted: Option<usize>, reader: Reader) -> Result<VideoInfo> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => anyhow::anyhow!("video {} does not exist", path.display()),
         _ => anyhow::anyhow!("video {}: {e}", path.display()),
@@ -84,21 +90,41 @@ pub fn probe(path: &Path) -> Result<VideoInfo> {
         bail!("video {} is empty (0 bytes)", path.display());
     }
     let mut cap = open_capture(path)?;
-    let frame_count = cap.get(videoio::CAP_PROP_FRAME_COUNT)?;
-    let fps = cap.get(videoio::CAP_PROP_FPS)?;
-    let width = cap.get(videoio::CAP_PROP_FRAME_WIDTH)?;
-    let height = cap.get(videoio::CAP_PROP_FRAME_HEIGHT)?;
+    let streams = crate::media::container::video_streams(path, wanted)?;
+    check_reader(path, reader, streams.chosen)?;
+    if streams.all.len() > 1 {
+        tracing::warn!(
+            "video {} holds {} video streams ({}): reading stream {}{}; set `stream` (--stream N) to read another",
+            path.display(),
+            streams.all.len(),
+            streams.all.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
+            streams.chosen,
+            if wanted.is_some() { ", as set" } else { ", the one the file marks as its main picture" }
+        );
+    }
+    let index = crate::media::container::frame_index(path, streams.chosen);
+    let (frame_count, fps, width, height) = if streams.chosen == streams.all[0] {
+        // OpenCV reads the first video stream: its view, checked against the index below.
+        let mut first = Mat::default();
+        if !cap.read(&mut first)? || first.empty() {
+            bail!("video {}: the first frame cannot be decoded", path.display());
+        }
+        let get = |property| cap.get(property);
+        (get(videoio::CAP_PROP_FRAME_COUNT)?, get(videoio::CAP_PROP_FPS)?, get(videoio::CAP_PROP_FRAME_WIDTH)?, get(videoio::CAP_PROP_FRAME_HEIGHT)?)
+    } else {
+        // Another stream, which only FFmpeg's libraries read: its own header and index.
+        let reader = super::libav::LibavReader::open(path, streams.chosen)?;
+        let counted = index.as_ref().ok().filter(|i| i.indexed).map(|i| i.frames());
+        let (width, height) = reader.shown_size();
+        (counted.unwrap_or(reader.header_frames()) as f64, reader.fps(), f64::from(width), f64::from(height))
+    };
     if frame_count.is_nan() || frame_count < 1.0 {
         bail!("video {} reports no frames", path.display());
     }
     if !(fps > 0.0 && fps.is_finite()) {
         bail!("video {} reports no frame rate", path.display());
     }
-    let mut first = Mat::default();
-    if !cap.read(&mut first)? || first.empty() {
-        bail!("video {}: the first frame cannot be decoded", path.display());
-    }
-    match crate::media::container::frame_index(path) {
+    match index {
         Ok(index) => check_frame_index(path, &index, frame_count as u64, fps)?,
         Err(e) => tracing::debug!("no frame index for {} ({e:#}): its header is trusted", path.display()),
     }
@@ -109,6 +135,7 @@ pub fn probe(path: &Path) -> Result<VideoInfo> {
         fps,
         width: width as u32,
         height: height as u32,
+        stream: streams.chosen,
     })
 }
 
@@ -119,6 +146,13 @@ pub fn probe(path: &Path) -> Result<VideoInfo> {
 /// computed as frame / fps would be off).
 fn check_frame_index(path: &Path, index: &crate::media::container::FrameIndex, reported: u64, fps: f64) -> Result<()> {
     let name = path.display();
+    if let Some((reached, back_to)) = index.restart {
+        bail!(
+            "video {name}: its timestamps go back from {reached:.1} s to {back_to:.1} s (recordings joined end to end, \
+             e.g. with cat), so frames of both parts would share times and numbers: give it one timeline first, e.g. \
+             `ffmpeg -i {name} -c copy joined.mkv`, and run on that"
+        );
+    }
     if index.indexed && index.header_frames > 0 && index.frames() > reported {
         bail!(
             "video {name}: its header says {reported} frames but the stream holds {} ({:.1} s, not {:.1} s), and OpenCV \
@@ -217,8 +251,8 @@ impl std::fmt::Display for Reader {
 
 /// Frame numbers of the video's keyframes, in order; empty when its packets carry no
 /// presentation times to number them by (AVI with packed MPEG-4 B-frames).
-pub fn keyframes(path: &Path) -> Result<Vec<usize>> {
-    match super::libav::LibavReader::open(path) {
+pub fn keyframes(path: &Path, stream: usize) -> Result<Vec<usize>> {
+    match super::libav::LibavReader::open(path, stream) {
         Ok(reader) => reader.keyframes_shown(),
         Err(e) if e.is::<super::libav::Unnumbered>() => Ok(Vec::new()),
         Err(e) => Err(e),
@@ -233,17 +267,18 @@ pub enum VideoReader {
 }
 
 impl VideoReader {
-    pub fn open(path: &Path, reader: Reader) -> Result<Self> {
+    /// Opens video stream `stream` (the probe's [`VideoInfo::stream`]) of `path`.
+    pub fn open(path: &Path, reader: Reader, stream: usize) -> Result<Self> {
         Ok(match reader {
-            Reader::Libav => match super::libav::LibavReader::open(path) {
+            Reader::Libav => match super::libav::LibavReader::open(path, stream) {
                 Ok(reader) => VideoReader::Libav(Box::new(reader)),
                 Err(e) if e.is::<super::libav::Unnumbered>() => {
                     tracing::debug!("{}: {e}; read with OpenCV", path.display());
-                    VideoReader::Opencv(OpencvReader::open(path)?)
+                    VideoReader::Opencv(OpencvReader::open(path, stream)?)
                 }
                 Err(e) => return Err(e),
             },
-            Reader::Opencv => VideoReader::Opencv(OpencvReader::open(path)?),
+            Reader::Opencv => VideoReader::Opencv(OpencvReader::open(path, stream)?),
         })
     }
 
@@ -256,7 +291,7 @@ impl VideoReader {
             VideoReader::Libav(r) => match r.read(index, frame) {
                 Err(e) if e.is::<super::libav::Unnumbered>() => {
                     tracing::debug!("{}: {e}; read on with OpenCV", r.path().display());
-                    let mut opencv = OpencvReader::open(r.path())?;
+                    let mut opencv = OpencvReader::open(r.path(), r.stream())?;
                     opencv.decoded = r.decoded_frames();
                     *self = VideoReader::Opencv(opencv);
                     self.read(index, frame)
@@ -276,6 +311,18 @@ impl VideoReader {
     }
 }
 
+/// Refuses a reader that cannot read video stream `stream` of `path`: OpenCV 4.6 reads only
+/// a file's first video stream.
+pub fn check_reader(path: &Path, reader: Reader, stream: usize) -> Result<()> {
+    if reader == Reader::Opencv && crate::media::container::video_streams(path, None)?.all.first() != Some(&stream) {
+        bail!(
+            "video {}: OpenCV's reader reads only its first video stream, not stream {stream}: use --reader libav",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// OpenCV's reader: decodes every frame on the way to a sampled one (`grab`), seeks over
 /// long gaps.
 pub struct OpencvReader {
@@ -287,7 +334,10 @@ pub struct OpencvReader {
 }
 
 impl OpencvReader {
-    pub fn open(path: &Path) -> Result<Self> {
+    /// Opens `path` for stream `stream`, which must be its first video stream: the only one
+    /// OpenCV 4.6 reads.
+    pub fn open(path: &Path, stream: usize) -> Result<Self> {
+        check_reader(path, Reader::Opencv, stream)?;
         Ok(OpencvReader { cap: open_capture(path)?, position: 0, decoded: 0 })
     }
 

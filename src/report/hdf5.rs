@@ -145,6 +145,7 @@ pub fn render(result: &RunResult) -> Result<Vec<u8>> {
         write_attr(&video, "fps", &v.fps)?;
         write_attr(&video, "width_px", &v.width)?;
         write_attr(&video, "height_px", &v.height)?;
+        write_attr(&video, "stream", &(v.stream as u64))?;
         write_attr(&video, "stride_frames", &(result.stride as u64))?;
         write_attr(&video, "sampled_frames", &result.sampled_frames)?;
         video.new_dataset_builder().with_data(&result.failed_frames).create("failed_frames")?;
@@ -393,6 +394,8 @@ fn read_file(file: &hdf5::File, version: u32) -> Result<RunResult> {
         file_size: v.attr("file_size_bytes")?.read_scalar()?,
         frame_count: v.attr("frame_count")?.read_scalar::<u64>()? as usize,
         fps: v.attr("fps")?.read_scalar()?,
+        // Files written before `/video/stream` read stream 0.
+        stream: v.attr("stream").and_then(|a| a.read_scalar::<u64>()).map_or(0, |s| s as usize),
         width: v.attr("width_px")?.read_scalar()?,
         height: v.attr("height_px")?.read_scalar()?,
     };

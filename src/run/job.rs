@@ -203,7 +203,7 @@ fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -
     settings.detection.isa = settings.detection.isa.resolve(&cpus.iter().map(|c| c.isa).collect::<Vec<_>>())?;
     let video = match settings.parallel.tiling {
         Some(_) => probe_photo(&settings.video)?,
-        None => video::probe(&settings.video)?,
+        None => video::probe(&settings.video, settings.stream, settings.reader)?,
     };
     let roster = Roster::load(&settings.roster)?;
     let model_dir = face::find_model_dir(settings.models.as_deref())?;
@@ -248,7 +248,7 @@ fn samples(settings: &Settings, video: &VideoInfo) -> Result<Samples> {
     if settings.sample == Sample::Frames {
         return Ok(Samples::every(video.frame_count, stride));
     }
-    let keyframes = crate::media::video::keyframes(&settings.video)?;
+    let keyframes = crate::media::video::keyframes(&settings.video, video.stream)?;
     let (samples, not_keyframes) = Samples::nearest_keyframes(video.frame_count, stride, &keyframes);
     if not_keyframes > 0 {
         let gap_s = match keyframes.as_slice() {
@@ -281,6 +281,7 @@ fn probe_photo(path: &std::path::Path) -> Result<VideoInfo> {
         fps: 1.0,
         width: image.cols() as u32,
         height: image.rows() as u32,
+        stream: 0,
     })
 }
 

@@ -119,7 +119,7 @@ impl<'a> RankWorkers<'a> {
             (1..threads).map(|_| FaceWorker::new(&job, rank, pipeline.clone())).collect();
         workers.push(FaceWorker::new(&job, rank, pipeline));
         let media = match job.plan {
-            Plan::Frames(_) => Media::Video(VideoReader::open(&job.settings.video, job.settings.reader)?),
+            Plan::Frames(_) => Media::Video(VideoReader::open(&job.settings.video, job.settings.reader, job.video.stream)?),
             Plan::Tiles(_) => Media::Photo(video::read_image(&job.settings.video)?),
         };
         let pool = rayon::ThreadPoolBuilder::new()

@@ -118,14 +118,14 @@ fn trial_settings() -> Vec<(Detector, u32)> {
 pub fn run(spec: &ProbeSpec) -> Result<Probe> {
     ensure!(spec.ranks >= 1, "--ranks must be at least 1");
     ensure!(spec.frames >= 1, "--frames must be at least 1");
-    let info = video::probe(&spec.video)?;
+    let info = video::probe(&spec.video, None, video::Reader::default())?;
     let roster = spec.roster.as_deref().map(Roster::load).transpose()?;
     let model_dir = face::find_model_dir(spec.models.as_deref())?;
 
     // The frames, evenly spread, decoded once.
     let n = spec.frames.min(info.frame_count.max(1));
     let wanted: Vec<usize> = (0..n).map(|i| (2 * i + 1) * info.frame_count / (2 * n)).collect();
-    let mut reader = VideoReader::open(&spec.video, video::Reader::default())?;
+    let mut reader = VideoReader::open(&spec.video, video::Reader::default(), info.stream)?;
     let (mut frames, mut indices) = (Vec::new(), Vec::new());
     for &index in &wanted {
         let mut frame = Mat::default();
@@ -135,7 +135,7 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
         }
     }
     ensure!(!frames.is_empty(), "{}: no frame could be decoded", spec.video.display());
-    let decode_s = sequential_decode_s(&spec.video, info.frame_count)?;
+    let decode_s = sequential_decode_s(&spec.video, &info)?;
 
     let mut trials = Vec::new();
     for (detector, min_face) in trial_settings() {
@@ -209,9 +209,10 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
 
 /// Seconds to decode one frame when reading forward, as a job does (the probe's own reads
 /// seek, which costs a run of frames from the last keyframe each).
-fn sequential_decode_s(path: &std::path::Path, frame_count: usize) -> Result<f64> {
+fn sequential_decode_s(path: &std::path::Path, info: &video::VideoInfo) -> Result<f64> {
     const RUN: usize = 50;
-    let mut reader = VideoReader::open(path, video::Reader::default())?;
+    let frame_count = info.frame_count;
+    let mut reader = VideoReader::open(path, video::Reader::default(), info.stream)?;
     let mut frame = Mat::default();
     let started = Instant::now();
     for index in 0..RUN.min(frame_count) {
