@@ -129,6 +129,11 @@ fn read_names(dir: &Path) -> Result<HashMap<String, String>> {
     Ok(names)
 }
 
+/// The largest enrolment photo decoded, in pixels (a 48-megapixel phone photo fits). Its size
+/// is read from the file's header first: detection upsamples a photo to four times its pixels,
+/// and a 1.2 MB PNG declaring 20000×20000 px once grew to 9.5 GB before failing.
+const MAX_PHOTO_PIXELS: u64 = 50_000_000;
+
 /// Encodes the single face of one photo, or says why it cannot be used (each error starts
 /// with the photo's path).
 fn encode_photo(pipeline: &FacePipeline, photo: &Path) -> Result<[f64; ENCODING_LEN]> {
@@ -136,6 +141,20 @@ fn encode_photo(pipeline: &FacePipeline, photo: &Path) -> Result<[f64; ENCODING_
     let meta = std::fs::metadata(photo).with_context(|| format!("{}: cannot read", photo.display()))?;
     if !meta.is_file() {
         bail!("{}: not a regular file", photo.display());
+    }
+    if let Ok(size) = imagesize::size(photo) {
+        let pixels = size.width as u64 * size.height as u64;
+        if pixels > MAX_PHOTO_PIXELS {
+            bail!(
+                "{}: {}×{} px ({} megapixels) is more than an enrolment photo needs (at most {}): scale it down first, \
+                 e.g. to 4000 px on its longer side",
+                photo.display(),
+                size.width,
+                size.height,
+                pixels / 1_000_000,
+                MAX_PHOTO_PIXELS / 1_000_000
+            );
+        }
     }
     let image = crate::media::video::read_image(photo)?;
     crate::media::video::warn_if_cut_short(photo)?;
