@@ -124,6 +124,29 @@ const CASES: &[Case] = &[
         message: "min_face 24 contradicts upsample 1 and scale 1",
     },
     Case { what: "models missing", args: "{v} --roster {r} --models {t}", message: "face models not found" },
+    // Checked before anything is written: afterwards a journal would be left that blocks the
+    // rerun (they failed with OpenCV's assertion in the first unit).
+    Case {
+        what: "min face wider than the frame",
+        args: "{v} --roster {r} --min-face 100000",
+        message: "scale 0.0008 (min_face 100000 px) shrinks the 640×360 px frames to 1×0 px before detection",
+    },
+    Case {
+        what: "scale to nothing",
+        args: "{v} --roster {r} --scale 0.001",
+        message: "shrinks the 640×360 px frames to 1×0 px before detection, smaller than the 16 px faces the yunet \
+                  detector finds",
+    },
+    Case {
+        what: "date in words",
+        args: "{v} --roster {r} --date yesterday",
+        message: "date \"yesterday\" is not a day of the calendar written YYYY-MM-DD (e.g. 2026-10-05)",
+    },
+    Case {
+        what: "date off the calendar",
+        args: "{v} --roster {r} --date 2026-13-45",
+        message: "date \"2026-13-45\" is not a day of the calendar",
+    },
     Case {
         what: "output not writable",
         args: "{v} --roster {r} -o {t}/text.mp4/out",

@@ -167,6 +167,14 @@ fn an_unwritable_output_is_refused_first_and_quiet_is_quiet() {
     let err = stderr(&o);
     assert!(!o.status.success());
     assert!(err.contains(&format!("cannot create the folder {}", blocker.display())), "{err}");
+    // A folder given as -o is named as one, with or without --force (--force used to be
+    // advised, then fail with "Is a directory").
+    let photos = lecture_photos();
+    for force in [&[][..], &["--force"]] {
+        let args = [&["enroll", photos.to_str().unwrap(), "-o", tmp.path().to_str().unwrap()], force].concat();
+        let expected = format!("{} is a folder: -o names the roster file to write, e.g. ", tmp.path().display());
+        assert_refused(&run(rollcall_command(), &args), &expected);
+    }
     let roster = tmp.path().join("roster.h5");
     let o =
         run(rollcall_command(), &["-q", "enroll", lecture_photos().to_str().unwrap(), "-o", roster.to_str().unwrap()]);

@@ -7,6 +7,13 @@ use crate::face::{self, FacePipeline};
 use crate::roster::enroll;
 
 pub fn run(args: EnrollArgs, quiet: bool) -> Result<()> {
+    if args.output.is_dir() {
+        anyhow::bail!(
+            "{} is a folder: -o names the roster file to write, e.g. {}",
+            args.output.display(),
+            args.output.join("roster.h5").display()
+        );
+    }
     crate::util::output::refuse_to_overwrite([args.output.as_path()], args.force)?;
     crate::util::output::check_writable(&args.output)?;
     let pipeline = FacePipeline::load(

@@ -19,7 +19,8 @@ use crate::util::output::{write_rendered, Access, Rendered};
 /// Makes sure `dir` exists and is writable, and that no earlier run's outputs would be
 /// silently replaced.
 pub fn prepare_output_dir(dir: &Path, outputs: &[&str], force: bool) -> Result<()> {
-    crate::util::output::create_folder(dir)?;
+    crate::util::output::create_folder(dir)
+        .with_context(|| format!("cannot create output directory {}", dir.display()))?;
     let probe = dir.join(".rollcall-write-test");
     crate::util::output::create_fresh(&probe, crate::util::output::OWNER_ONLY)
         .with_context(|| format!("output directory {} is not writable", dir.display()))?;

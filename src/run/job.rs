@@ -205,6 +205,7 @@ fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -
         Some(_) => probe_photo(&settings.video)?,
         None => video::probe(&settings.video, settings.stream, settings.reader)?,
     };
+    check_before_any_file(&settings, &video)?;
     let roster = Roster::load(&settings.roster)?;
     let model_dir = face::find_model_dir(settings.models.as_deref())?;
     // Models that cannot load (a missing or damaged file, ONNX Runtime missing or without the
@@ -238,6 +239,37 @@ fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -
     let done: std::collections::HashSet<u64> = state.resumed.iter().map(|f| f.unit).collect();
     let todo = (0..plan.n_units()).filter(|u| !done.contains(&(*u as u64))).collect();
     Ok((JobSetup { settings, video, roster, plan, model_dir, todo }, state))
+}
+
+/// What the settings ask of this recording that cannot be done, found before any file is
+/// written (afterwards it would leave a journal behind that blocks the rerun): a date that is
+/// not a calendar day, and a detection scale that shrinks the frames below the smallest face
+/// the detector finds. (Stored results are read as they ran, so these checks live here, not
+/// where settings are read.)
+fn check_before_any_file(settings: &Settings, video: &VideoInfo) -> Result<()> {
+    if let Some(date) = &settings.date {
+        let shaped = date.len() == 10 && date.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        if !shaped || humantime::parse_rfc3339(&format!("{date}T00:00:00Z")).is_err() {
+            bail!("date {date:?} is not a day of the calendar written YYYY-MM-DD (e.g. 2026-10-05)");
+        }
+    }
+    let d = &settings.detection;
+    let scaled = |side: u32| (f64::from(side) * d.scale).round();
+    let (width, height) = (scaled(video.width), scaled(video.height));
+    let smallest = d.detector.smallest_face_px();
+    if width.min(height) < f64::from(smallest) {
+        bail!(
+            "scale {} (min_face {} px) shrinks the {}×{} px frames to {width}×{height} px before detection, smaller \
+             than the {smallest} px faces the {} detector finds: a face can be at most as wide as the frame, so lower \
+             min_face (or raise scale)",
+            d.scale,
+            d.min_face,
+            video.width,
+            video.height,
+            d.detector
+        );
+    }
+    Ok(())
 }
 
 /// The frames a video job samples: every stride-th, or under `sample: keyframes` the

@@ -48,17 +48,15 @@ pub const OWNER_ONLY: u32 = 0o600;
 
 /// Creates `dir` and any missing parents as folders that others may read but never write
 /// (0755 before the umask: a umask of 000 gives 0755, not 0777; a stricter one is kept).
-pub fn create_folder(dir: &Path) -> Result<()> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o755)
-        .create(dir)
-        .with_context(|| format!("cannot create the folder {}", dir.display()))
+pub fn create_folder(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new().recursive(true).mode(0o755).create(dir)
 }
 
 fn create_parent(path: &Path) -> Result<()> {
     match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(parent) => create_folder(parent),
+        Some(parent) => {
+            create_folder(parent).with_context(|| format!("cannot create the folder {}", parent.display()))
+        }
         None => Ok(()),
     }
 }
@@ -110,7 +108,7 @@ pub struct Rendered {
 /// being read or rendered stops here, before the first is written, so that a stopped command
 /// leaves the earlier set whole rather than half replaced.
 pub fn write_rendered(dir: &Path, files: &[Rendered]) -> Result<()> {
-    create_folder(dir)?;
+    create_folder(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
     let file_system = rustix::fs::statvfs(dir).ok();
     // Whole blocks each.
     let block = file_system.as_ref().map_or(4096, |s| s.f_frsize.max(1));
@@ -275,7 +273,7 @@ pub struct FolderLock {
 impl FolderLock {
     /// Creates `dir` if need be and takes the lock, or says who has it.
     pub fn take(dir: &Path) -> Result<Self> {
-        create_folder(dir)?;
+        create_folder(dir).with_context(|| format!("cannot create output directory {}", dir.display()))?;
         let folder =
             std::fs::File::open(dir).with_context(|| format!("cannot open output directory {}", dir.display()))?;
         match folder.try_lock() {
