@@ -305,6 +305,33 @@ fn a_huge_header_is_named_and_a_cut_photo_is_warned_about() {
     assert!(!stderr(&o).contains("cut short"), "{}", stderr(&o));
 }
 
+/// The same photo under two ids (`Obama.jpg`, `obama.jpg`) is warned about, naming both:
+/// whichever sorts second would be Absent in every lecture. Three different photos of one
+/// person under three ids are not near-identical.
+#[test]
+fn the_same_face_under_two_ids_is_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let twice = tmp.path().join("twice");
+    std::fs::create_dir(&twice).unwrap();
+    copy_face("obama.jpg", &twice.join("Obama.jpg"));
+    copy_face("obama.jpg", &twice.join("obama.jpg"));
+    let o = enroll(&twice, &tmp.path().join("twice.h5"));
+    assert_success(&o);
+    assert!(
+        stderr(&o).contains("Obama (Obama.jpg) and obama (obama.jpg) are near-identical faces (distance 0.00)"),
+        "{}",
+        stderr(&o)
+    );
+    let three = tmp.path().join("three");
+    std::fs::create_dir(&three).unwrap();
+    for (id, photo) in [("a", "obama.jpg"), ("b", "obama2.jpg"), ("c", "obama3.jpg")] {
+        copy_face(photo, &three.join(format!("{id}.jpg")));
+    }
+    let o = enroll(&three, &tmp.path().join("three.h5"));
+    assert_success(&o);
+    assert!(!stderr(&o).contains("near-identical"), "{}", stderr(&o));
+}
+
 /// A real decompression bomb: a PNG of 20000×20000 black pixels, about 1 MB on disk, which
 /// decoded and upsampled for detection once took 9.5 GB and 42 s before failing. It is refused
 /// from its header, naming it, and enrolment's memory stays that of the models.

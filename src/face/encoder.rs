@@ -38,6 +38,9 @@ pub struct EncoderSpec {
     pub link_distance: f64,
     /// Unknown tracks whose mean faces are closer than this are one unenrolled person.
     pub same_person: f64,
+    /// Enrolments of two students closer than this are one photo (or one sitting) twice:
+    /// whichever sorts second would never be matched.
+    pub near_identical: f64,
     /// The lengths (norms) its encodings have: a roster row outside is not one of its encodings.
     pub norms: (f64, f64),
     /// Its model file in the model folder.
@@ -57,6 +60,9 @@ pub const DLIB_RESNET_V1: EncoderSpec = EncoderSpec {
     link_distance: 0.6,
     // dlib's face-clustering example uses 0.5.
     same_person: 0.5,
+    // Three photos of one person taken apart (data/faces/obama{,2,3}.jpg) are 0.33-0.43
+    // apart; one photo twice is 0.
+    near_identical: 0.2,
     // Its encodings are about 1.3-1.6 long; anything else (NaN from a broken tool, zeros,
     // another model's vectors) would match nobody or everybody.
     norms: (0.5, 2.5),

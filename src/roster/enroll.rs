@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use ndarray::Array2;
 
-use crate::face::{FacePipeline, ENCODING_LEN};
+use crate::face::{FacePipeline, ENCODER, ENCODING_LEN};
 use crate::roster::Roster;
 use crate::util::output::{write_atomically, Access};
 
@@ -215,7 +215,30 @@ pub fn build_roster(dir: &Path, pipeline: &FacePipeline) -> Result<Roster> {
     }
     roster.encodings = Array2::from_shape_vec((roster.owner.len(), ENCODING_LEN), rows)?;
     roster.validate()?;
+    warn_of_near_identical_students(&roster);
     Ok(roster)
+}
+
+/// Warns of two students enrolled with near-identical faces (the same photo under two ids,
+/// `Obama.jpg` and `obama.jpg`): every face would match both, and whichever sorts second
+/// would be Absent in every lecture.
+fn warn_of_near_identical_students(roster: &Roster) {
+    let n = roster.owner.len();
+    for (i, j) in (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))) {
+        let (a, b) = (roster.owner[i] as usize, roster.owner[j] as usize);
+        let (row_i, row_j) = (roster.encodings.row(i), roster.encodings.row(j));
+        let distance = ENCODER.metric.distance(row_i.iter().copied(), row_j.iter().copied());
+        if a != b && distance < ENCODER.near_identical {
+            tracing::warn!(
+                "{} ({}) and {} ({}) are near-identical faces (distance {distance:.2}): the same person twice? only one \
+                 of the two students would ever be matched",
+                roster.ids[a],
+                roster.sources[i],
+                roster.ids[b],
+                roster.sources[j]
+            );
+        }
+    }
 }
 
 /// Writes a roster file (owner-only: face encodings are biometric data).
