@@ -194,7 +194,9 @@ fn encoding_batches(c: &mut Criterion) {
         })
     });
     let onnx = rollcall::face::onnx_encoder::OnnxEncoder::load(&models, rollcall::engine::Device::Cpu).unwrap();
-    group.bench_function("ONNX Runtime, one batch of 8", |b| b.iter(|| black_box(onnx.encodings(&image, &eight).unwrap())));
+    group.bench_function("ONNX Runtime, one batch of 8", |b| {
+        b.iter(|| black_box(onnx.encodings(&image, &eight).unwrap()))
+    });
     group.bench_function("ONNX Runtime, 8 calls of 1", |b| {
         b.iter(|| {
             for one in eight.chunks(1) {
@@ -215,7 +217,8 @@ fn yunet_forward(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("YuNet forward pass, 1088x1920, one core");
     group.sample_size(10);
-    let net = rollcall::engine::Net::load(&models.join(MODEL_FILE), "the benchmark", rollcall::engine::Device::Cpu).unwrap();
+    let net =
+        rollcall::engine::Net::load(&models.join(MODEL_FILE), "the benchmark", rollcall::engine::Device::Cpu).unwrap();
     group.bench_function("ONNX Runtime", |b| {
         b.iter(|| {
             let image = ort::value::TensorRef::from_array_view(([1, 3, height, width], input.as_slice())).unwrap();

@@ -301,7 +301,8 @@ impl ConfigFile {
     }
 
     fn check_paths(&self) -> Result<()> {
-        let paths = [("video", &self.video), ("roster", &self.roster), ("output", &self.output), ("models", &self.models)];
+        let paths =
+            [("video", &self.video), ("roster", &self.roster), ("output", &self.output), ("models", &self.models)];
         for (key, path) in paths {
             if let Some(path) = path.as_ref().filter(|p| p.to_str().is_none()) {
                 bail!(
@@ -940,7 +941,8 @@ mod tests {
     #[test]
     fn the_documented_defaults_are_the_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/default.yaml");
-        let documented = Settings::from_config(ConfigFile::load(&path).unwrap().overridden_by(minimal()).unwrap()).unwrap();
+        let documented =
+            Settings::from_config(ConfigFile::load(&path).unwrap().overridden_by(minimal()).unwrap()).unwrap();
         assert_eq!(documented, Settings::from_config(minimal()).unwrap());
     }
 
@@ -1027,7 +1029,10 @@ mod tests {
         assert!(err("min_face: 0").starts_with("min_face must be at least 1 px"));
         assert!(serde_norway::from_str::<ConfigFile>("detector: dnn").is_err());
         let s = Settings::from_config(
-            serde_norway::from_str::<ConfigFile>("{detector: hog, min_face: 200}").unwrap().overridden_by(minimal()).unwrap(),
+            serde_norway::from_str::<ConfigFile>("{detector: hog, min_face: 200}")
+                .unwrap()
+                .overridden_by(minimal())
+                .unwrap(),
         )
         .unwrap();
         assert_eq!(Settings::from_yaml(&s.to_yaml().unwrap()).unwrap(), s, "derived values survive a round trip");

@@ -101,7 +101,12 @@ impl Net {
 impl Clone for Net {
     fn clone(&self) -> Self {
         let session = session(&self.bytes, &self.path, self.device).expect("the model loaded once already");
-        Net { bytes: Arc::clone(&self.bytes), path: Arc::clone(&self.path), device: self.device, session: RefCell::new(session) }
+        Net {
+            bytes: Arc::clone(&self.bytes),
+            path: Arc::clone(&self.path),
+            device: self.device,
+            session: RefCell::new(session),
+        }
     }
 }
 
@@ -141,9 +146,9 @@ fn session(model: &[u8], what: &Path, device: Device) -> Result<Session> {
                 )
             })?;
     }
-    let session = builder
-        .commit_from_memory(model)
-        .map_err(|e| anyhow::anyhow!("cannot load the model {} (damaged? run `make setup`): {}", what.display(), e.message().trim()))?;
+    let session = builder.commit_from_memory(model).map_err(|e| {
+        anyhow::anyhow!("cannot load the model {} (damaged? run `make setup`): {}", what.display(), e.message().trim())
+    })?;
     PROVIDER.get_or_init(|| device);
     Ok(session)
 }
@@ -163,7 +168,10 @@ fn load() -> Result<Engine> {
     let library = library_path()?;
     let library = std::fs::canonicalize(&library).unwrap_or(library);
     let builder = ort::init_from(&library).map_err(|e| {
-        anyhow::anyhow!("cannot load ONNX Runtime from {} (run `make setup`, or point {ORT_ENV} at a libonnxruntime.so): {e}", library.display())
+        anyhow::anyhow!(
+            "cannot load ONNX Runtime from {} (run `make setup`, or point {ORT_ENV} at a libonnxruntime.so): {e}",
+            library.display()
+        )
     })?;
     let environment = builder
         .with_name("rollcall")
@@ -222,7 +230,8 @@ fn library_version(library: &Path) -> Option<String> {
     // reference to it; `OrtGetApiBase` has this signature in every ONNX Runtime release.
     unsafe {
         let lib = libloading::Library::new(library).ok()?;
-        let base: libloading::Symbol<unsafe extern "C" fn() -> *const ort::sys::OrtApiBase> = lib.get(b"OrtGetApiBase").ok()?;
+        let base: libloading::Symbol<unsafe extern "C" fn() -> *const ort::sys::OrtApiBase> =
+            lib.get(b"OrtGetApiBase").ok()?;
         let base = base();
         if base.is_null() {
             return None;

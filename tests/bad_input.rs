@@ -290,11 +290,13 @@ fn a_roster_made_by_another_encoder_is_refused() {
     let script = "import sys, h5py\nwith h5py.File(sys.argv[1], 'a') as f:\n    \
                   assert f['roster'].attrs['encoder'] == 'dlib_resnet_v1'\n    \
                   f['roster'].attrs['encoder'] = 'sface_2021dec'";
-    let python = std::process::Command::new(setup_file(".venv/bin/python")).args(["-c", script]).arg(&roster).output().unwrap();
+    let python =
+        std::process::Command::new(setup_file(".venv/bin/python")).args(["-c", script]).arg(&roster).output().unwrap();
     assert_success(&python);
     let out = tmp.path().join("out");
     let o = run(rollcall_command(), &attend_args(&lecture_video(), &roster, &out, &[]));
-    let err = assert_refused(&o, "were made by the encoder sface_2021dec, and this rollcall encodes with dlib_resnet_v1");
+    let err =
+        assert_refused(&o, "were made by the encoder sface_2021dec, and this rollcall encodes with dlib_resnet_v1");
     assert!(err.contains("rollcall enroll"), "{err}");
     assert!(!out.exists());
 }
@@ -515,12 +517,32 @@ fn paths_that_are_not_utf8_are_refused_in_one_line() {
     let video = latin1(tmp.path(), b"le\xe7on.avi");
     std::fs::copy(lecture_video(), &video).unwrap();
     let out = tmp.path().join("out");
-    let o = run(rollcall_command(), &[OsStr::new("attend"), video.as_os_str(), "--roster".as_ref(), roster.as_os_str(), "-o".as_ref(), out.as_os_str()]);
+    let o = run(
+        rollcall_command(),
+        &[
+            OsStr::new("attend"),
+            video.as_os_str(),
+            "--roster".as_ref(),
+            roster.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ],
+    );
     assert_refused(&o, "the video path");
     assert!(stderr(&o).contains("is not UTF-8 text: rename it"));
     assert!(!out.exists());
     let bad_out = latin1(tmp.path(), b"r\xe9sultats");
-    let o = run(rollcall_command(), &[OsStr::new("attend"), lecture_video().as_os_str(), "--roster".as_ref(), roster.as_os_str(), "-o".as_ref(), bad_out.as_os_str()]);
+    let o = run(
+        rollcall_command(),
+        &[
+            OsStr::new("attend"),
+            lecture_video().as_os_str(),
+            "--roster".as_ref(),
+            roster.as_os_str(),
+            "-o".as_ref(),
+            bad_out.as_os_str(),
+        ],
+    );
     assert_refused(&o, "the output path");
     assert!(!bad_out.exists());
 

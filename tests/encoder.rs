@@ -25,7 +25,8 @@ fn faces_of(
     let mut rgb = opencv::core::Mat::default();
     opencv::imgproc::cvt_color(bgr, &mut rgb, opencv::imgproc::COLOR_BGR2RGB, 0).unwrap();
     // SAFETY: imread gives a packed width×height×3 image, converted in place of order only.
-    let image = unsafe { ImageMatrix::new(rgb.cols() as usize, rgb.rows() as usize, rgb.data_bytes().unwrap().as_ptr()) };
+    let image =
+        unsafe { ImageMatrix::new(rgb.cols() as usize, rgb.rows() as usize, rgb.data_bytes().unwrap().as_ptr()) };
     let marks = found.rects().iter().map(|r| landmarks.face_landmarks(&image, r)).collect();
     (image, marks, rgb)
 }
@@ -45,11 +46,17 @@ fn the_onnx_encoder_gives_dlibs_encodings() {
     photos.sort();
     let mut images: Vec<(String, opencv::core::Mat)> = photos
         .iter()
-        .map(|p| (p.display().to_string(), opencv::imgcodecs::imread(p.to_str().unwrap(), opencv::imgcodecs::IMREAD_COLOR).unwrap()))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                opencv::imgcodecs::imread(p.to_str().unwrap(), opencv::imgcodecs::IMREAD_COLOR).unwrap(),
+            )
+        })
         .collect();
     // Frames of the lecture (faces of ~100 px) and of the short hall (26-80 px, H.264).
     for (video, frames) in [(lecture_video(), [0, 120, 240]), (hall_video(), [0, 600, 1200])] {
-        let mut capture = opencv::videoio::VideoCapture::from_file(video.to_str().unwrap(), opencv::videoio::CAP_ANY).unwrap();
+        let mut capture =
+            opencv::videoio::VideoCapture::from_file(video.to_str().unwrap(), opencv::videoio::CAP_ANY).unwrap();
         for frame in frames {
             capture.set(opencv::videoio::CAP_PROP_POS_FRAMES, f64::from(frame)).unwrap();
             let mut bgr = opencv::core::Mat::default();

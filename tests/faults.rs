@@ -150,6 +150,27 @@ impl Drop for MemoryCgroup {
     }
 }
 
+/// The output folder removed while the job runs (a cleanup script, a user tidying up): the job
+/// stops at its next unit with one line, and nothing is made again in its place (before, the
+/// folder was silently recreated for the reports and the run then failed anyway).
+#[test]
+fn an_output_folder_deleted_mid_run_stops_the_run_and_is_not_made_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_hall(tmp.path());
+    let out = tmp.path().join("out");
+    let child =
+        spawn(rollcall_command(), &attend_args(&hall_video(), &roster, &out, &["--every", "2", "--chunk", "2", "-q"]));
+    let started = std::time::Instant::now();
+    while !out.join("attendance.journal").exists() {
+        assert!(started.elapsed().as_secs() < 60, "no journal after 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_refused(&o, &format!("the output folder {} was deleted or replaced while the run went on", out.display()));
+    assert!(!out.exists(), "the folder was made again");
+}
+
 /// Two CNN threads would not fit in 1.5 GB (each needs ~0.9 GB on the lecture's frames): the
 /// run is cut to one thread, says why, and completes instead of being killed (#17 item 2).
 #[test]

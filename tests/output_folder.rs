@@ -103,7 +103,10 @@ fn folders_rollcall_creates_are_never_world_writable() {
     );
     assert_success(&o);
     let out = tmp.path().join("runs/week1");
-    let o = run(with_umask_000(rollcall_command()), &attend_args(&lecture_video(), &roster, &out, &["-q", "--every", "50"]));
+    let o = run(
+        with_umask_000(rollcall_command()),
+        &attend_args(&lecture_video(), &roster, &out, &["-q", "--every", "50"]),
+    );
     assert_success(&o);
     for folder in ["new", "new/rosters", "runs", "runs/week1"] {
         assert_eq!(mode(&tmp.path().join(folder)), 0o755, "{folder}");

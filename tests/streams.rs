@@ -31,9 +31,25 @@ fn hall_behind_a_small_stream(dir: &Path) -> PathBuf {
     let two = dir.join("two-streams.mp4");
     let hall = hall_video();
     ffmpeg(&[
-        "-f", "lavfi", "-i", "color=c=gray:s=160x90:r=25:d=5", "-i", text(&hall),
-        "-map", "0:v", "-map", "1:v", "-c:v:0", "libx264", "-c:v:1", "copy",
-        "-disposition:v:0", "0", "-disposition:v:1", "default", text(&two),
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=gray:s=160x90:r=25:d=5",
+        "-i",
+        text(&hall),
+        "-map",
+        "0:v",
+        "-map",
+        "1:v",
+        "-c:v:0",
+        "libx264",
+        "-c:v:1",
+        "copy",
+        "-disposition:v:0",
+        "0",
+        "-disposition:v:1",
+        "default",
+        text(&two),
     ]);
     two
 }
@@ -51,7 +67,8 @@ fn a_file_with_two_video_streams_is_read_as_one_stream_named_in_the_log_and_the_
     let o = run(rollcall_command(), &attend_args(&two, &roster, &both, &sparse));
     assert_success(&o);
     assert!(
-        stderr(&o).contains("holds 2 video streams (0, 1): reading stream 1, the one the file marks as its main picture"),
+        stderr(&o)
+            .contains("holds 2 video streams (0, 1): reading stream 1, the one the file marks as its main picture"),
         "the log names the stream read:\n{}",
         stderr(&o)
     );
@@ -69,10 +86,16 @@ fn a_file_with_two_video_streams_is_read_as_one_stream_named_in_the_log_and_the_
     assert_eq!(scalar(&first, "/settings/stream"), "0");
     for (flags, message) in [
         (&["--stream", "2"][..], "has no video stream 2 (stream: its video streams are 0, 1)"),
-        (&["--reader", "opencv"][..], "OpenCV's reader reads only its first video stream, not stream 1: use --reader libav"),
+        (
+            &["--reader", "opencv"][..],
+            "OpenCV's reader reads only its first video stream, not stream 1: use --reader libav",
+        ),
     ] {
         let out = tmp.path().join("refused");
-        assert_refused(&run(rollcall_command(), &attend_args(&two, &roster, &out, &[&["-q"], flags].concat())), message);
+        assert_refused(
+            &run(rollcall_command(), &attend_args(&two, &roster, &out, &[&["-q"], flags].concat())),
+            message,
+        );
         assert!(!out.exists(), "{flags:?}: nothing written");
     }
 }
@@ -96,7 +119,8 @@ fn recordings_joined_end_to_end_are_refused_with_the_fix_which_then_runs_alike_o
     let fix = err.split('`').nth(1).expect("a command in backquotes");
     let fixed_args = shell_words::split(fix).unwrap();
     assert_eq!(fixed_args[0], "ffmpeg");
-    let o = Command::new("ffmpeg").args(["-v", "error"]).args(&fixed_args[1..]).current_dir(tmp.path()).output().unwrap();
+    let o =
+        Command::new("ffmpeg").args(["-v", "error"]).args(&fixed_args[1..]).current_dir(tmp.path()).output().unwrap();
     assert!(o.status.success(), "{fix}: {}", stderr(&o));
     let fixed = tmp.path().join(fixed_args.last().unwrap());
     let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));

@@ -63,7 +63,9 @@ fn yunet_detects_on_one_core() {
     let (width, height) = (bgr.cols() as usize, bgr.rows() as usize);
     let mut rgb = opencv::core::Mat::default();
     opencv::imgproc::cvt_color(&bgr, &mut rgb, opencv::imgproc::COLOR_BGR2RGB, 0).unwrap();
-    let detector = rollcall::face::detect::yunet::Yunet::load(&setup_file("data/models"), 0.5, rollcall::engine::Device::Cpu).unwrap();
+    let detector =
+        rollcall::face::detect::yunet::Yunet::load(&setup_file("data/models"), 0.5, rollcall::engine::Device::Cpu)
+            .unwrap();
     let (thread_before, process_before) = cpu_ticks();
     for _ in 0..5 {
         assert_eq!(detector.face_locations(rgb.data_bytes().unwrap(), width, height).unwrap().len(), 6);
@@ -165,6 +167,9 @@ fn the_cuda_route_without_a_gpu_runtime_is_refused_in_one_line() {
         assert!(!o.status.success() && err.contains(message), "{case}: {err}");
         assert!(err.contains("--device cpu"), "{case}: says how to go on: {err}");
         assert!(!err.contains("panicked"), "{case}: {err}");
-        assert!(!out.join("attendance.csv").exists() && !out.join("attendance.journal").exists(), "{case}: nothing written");
+        assert!(
+            !out.join("attendance.csv").exists() && !out.join("attendance.journal").exists(),
+            "{case}: nothing written"
+        );
     }
 }

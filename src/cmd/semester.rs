@@ -72,7 +72,11 @@ pub fn run(args: SemesterArgs) -> Result<()> {
                 bytes: report::semester::render_xlsx(&table)?,
                 access: Access::OwnerOnly,
             },
-            Rendered { name: name_of(&csv_path), bytes: report::semester::render_csv(&table)?, access: Access::OwnerOnly },
+            Rendered {
+                name: name_of(&csv_path),
+                bytes: report::semester::render_csv(&table)?,
+                access: Access::OwnerOnly,
+            },
         ],
     )?;
     let kept = lectures.iter().filter(|l| !l.unknown.is_empty()).count();

@@ -28,7 +28,6 @@ pub use encoder::{ENCODER, ENCODING_LEN};
 pub use isa::Isa;
 pub use models::find_model_dir;
 
-
 /// A face box in pixels of the image it was found in: left, top, width, height.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FaceBox {

@@ -211,7 +211,8 @@ mod tests {
     fn a_constant_rate_is_told_from_a_variable_one() {
         let steady = FrameIndex { header_frames: 4, times_s: vec![0.0, 0.1, 0.2, 0.3], indexed: true, restart: None };
         assert_eq!(steady.first_off_constant_rate(10.0), None);
-        let jittery = FrameIndex { header_frames: 4, times_s: vec![0.0, 0.104, 0.196, 0.302], indexed: true, restart: None };
+        let jittery =
+            FrameIndex { header_frames: 4, times_s: vec![0.0, 0.104, 0.196, 0.302], indexed: true, restart: None };
         assert_eq!(jittery.first_off_constant_rate(10.0), None, "jitter under half a frame is harmless");
         let paused = FrameIndex { header_frames: 4, times_s: vec![0.0, 0.1, 1.1, 1.2], indexed: true, restart: None };
         assert_eq!(paused.first_off_constant_rate(10.0), Some((2, 1.1)));

@@ -110,7 +110,12 @@ pub fn probe(path: &Path, wanted: Option<usize>, reader: Reader) -> Result<Video
             bail!("video {}: the first frame cannot be decoded", path.display());
         }
         let get = |property| cap.get(property);
-        (get(videoio::CAP_PROP_FRAME_COUNT)?, get(videoio::CAP_PROP_FPS)?, get(videoio::CAP_PROP_FRAME_WIDTH)?, get(videoio::CAP_PROP_FRAME_HEIGHT)?)
+        (
+            get(videoio::CAP_PROP_FRAME_COUNT)?,
+            get(videoio::CAP_PROP_FPS)?,
+            get(videoio::CAP_PROP_FRAME_WIDTH)?,
+            get(videoio::CAP_PROP_FRAME_HEIGHT)?,
+        )
     } else {
         // Another stream, which only FFmpeg's libraries read: its own header and index.
         let reader = super::libav::LibavReader::open(path, streams.chosen)?;

@@ -39,7 +39,10 @@ fn ignored(path: &Path) {
 /// in the roster and the reports as UTF-8.
 fn text_name(path: &Path) -> Result<&str> {
     path.file_name().and_then(|n| n.to_str()).with_context(|| {
-        format!("{}: its name is not UTF-8 text: rename it (student ids and photo names are recorded as text)", path.display())
+        format!(
+            "{}: its name is not UTF-8 text: rename it (student ids and photo names are recorded as text)",
+            path.display()
+        )
     })
 }
 

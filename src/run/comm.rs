@@ -208,7 +208,14 @@ impl Comm {
             })
         } else {
             let dynamic = dispatcher.is_some();
-            Box::new(Participant { comm: self, units, dynamic, requested: false, stopped: false, talking: Duration::ZERO })
+            Box::new(Participant {
+                comm: self,
+                units,
+                dynamic,
+                requested: false,
+                stopped: false,
+                talking: Duration::ZERO,
+            })
         }
     }
 

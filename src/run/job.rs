@@ -82,7 +82,9 @@ impl Collector {
         if let Some(journal) = &mut self.journal {
             journal.record(&done).map_err(|e| {
                 if crate::util::output::is_out_of_space(&e) {
-                    e.context("the units journaled so far are kept: free some space and run the same command with --resume")
+                    e.context(
+                        "the units journaled so far are kept: free some space and run the same command with --resume",
+                    )
                 } else {
                     e
                 }
@@ -185,6 +187,9 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
     let journal = collector.journal.take();
     let _lock = collector.lock.take(); // until the reports are written and the journal gone
     let result = assemble(setup, collector, reports, wall_time_s)?;
+    if let Some(journal) = &journal {
+        journal.check_in_place()?;
+    }
     report::write_all(&result, &result.settings.output).map_err(|e| match &journal {
         Some(_) if crate::util::output::is_out_of_space(&e) => {
             anyhow::anyhow!("{e:#}; the analysis is kept: free some space and run the same command with --resume")
@@ -248,7 +253,8 @@ fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -
 /// where settings are read.)
 fn check_before_any_file(settings: &Settings, video: &VideoInfo) -> Result<()> {
     if let Some(date) = &settings.date {
-        let shaped = date.len() == 10 && date.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        let shaped = date.len() == 10
+            && date.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
         if !shaped || humantime::parse_rfc3339(&format!("{date}T00:00:00Z")).is_err() {
             bail!("date {date:?} is not a day of the calendar written YYYY-MM-DD (e.g. 2026-10-05)");
         }

@@ -229,7 +229,26 @@ impl Journal {
 
     /// Appends a finished unit (forced to disk when the last sync is [`SYNC_EVERY`] old).
     pub fn record(&mut self, done: &Finished) -> Result<()> {
+        self.check_in_place()?;
         self.append(&Record::Unit(done.clone()))
+    }
+
+    /// Fails when the journal's name no longer leads to this journal: its output folder was
+    /// deleted or replaced while the run went on. Writing on would put the work into a file
+    /// nobody can reach and the reports into a folder made again behind the user's back.
+    pub fn check_in_place(&self) -> Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let open = self.file.metadata().with_context(|| format!("the journal {}", self.path.display()))?;
+        let named = std::fs::symlink_metadata(&self.path).ok();
+        if named.is_none_or(|named| (named.dev(), named.ino()) != (open.dev(), open.ino())) {
+            let folder = self.path.parent().unwrap_or(Path::new("."));
+            bail!(
+                "the output folder {} was deleted or replaced while the run went on (its journal is gone): stopped, \
+                 nothing more written",
+                folder.display()
+            );
+        }
+        Ok(())
     }
 
     fn append(&mut self, record: &Record) -> Result<()> {

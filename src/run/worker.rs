@@ -119,7 +119,9 @@ impl<'a> RankWorkers<'a> {
             (1..threads).map(|_| FaceWorker::new(&job, rank, pipeline.clone())).collect();
         workers.push(FaceWorker::new(&job, rank, pipeline));
         let media = match job.plan {
-            Plan::Frames(_) => Media::Video(VideoReader::open(&job.settings.video, job.settings.reader, job.video.stream)?),
+            Plan::Frames(_) => {
+                Media::Video(VideoReader::open(&job.settings.video, job.settings.reader, job.video.stream)?)
+            }
             Plan::Tiles(_) => Media::Photo(video::read_image(&job.settings.video)?),
         };
         let pool = rayon::ThreadPoolBuilder::new()
@@ -378,7 +380,9 @@ impl<'a> FaceWorker<'a> {
         self.timing.detect_s += found.detect.as_secs_f64();
         if let Plan::Tiles(tiles) = job.plan {
             // A face cut by the edge of a tile is found whole by its neighbour.
-            found.retain_seen(|b| !tiles.cut_by_inner_edge(image.unit, (b.x.into(), b.y.into(), b.w.into(), b.h.into())));
+            found.retain_seen(|b| {
+                !tiles.cut_by_inner_edge(image.unit, (b.x.into(), b.y.into(), b.w.into(), b.h.into()))
+            });
         }
         let boxes: Vec<_> = found
             .boxes

@@ -32,7 +32,10 @@ pub fn regular_file(path: &Path, what: &str) -> Result<std::fs::Metadata> {
 /// The text of `path`, a regular file of at most [`MAX_TEXT_BYTES`].
 pub fn read_text(path: &Path, what: &str) -> Result<String> {
     let too_big = |size: u64| {
-        anyhow::anyhow!("{what} {} is {size} bytes; rollcall reads {what}s of at most {MAX_TEXT_BYTES} bytes", path.display())
+        anyhow::anyhow!(
+            "{what} {} is {size} bytes; rollcall reads {what}s of at most {MAX_TEXT_BYTES} bytes",
+            path.display()
+        )
     };
     let size = regular_file(path, what)?.len();
     if size > MAX_TEXT_BYTES {
@@ -41,7 +44,9 @@ pub fn read_text(path: &Path, what: &str) -> Result<String> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
     let mut bytes = Vec::new();
     // The file may grow between the check and the read: never more than the bound.
-    file.take(MAX_TEXT_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read {what} {}", path.display()))?;
+    file.take(MAX_TEXT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
     if bytes.len() as u64 > MAX_TEXT_BYTES {
         return Err(too_big(bytes.len() as u64));
     }

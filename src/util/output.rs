@@ -54,9 +54,7 @@ pub fn create_folder(dir: &Path) -> std::io::Result<()> {
 
 fn create_parent(path: &Path) -> Result<()> {
     match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(parent) => {
-            create_folder(parent).with_context(|| format!("cannot create the folder {}", parent.display()))
-        }
+        Some(parent) => create_folder(parent).with_context(|| format!("cannot create the folder {}", parent.display())),
         None => Ok(()),
     }
 }
