@@ -21,9 +21,10 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use ndarray::{Array1, Array2};
 use rollcall::attendance::observation::Detection;
 use rollcall::attendance::result::merge_overlapping;
+use rollcall::config::Schedule;
 use rollcall::face::{matching, FaceBox, ENCODING_LEN};
 use rollcall::run::plan::{TilePlan, TileRect};
-use rollcall::run::schedule::{run_units, Finished, Schedule, UnitSource};
+use rollcall::run::schedule::{run_units, Finished, UnitSource};
 use rollcall::simulate::des::{simulate, Scenario, SimUnit};
 
 /// Deterministic pseudo-random numbers in [-0.25, 0.25) (the range of dlib encodings' values).

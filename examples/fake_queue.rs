@@ -10,8 +10,9 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use rollcall::config::Schedule;
 use rollcall::run::comm::{Assignment, Comm};
-use rollcall::run::schedule::{self, Schedule};
+use rollcall::run::schedule;
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -68,7 +68,7 @@ impl HostInfo {
             cpu: cpu_model(),
             logical_cores: logical_cores() as u32,
             isa_level: isa_level().to_owned(),
-            memory_bytes: crate::run::memory::meminfo_bytes("MemTotal").unwrap_or(0),
+            memory_bytes: meminfo_bytes("MemTotal").unwrap_or(0),
         }
     }
 }
@@ -146,4 +146,12 @@ pub fn describe_host(h: &HostInfo) -> String {
         h.isa_level,
         h.memory_bytes as f64 / f64::from(1u32 << 30)
     )
+}
+
+/// A field of `/proc/meminfo` (`MemTotal`, `MemAvailable`, ...) in bytes.
+pub fn meminfo_bytes(field: &str) -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.strip_prefix(field).is_some_and(|rest| rest.starts_with(':')))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::ConfigFile;
-use crate::run::schedule::Schedule;
+use crate::config::Schedule;
 
 #[derive(Debug, Parser)]
 #[command(name = "rollcall", version = crate::about::VERSION, about = "Attendance from lecture recordings: dlib face recognition over MPI ranks, HDF5 + Excel reports.")]
@@ -312,7 +312,7 @@ pub struct SemesterArgs {
     #[arg(short, long, value_name = "FILE.xlsx", required_unless_present = "manifest")]
     pub output: Option<PathBuf>,
     /// Highlight students whose mean presence is below this share.
-    #[arg(long, default_value_t = 0.75, value_name = "P")]
+    #[arg(long, default_value_t = crate::config::DEFAULT_THRESHOLD, value_name = "P")]
     pub threshold: f64,
     /// With --manifest: build the table from the lectures that have a result and name those
     /// that have none yet (without it, any lecture without a result stops the command)

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     rollcall::util::log::init(cli.verbosity());
     rollcall::run::worker::one_blas_thread_per_worker();
     let outcome = rollcall::util::interrupt::install()
-        .and_then(|()| rollcall::media::video::quiet_codec_logs())
+        .and_then(|()| rollcall::media::quiet_codec_logs())
         .and_then(|()| rollcall::cmd::run(cli));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

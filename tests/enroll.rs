@@ -27,7 +27,7 @@ fn every_bad_photo_is_named_and_no_roster_is_written() {
     let wall = Mat::new_rows_cols_with_default(300, 400, CV_8UC3, Scalar::all(128.0)).unwrap();
     assert!(imgcodecs::imwrite(photos.join("wall.png").to_str().unwrap(), &wall, &Vector::new()).unwrap());
     // Two faces: the lecture's first frame, where Obama and Biden sit side by side.
-    let mut reader = rollcall::media::video::VideoReader::open(&lecture_video(), Default::default(), 0).unwrap();
+    let mut reader = rollcall::media::VideoReader::open(&lecture_video(), Default::default(), 0).unwrap();
     let mut frame = Mat::default();
     assert!(reader.read(0, &mut frame).unwrap());
     assert!(imgcodecs::imwrite(photos.join("pair.png").to_str().unwrap(), &frame, &Vector::new()).unwrap());

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use opencv::core::Mat;
 use opencv::prelude::*;
-use rollcall::media::video::{probe, Reader, VideoReader};
+use rollcall::media::{probe, Reader, VideoReader};
 
 fn bytes(m: &Mat) -> Vec<u8> {
     m.data_bytes().unwrap().to_vec()

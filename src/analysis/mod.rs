@@ -3,4 +3,6 @@
 
 pub mod eval;
 pub mod scaling;
+pub mod scaling_files;
 pub mod semester;
+pub mod semester_files;

@@ -10,7 +10,8 @@ use opencv::prelude::*;
 use opencv::{imgcodecs, imgproc};
 
 use crate::attendance::observation::Detection;
-use crate::media::video::{self, VideoInfo, VideoReader};
+use crate::config::JobKind;
+use crate::media::{self, VideoInfo, VideoReader};
 
 /// Width of a crop in the reports, pixels.
 const CROP_WIDTH: i32 = 96;
@@ -21,8 +22,8 @@ const CROP_WIDTH: i32 = 96;
 /// (a one-frame video is still a video, read with the video reader).
 pub fn best_face_crops(
     video: &VideoInfo,
-    reader: video::Reader,
-    photo: bool,
+    reader: media::Reader,
+    kind: JobKind,
     students: usize,
     detections: &[Detection],
 ) -> Result<Vec<Vec<u8>>> {
@@ -36,10 +37,11 @@ pub fn best_face_crops(
         }
     }
     let path = std::path::Path::new(&video.path);
-    let mut source = if photo {
-        Source::Photo(video::read_image(path)?)
-    } else {
-        Source::Video { reader: VideoReader::open(path, reader, video.stream)?, frame: Mat::default(), holds: None }
+    let mut source = match kind {
+        JobKind::Photo(_) => Source::Photo(media::read_image(path)?),
+        JobKind::Video => {
+            Source::Video { reader: VideoReader::open(path, reader, video.stream)?, frame: Mat::default(), holds: None }
+        }
     };
     // In frame order, so that the reader walks forward through the recording.
     let mut wanted: Vec<(usize, &Detection)> = best.iter().enumerate().filter_map(|(s, d)| Some((s, (*d)?))).collect();

@@ -8,7 +8,7 @@ use crate::attendance::observation::{Detection, UnknownPerson, Windows};
 use crate::attendance::track::Track;
 use crate::config::{Rule, Settings};
 use crate::face::FaceBox;
-use crate::media::video::VideoInfo;
+use crate::media::VideoInfo;
 use crate::roster::Roster;
 
 /// Where one rank's time went. Seconds throughout. Stored as-is as an HDF5 compound row.
@@ -54,7 +54,7 @@ impl RunResult {
         let cpu_s: f64 = self.timings.iter().map(|t| t.cpu_s).sum();
         let analysed: u64 = self.timings.iter().map(|t| t.frames).sum();
         let minutes = self.video.duration_s() / 60.0 * analysed as f64 / self.sampled_frames.max(1) as f64;
-        (self.settings.parallel.tiling.is_none() && cpu_s > 0.0 && minutes > 0.0).then(|| cpu_s / minutes)
+        (!self.settings.kind.is_photo() && cpu_s > 0.0 && minutes > 0.0).then(|| cpu_s / minutes)
     }
 
     /// Checks what a result read from a file refers to before anything indexes with it: the
@@ -105,13 +105,6 @@ pub struct UnitRecord {
     pub start_s: f64,
     pub end_s: f64,
     pub frames: u64,
-}
-
-impl UnitRecord {
-    /// The timeline row of a finished unit that covered `frames` frames (or rows).
-    pub fn of(done: &crate::run::schedule::Finished, frames: u64) -> Self {
-        UnitRecord { unit: done.unit, rank: done.rank, start_s: done.start_s, end_s: done.end_s, frames }
-    }
 }
 
 /// Everything a finished `attend` run knows; the reports are functions of this.

@@ -6,14 +6,14 @@ use anyhow::{bail, Result};
 use crate::analysis::semester::Manifest;
 use crate::attendance::result::RunResult;
 use crate::cli::{AttendArgs, JobArgs, PhotoArgs};
-use crate::config::{ConfigFile, Settings, Tiling};
+use crate::config::{ConfigFile, JobKind, Settings, Tiling};
 use crate::report;
 use crate::run::{comm, job};
 
 pub fn run(args: AttendArgs, quiet: bool) -> Result<()> {
-    let settings = attend_settings(&args).and_then(|s| match s.parallel.tiling {
-        Some(_) => bail!("tile and overlap are settings of `rollcall photo`, not of a video"),
-        None => Ok(s),
+    let settings = attend_settings(&args).and_then(|s| match s.kind {
+        JobKind::Photo(_) => bail!("tile and overlap are settings of `rollcall photo`, not of a video"),
+        JobKind::Video => Ok(s),
     });
     run_job(settings, &args.job, quiet)
 }
@@ -31,7 +31,9 @@ pub fn photo(args: PhotoArgs, quiet: bool) -> Result<()> {
             false => Settings::from_config(c.overridden_by(args.as_overrides())?),
         })
         .map(|mut s| {
-            s.parallel.tiling.get_or_insert(Tiling { tile: Tiling::DEFAULT_TILE, overlap: Tiling::DEFAULT_OVERLAP });
+            if s.kind == JobKind::Video {
+                s.kind = JobKind::Photo(Tiling::default());
+            }
             s
         });
     run_job(settings, &args.job, quiet)

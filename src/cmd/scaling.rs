@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Result};
 
+use crate::analysis::scaling_files;
 use crate::cli::ScalingArgs;
 use crate::report;
 
@@ -17,12 +18,12 @@ pub fn run(args: ScalingArgs) -> Result<()> {
     crate::analysis::scaling::check_comparable(&runs)?;
     let runs: Vec<_> = runs.into_iter().map(|(_, run)| run).collect();
     let rows = crate::analysis::scaling::table(&runs);
-    let study = report::scaling::study(&rows);
+    let study = scaling_files::study(&rows);
     study.write_xlsx(&args.output)?;
     study.write_csv(&args.output.with_extension("csv"))?;
-    report::scaling::write_json(&rows, &args.output.with_extension("json"))?;
-    report::scaling::write_markdown(&rows, &args.output.with_extension("md"))?;
-    print!("{}", report::scaling::markdown(&rows));
+    scaling_files::write_json(&rows, &args.output.with_extension("json"))?;
+    scaling_files::write_markdown(&rows, &args.output.with_extension("md"))?;
+    print!("{}", scaling_files::markdown(&rows));
     println!(
         "table and charts in {}; also {}.csv, .json and .md",
         args.output.display(),

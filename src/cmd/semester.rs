@@ -3,14 +3,13 @@
 use anyhow::{bail, Context, Result};
 
 use crate::analysis::semester::{self, Lecture, Manifest};
+use crate::analysis::semester_files;
 use crate::cli::SemesterArgs;
 use crate::report;
 use crate::util::output::{write_rendered, Access, Rendered};
 
 pub fn run(args: SemesterArgs) -> Result<()> {
-    if !(0.0..=1.0).contains(&args.threshold) {
-        bail!("threshold must be in [0, 1], got {}", args.threshold);
-    }
+    crate::config::check_threshold(args.threshold)?;
     let manifest = args.manifest.as_deref().map(Manifest::load).transpose()?;
     let output = match (&args.output, &manifest) {
         (Some(o), _) => o.clone(),
@@ -67,14 +66,10 @@ pub fn run(args: SemesterArgs) -> Result<()> {
     write_rendered(
         folder,
         &[
-            Rendered {
-                name: name_of(&output),
-                bytes: report::semester::render_xlsx(&table)?,
-                access: Access::OwnerOnly,
-            },
+            Rendered { name: name_of(&output), bytes: semester_files::render_xlsx(&table)?, access: Access::OwnerOnly },
             Rendered {
                 name: name_of(&csv_path),
-                bytes: report::semester::render_csv(&table)?,
+                bytes: semester_files::render_csv(&table)?,
                 access: Access::OwnerOnly,
             },
         ],

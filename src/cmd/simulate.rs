@@ -54,7 +54,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     let rows = simulate::study(&model, &spec).context("simulation stopped: nothing written")?;
     crate::util::output::create_folder(&args.output)
         .with_context(|| format!("cannot create output directory {}", args.output.display()))?;
-    let study = report::simulation::study(&rows);
+    let study = simulate::files::study(&rows);
     study.write_csv(&args.output.join("simulation.csv"))?;
     study.write_xlsx(&args.output.join("simulation.xlsx"))?;
     println!(

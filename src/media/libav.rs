@@ -8,7 +8,7 @@
 //!
 //! Pixels are converted to BGR exactly as OpenCV's FFmpeg backend does (swscale, bicubic,
 //! swscale's default colour matrix) and turned upright by the stream's display matrix, so that this
-//! reader and [`super::video`]'s OpenCV reader hand the detector the same pixels (tested).
+//! reader and [`super::opencv`]'s reader hand the detector the same pixels (tested).
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +18,8 @@ use ffmpeg::software::scaling;
 use ffmpeg_next as ffmpeg;
 use opencv::core::{Mat, CV_8UC3};
 use opencv::prelude::*;
+
+use super::source::{FrameSource, MAX_GRAB_GAP};
 
 /// Seeks tried, each further back, before reading from the very start: a container's index
 /// may place a keyframe by its decoding time, a few frames before it is shown.
@@ -225,7 +227,7 @@ impl LibavReader {
 
     /// Reads frame `index` into `frame` (BGR, upright). Returns `false` when the frame cannot
     /// be decoded (a damaged stretch, or a stream that ends before it).
-    pub fn read(&mut self, index: usize, frame: &mut Mat) -> Result<bool> {
+    fn read_frame(&mut self, index: usize, frame: &mut Mat) -> Result<bool> {
         if let Some((at, held)) = self.held.take() {
             match at.cmp(&index) {
                 std::cmp::Ordering::Equal => return self.convert(&held, frame).map(|()| true),
@@ -258,7 +260,7 @@ impl LibavReader {
             return true;
         }
         match self.keyframes.partition_point(|&k| k <= index) {
-            0 if self.keyframes.is_empty() => index - position > super::video::MAX_GRAB_GAP,
+            0 if self.keyframes.is_empty() => index - position > MAX_GRAB_GAP,
             0 => false,
             after => self.keyframes[after - 1] > position,
         }
@@ -459,18 +461,15 @@ impl LibavReader {
             _ => 0,
         }
     }
+}
 
-    pub fn decoded_frames(&self) -> usize {
+impl FrameSource for LibavReader {
+    fn read(&mut self, index: usize, frame: &mut Mat) -> Result<bool> {
+        self.read_frame(index, frame)
+    }
+
+    fn decoded_frames(&self) -> usize {
         self.decoded
-    }
-
-    /// The video stream read (its container index).
-    pub fn stream(&self) -> usize {
-        self.stream
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 

@@ -84,7 +84,7 @@ pub fn render_detections(result: &RunResult) -> Result<Vec<u8>> {
 }
 
 /// The bytes of a CSV table that `fill` writes.
-pub(super) fn render(fill: impl FnOnce(&mut ::csv::Writer<Vec<u8>>) -> Result<()>) -> Result<Vec<u8>> {
+pub fn render(fill: impl FnOnce(&mut ::csv::Writer<Vec<u8>>) -> Result<()>) -> Result<Vec<u8>> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     fill(&mut w)?;
     w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))

@@ -15,7 +15,7 @@ use crate::attendance::result::{AttendanceRow, RankTiming, RunResult};
 use crate::attendance::track::Track;
 use crate::config::Settings;
 use crate::face::FaceBox;
-use crate::media::video::VideoInfo;
+use crate::media::VideoInfo;
 use crate::roster::Roster;
 use crate::util::h5util::{read_str_attr, write_attr, write_str_attr};
 use crate::util::output::{write_atomically, Access};
@@ -381,7 +381,7 @@ fn read_file(file: &hdf5::File, version: u32) -> Result<RunResult> {
     // Runs before the setting ran dlib's HOG, the default then (yunet is today's).
     config.detector.get_or_insert(crate::face::Detector::Hog);
     // Runs before the setting read every video with OpenCV.
-    let reader = config.reader.unwrap_or(crate::media::video::Reader::Opencv);
+    let reader = config.reader.unwrap_or(crate::media::Reader::Opencv);
     let mut settings = Settings::from_config(config)?;
     settings.reader = reader;
     if version == 1 {

@@ -1,11 +1,9 @@
-//! Report writers: pure functions of a [`RunResult`], one module per format.
+//! Report writers: pure functions of a [`RunResult`], one module per format, and the table
+//! writer (`study`) the studies of `analysis` and `simulate` render their own files with.
 
 pub mod csv;
 pub mod hdf5;
 pub mod html;
-pub mod scaling;
-pub mod semester;
-pub mod simulation;
 pub mod study;
 pub mod xlsx;
 

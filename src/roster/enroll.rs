@@ -159,8 +159,8 @@ fn encode_photo(pipeline: &FacePipeline, photo: &Path) -> Result<[f64; ENCODING_
             );
         }
     }
-    let image = crate::media::video::read_image(photo)?;
-    crate::media::video::warn_if_cut_short(photo)?;
+    let image = crate::media::read_image(photo)?;
+    crate::media::warn_if_cut_short(photo)?;
     let (faces, _) = pipeline.analyze(&image).with_context(|| photo.display().to_string())?;
     match faces.len() {
         1 => {

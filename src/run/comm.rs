@@ -17,7 +17,8 @@ use serde::Serialize;
 
 use std::collections::VecDeque;
 
-use crate::run::schedule::{static_units, Answer, Dispatcher, Finished, Schedule, UnitSource, MASTER};
+use crate::config::Schedule;
+use crate::run::schedule::{static_units, Answer, Dispatcher, Finished, UnitSource, MASTER};
 
 /// The master: plans, hands out work, gathers and writes the reports.
 pub const ROOT: usize = MASTER;

@@ -15,8 +15,9 @@ use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::attendance::result::{RankTiming, UnitRecord};
+use crate::config::Schedule;
 use crate::run::comm::{Assignment, Comm};
-use crate::run::schedule::{self, Finished, Schedule};
+use crate::run::schedule::{self, Finished};
 use crate::util::h5util::{write_attr, write_str_attr};
 use crate::util::output::{write_atomically, Access};
 
@@ -105,7 +106,7 @@ pub fn run(
         }
         let outputs = [output.to_path_buf(), output.with_extension("h5"), output.with_extension("xlsx")];
         crate::util::output::refuse_to_overwrite(outputs, force)?;
-        let bgr = crate::media::video::read_image(image)?;
+        let bgr = crate::media::read_image(image)?;
         Ok(GraySetup {
             image: image.to_path_buf(),
             width: bgr.cols() as u32,
@@ -117,7 +118,7 @@ pub fn run(
     let setup: GraySetup = comm.share(prepared)?;
 
     let started = Instant::now();
-    let bgr = crate::media::video::read_image(&setup.image);
+    let bgr = crate::media::read_image(&setup.image);
     let setup_s = started.elapsed().as_secs_f64();
     let todo: Vec<usize> = (0..setup.n_units()).collect();
     let assignment = Assignment::of(schedule, &todo, comm.rank(), comm.size());
@@ -132,7 +133,7 @@ pub fn run(
             let band: Vec<u8> = done.decode()?;
             let (first, last) = setup.rows(done.unit as usize);
             gray_image[first as usize * width..last as usize * width].copy_from_slice(&band);
-            units.push(UnitRecord::of(&done, u64::from(last - first)));
+            units.push(done.record(u64::from(last - first)));
             Ok(())
         };
         let mut source = comm.unit_source(assignment, Box::new(collect));

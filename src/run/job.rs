@@ -10,13 +10,11 @@ use anyhow::{anyhow, bail, Result};
 use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::attendance::evidence;
-use crate::attendance::observation::{Detection, Windows};
-use crate::attendance::result::{self, PresenceRule, RankTiming, RunResult, UnitRecord};
-use crate::attendance::track;
-use crate::config::{Sample, Settings};
+use crate::attendance::assemble::{assemble, Analysed, Collected, RankReport};
+use crate::attendance::result::{RankTiming, RunResult};
+use crate::config::{JobKind, Sample, Settings};
 use crate::face;
-use crate::media::video::{self, VideoInfo};
+use crate::media::{self, VideoInfo};
 use crate::report;
 use crate::roster::Roster;
 use crate::run::comm::Assignment;
@@ -59,19 +57,9 @@ pub enum Existing {
     Resume,
 }
 
-/// What a rank sends back at the end: its timings and warnings (results went unit by unit).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct RankReport {
-    timing: RankTiming,
-    warnings: Vec<String>,
-    host: crate::about::HostInfo,
-}
-
 /// Rank 0's view of the results as they stream in; each is journaled before it counts.
 struct Collector {
-    detections: Vec<Detection>,
-    units: Vec<UnitRecord>,
-    failed_frames: Vec<u64>,
+    found: Collected,
     progress: Progress,
     journal: Option<Journal>,
     lock: Option<FolderLock>,
@@ -111,15 +99,15 @@ impl Collector {
 
     /// Sampled frames in the units collected so far (decoded or not).
     fn frames_done(&self) -> u64 {
-        self.units.iter().map(|u| u.frames).sum::<u64>() + self.failed_frames.len() as u64
+        self.found.units.iter().map(|u| u.frames).sum::<u64>() + self.found.failed_frames.len() as u64
     }
 
     fn apply(&mut self, done: Finished) -> Result<()> {
         let output: UnitOutput = done.decode()?;
         self.progress.advance(output.frames + output.failed_frames.len() as u64);
-        self.units.push(UnitRecord::of(&done, output.frames));
-        self.detections.extend(output.detections);
-        self.failed_frames.extend(output.failed_frames);
+        self.found.units.push(done.record(output.frames));
+        self.found.detections.extend(output.detections);
+        self.found.failed_frames.extend(output.failed_frames);
         Ok(())
     }
 }
@@ -154,9 +142,7 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
     // work and its distribution, not start-up.
     let total = setup.plan.sampled_frames() as u64;
     let mut collector = Collector {
-        detections: Vec::new(),
-        units: Vec::new(),
-        failed_frames: Vec::new(),
+        found: Collected::default(),
         progress: Progress::new(total, 0, quiet || !comm.is_root()),
         journal: None,
         lock: None,
@@ -176,7 +162,7 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
         let journal = Journal::path_in(&setup.settings.output);
         return Err(anyhow::Error::new(crate::util::interrupt::Interrupted { signal }).context(format!(
             "interrupted: {} of {n_units} units are saved in {}; run the same command with --resume to finish",
-            collector.units.len(),
+            collector.found.units.len(),
             journal.display()
         )));
     }
@@ -186,7 +172,14 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
     let wall_time_s = comm.time() - start;
     let journal = collector.journal.take();
     let _lock = collector.lock.take(); // until the reports are written and the journal gone
-    let result = assemble(setup, collector, reports, wall_time_s)?;
+    let analysed = Analysed {
+        sampled: setup.plan.sampled(),
+        stride: setup.plan.stride(),
+        settings: setup.settings,
+        video: setup.video,
+        roster: setup.roster,
+    };
+    let result = assemble(analysed, collector.found, reports, wall_time_s)?;
     if let Some(journal) = &journal {
         journal.check_in_place()?;
     }
@@ -206,9 +199,9 @@ pub fn run(comm: &Comm, settings: Result<Settings>, existing: Existing, quiet: b
 fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -> Result<(JobSetup, RootState)> {
     let ranks = cpus.len();
     settings.detection.isa = settings.detection.isa.resolve(&cpus.iter().map(|c| c.isa).collect::<Vec<_>>())?;
-    let video = match settings.parallel.tiling {
-        Some(_) => probe_photo(&settings.video)?,
-        None => video::probe(&settings.video, settings.stream, settings.reader)?,
+    let video = match settings.kind {
+        JobKind::Photo(_) => probe_photo(&settings.video)?,
+        JobKind::Video => media::probe(&settings.video, settings.stream, settings.reader)?,
     };
     check_before_any_file(&settings, &video)?;
     let roster = Roster::load(&settings.roster)?;
@@ -220,18 +213,18 @@ fn prepare(mut settings: Settings, cpus: &[face::RankCpu], existing: Existing) -
     if let Some(rank) = settings.parallel.slow_ranks.keys().find(|&&r| r as usize >= ranks) {
         bail!("bench.slow_ranks names rank {rank}, but the job has {ranks} rank(s)");
     }
-    let plan = match settings.parallel.tiling {
-        Some(t) => {
+    let plan = match settings.kind {
+        JobKind::Photo(t) => {
             settings.fit_units_to(0);
             Plan::Tiles(TilePlan::new(video.width, video.height, t.tile, t.overlap))
         }
-        None => {
+        JobKind::Video => {
             let samples = samples(&settings, &video)?;
             settings.fit_units_to(samples.len());
             Plan::Frames(FramePlan::for_schedule(samples, settings.parallel.chunk(), settings.parallel.schedule, ranks))
         }
     };
-    if settings.parallel.tiling.is_some() && settings.parallel.threads > 1 {
+    if settings.kind.is_photo() && settings.parallel.threads > 1 {
         tracing::warn!(
             "threads ({}) applies to videos; a photo's tiles are spread over ranks",
             settings.parallel.threads
@@ -286,7 +279,7 @@ fn samples(settings: &Settings, video: &VideoInfo) -> Result<Samples> {
     if settings.sample == Sample::Frames {
         return Ok(Samples::every(video.frame_count, stride));
     }
-    let keyframes = crate::media::video::keyframes(&settings.video, video.stream)?;
+    let keyframes = crate::media::keyframes(&settings.video, video.stream)?;
     let (samples, not_keyframes) = Samples::nearest_keyframes(video.frame_count, stride, &keyframes);
     if not_keyframes > 0 {
         let gap_s = match keyframes.as_slice() {
@@ -310,8 +303,8 @@ fn samples(settings: &Settings, video: &VideoInfo) -> Result<Samples> {
 /// A photo as a one-frame "video": its size, so that tiles can be planned.
 fn probe_photo(path: &std::path::Path) -> Result<VideoInfo> {
     let meta = std::fs::metadata(path).map_err(|_| anyhow!("photo {} does not exist", path.display()))?;
-    let image = video::read_image(path)?;
-    video::warn_if_cut_short(path)?;
+    let image = media::read_image(path)?;
+    media::warn_if_cut_short(path)?;
     Ok(VideoInfo {
         path: path.display().to_string(),
         file_size: meta.len(),
@@ -406,70 +399,5 @@ fn run_rank(
         timing,
         warnings: crate::util::log::take_warnings(),
         host: crate::about::HostInfo::of_this_process(rank as u32),
-    })
-}
-
-/// Rank 0: the collected results and the ranks' reports as one result, independent of who
-/// ran what.
-fn assemble(setup: JobSetup, collected: Collector, reports: Vec<RankReport>, wall_time_s: f64) -> Result<RunResult> {
-    let Collector { mut detections, mut units, failed_frames: mut failed, .. } = collected;
-    if let Plan::Tiles(_) = setup.plan {
-        let found = detections.len();
-        detections = result::merge_overlapping(detections);
-        tracing::info!("{found} faces found in the tiles, {} after merging faces seen by two tiles", detections.len());
-    }
-    detections.sort_by_key(|d| (d.frame, d.bbox.x, d.bbox.y));
-    units.sort_by_key(|u| u.unit);
-    failed.sort_unstable();
-    let sampled_frames = setup.plan.sampled_frames() as u64 - failed.len() as u64;
-    let sampled = setup.plan.sampled();
-    let sampled_times = result::analysed_frames(&sampled, &failed).map(|f| setup.video.time_of(f as usize));
-    let settings = &setup.settings;
-    let windows = Windows::new(settings.attendance.window.seconds(setup.video.duration_s()), sampled_times);
-    let over_time = track::over_time(
-        &mut detections,
-        &setup.roster,
-        &windows,
-        settings.attendance.track_gap,
-        settings.reports.keep_unknown,
-    );
-    let rule = PresenceRule { rule: settings.attendance.rule, threshold: settings.attendance.threshold };
-    let attendance = result::attendance(&setup.roster, &detections, sampled_frames, &windows, rule);
-    let crops = if settings.reports.crops {
-        let photo = settings.parallel.tiling.is_some();
-        evidence::best_face_crops(&setup.video, settings.reader, photo, setup.roster.ids.len(), &detections)?
-    } else {
-        Vec::new()
-    };
-    for d in &mut detections {
-        d.encoding = Vec::new(); // biometric data: used for tracks, never written
-    }
-    let started = std::time::SystemTime::now() - std::time::Duration::from_secs_f64(wall_time_s);
-    let hosts = reports.iter().map(|r| r.host.clone()).collect();
-    let (timings, warnings): (Vec<_>, Vec<_>) = reports.into_iter().map(|r| (r.timing, r.warnings)).unzip();
-    let software =
-        crate::about::software_versions(setup.settings.detection.isa).into_iter().map(|(k, v)| (k.to_owned(), v));
-    Ok(RunResult {
-        tracks: over_time.tracks,
-        unknown: over_time.unknown,
-        window_s: windows.length_s,
-        crops,
-        stride: setup.plan.stride(),
-        sampled,
-        ranks: timings.len(),
-        settings: setup.settings,
-        video: setup.video,
-        roster: setup.roster,
-        sampled_frames,
-        failed_frames: failed,
-        detections,
-        attendance,
-        timings,
-        units,
-        wall_time_s,
-        warnings: warnings.into_iter().flatten().collect(),
-        software: software.collect(),
-        hosts,
-        job: crate::about::job_provenance(started).into_iter().collect(),
     })
 }

@@ -20,17 +20,9 @@ pub fn per_thread_bytes(detector: Detector, pixels: u64) -> u64 {
 /// memory limit of the control group it runs in (Slurm confines jobs that way), shared by
 /// the ranks of this job on this node.
 pub fn available_to_this_rank() -> Option<u64> {
-    let node = meminfo_bytes("MemAvailable")?;
+    let node = crate::about::meminfo_bytes("MemAvailable")?;
     let limit = cgroup_headroom().map_or(node, |h| h.min(node));
     Some(limit / ranks_on_this_node())
-}
-
-/// A field of `/proc/meminfo` (`MemTotal`, `MemAvailable`, ...) in bytes.
-pub fn meminfo_bytes(field: &str) -> Option<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|l| l.strip_prefix(field).is_some_and(|rest| rest.starts_with(':')))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 /// Limit minus use of this process's memory control group (v2 `memory.max`, v1

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::run::schedule::Schedule;
+use crate::config::Schedule;
 
 /// The frames of a video a job analyses, in increasing order: every `stride`-th from frame
 /// 0, or (`sample: keyframes`) the keyframe nearest each of those.

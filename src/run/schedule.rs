@@ -8,50 +8,15 @@
 //! its participants elsewhere).
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// How units are distributed over ranks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Schedule {
-    /// Contiguous runs of units, one run per rank: each rank reads its part of the video
-    /// sequentially and seeks once.
-    #[default]
-    Block,
-    /// Units dealt round-robin: rank r runs r, r+N, r+2N, ... Evens out cost that drifts
-    /// slowly along the video (a lecture hall filling up).
-    Cyclic,
-    /// Rank 0 hands out units on request as ranks become free: all finish together even when
-    /// ranks or frames differ in speed. Each rank starts on its own stretch of the video and
-    /// reads it forward; one that runs out takes half of the largest stretch left.
-    Dynamic,
-    /// Dynamic, with units that shrink as the queue drains (big units early for little
-    /// traffic, small ones at the end so nobody is left with a long tail).
-    Guided,
-}
+use crate::attendance::result::UnitRecord;
 
-impl Schedule {
-    /// Whether units are handed out at run time by the master.
-    pub fn is_dynamic(self) -> bool {
-        matches!(self, Schedule::Dynamic | Schedule::Guided)
-    }
-}
-
-impl fmt::Display for Schedule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Schedule::Block => "block",
-            Schedule::Cyclic => "cyclic",
-            Schedule::Dynamic => "dynamic",
-            Schedule::Guided => "guided",
-        })
-    }
-}
+use crate::config::Schedule;
 
 /// The units `rank` of `size` runs under a static schedule, in the order it should run them.
 pub fn static_units(schedule: Schedule, n_units: usize, rank: usize, size: usize) -> Vec<usize> {
@@ -237,6 +202,11 @@ pub struct Finished {
 }
 
 impl Finished {
+    /// The timeline row of this unit, which covered `frames` frames (or rows).
+    pub fn record(&self, frames: u64) -> UnitRecord {
+        UnitRecord { unit: self.unit, rank: self.rank, start_s: self.start_s, end_s: self.end_s, frames }
+    }
+
     pub fn decode<R: DeserializeOwned>(&self) -> Result<R> {
         postcard::from_bytes(&self.payload).with_context(|| format!("unit {}: undecodable result", self.unit))
     }

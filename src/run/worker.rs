@@ -22,7 +22,7 @@ use crate::attendance::observation::Detection;
 use crate::attendance::result::RankTiming;
 use crate::config::Settings;
 use crate::face::{matching, FacePipeline};
-use crate::media::video::{self, VideoInfo, VideoReader};
+use crate::media::{self, VideoInfo, VideoReader};
 use crate::roster::Roster;
 use crate::run::follow::{self, Inherit, Seen, Trail};
 use crate::run::plan::Plan;
@@ -122,7 +122,7 @@ impl<'a> RankWorkers<'a> {
             Plan::Frames(_) => {
                 Media::Video(VideoReader::open(&job.settings.video, job.settings.reader, job.video.stream)?)
             }
-            Plan::Tiles(_) => Media::Photo(video::read_image(&job.settings.video)?),
+            Plan::Tiles(_) => Media::Photo(media::read_image(&job.settings.video)?),
         };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -64,11 +64,7 @@ pub fn run(spec: &CalibrateSpec) -> Result<NodeFile> {
     ensure!(spec.repeat >= 1, "--repeat must be at least 1");
     ensure!(spec.max_cores != Some(0), "--max-ranks must be at least 1");
     let run = crate::report::hdf5::read(&spec.run)?;
-    ensure!(
-        run.settings.parallel.tiling.is_none(),
-        "calibrate-node replays a video run; {} is a photo's",
-        spec.run.display()
-    );
+    ensure!(!run.settings.kind.is_photo(), "calibrate-node replays a video run; {} is a photo's", spec.run.display());
     ensure!(
         run.settings.video.is_file(),
         "the run's video {} is not there: calibrate-node replays its frames",

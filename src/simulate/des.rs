@@ -16,8 +16,9 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use super::node::Contention;
-use crate::media::video::{MAX_GRAB_GAP, SEEK_DECODES};
-use crate::run::schedule::{static_units, Answer, Dispatcher, Schedule, MASTER};
+use crate::config::Schedule;
+use crate::media::{MAX_GRAB_GAP, SEEK_DECODES};
+use crate::run::schedule::{static_units, Answer, Dispatcher, MASTER};
 
 /// One unit of the simulated plan.
 #[derive(Debug, Clone, Copy, PartialEq)]

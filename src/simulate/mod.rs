@@ -9,6 +9,7 @@
 
 pub mod calibrate;
 pub mod des;
+pub mod files;
 pub mod node;
 pub mod probe;
 
@@ -17,8 +18,8 @@ use std::collections::BTreeMap;
 use anyhow::{ensure, Result};
 
 use crate::attendance::result::RunResult;
+use crate::config::Schedule;
 use crate::run::plan::{FramePlan, Samples};
-use crate::run::schedule::Schedule;
 use des::{decodes_to_reach, Scenario, SimUnit};
 use node::NodeModel;
 
@@ -51,7 +52,7 @@ pub struct CostModel {
 
 impl CostModel {
     pub fn from_run(run: &RunResult) -> Result<Self> {
-        ensure!(run.settings.parallel.tiling.is_none(), "simulate models video runs; this is a photo's");
+        ensure!(!run.settings.kind.is_photo(), "simulate models video runs; this is a photo's");
         let s = &run.settings;
         let plan = FramePlan::for_schedule(
             Samples::recorded(run.video.frame_count, run.stride, &run.sampled),

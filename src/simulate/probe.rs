@@ -10,12 +10,12 @@ use anyhow::{ensure, Result};
 use opencv::core::Mat;
 use serde::Serialize;
 
+use crate::config::Schedule;
 use crate::config::{default_units, Resolution, Sampling, DEFAULT_TOLERANCE};
 use crate::face::detect::ProbeWidth;
 use crate::face::{self, matching, Detector, FacePipeline};
-use crate::media::video::{self, VideoReader};
+use crate::media::{self, VideoReader};
 use crate::roster::Roster;
-use crate::run::schedule::Schedule;
 use crate::simulate::node::NodeModel;
 use crate::simulate::{self, CostModel, StudySpec, DEFAULT_MASTER_S};
 
@@ -92,7 +92,7 @@ pub struct WidthBin {
 /// Everything the probe found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Probe {
-    pub video: video::VideoInfo,
+    pub video: media::VideoInfo,
     /// Frame indices analysed.
     pub frames: Vec<usize>,
     /// Frames every trial analysed: the faces of each trial are counted on these.
@@ -118,14 +118,14 @@ fn trial_settings() -> Vec<(Detector, u32)> {
 pub fn run(spec: &ProbeSpec) -> Result<Probe> {
     ensure!(spec.ranks >= 1, "--ranks must be at least 1");
     ensure!(spec.frames >= 1, "--frames must be at least 1");
-    let info = video::probe(&spec.video, None, video::Reader::default())?;
+    let info = media::probe(&spec.video, None, media::Reader::default())?;
     let roster = spec.roster.as_deref().map(Roster::load).transpose()?;
     let model_dir = face::find_model_dir(spec.models.as_deref())?;
 
     // The frames, evenly spread, decoded once.
     let n = spec.frames.min(info.frame_count.max(1));
     let wanted: Vec<usize> = (0..n).map(|i| (2 * i + 1) * info.frame_count / (2 * n)).collect();
-    let mut reader = VideoReader::open(&spec.video, video::Reader::default(), info.stream)?;
+    let mut reader = VideoReader::open(&spec.video, media::Reader::default(), info.stream)?;
     let (mut frames, mut indices) = (Vec::new(), Vec::new());
     for &index in &wanted {
         let mut frame = Mat::default();
@@ -209,10 +209,10 @@ pub fn run(spec: &ProbeSpec) -> Result<Probe> {
 
 /// Seconds to decode one frame when reading forward, as a job does (the probe's own reads
 /// seek, which costs a run of frames from the last keyframe each).
-fn sequential_decode_s(path: &std::path::Path, info: &video::VideoInfo) -> Result<f64> {
+fn sequential_decode_s(path: &std::path::Path, info: &media::VideoInfo) -> Result<f64> {
     const RUN: usize = 50;
     let frame_count = info.frame_count;
-    let mut reader = VideoReader::open(path, video::Reader::default(), info.stream)?;
+    let mut reader = VideoReader::open(path, media::Reader::default(), info.stream)?;
     let mut frame = Mat::default();
     let started = Instant::now();
     for index in 0..RUN.min(frame_count) {
@@ -238,7 +238,7 @@ fn histogram(widths: &[u32]) -> Vec<WidthBin> {
 /// fewer when the job would outlast the recording itself on `ranks` ranks.
 fn recommend(
     trials: &[Trial],
-    info: &video::VideoInfo,
+    info: &media::VideoInfo,
     decode_s: f64,
     ranks: usize,
     node: &NodeModel,
@@ -285,7 +285,7 @@ fn recommend(
 fn predicted_wall_s(
     analyse_s: f64,
     decode_s: f64,
-    info: &video::VideoInfo,
+    info: &media::VideoInfo,
     fps: f64,
     ranks: usize,
     node: &NodeModel,

@@ -36,7 +36,7 @@ impl<'a> Photos<'a> {
     /// margin on each side, so the detector sees forehead, chin and ears as in a real frame.
     pub fn cutout(&mut self, photo: &Path, index: usize) -> Result<Cutout> {
         if !self.found.contains_key(photo) {
-            let image = crate::media::video::read_image(photo)?;
+            let image = crate::media::read_image(photo)?;
             let (faces, _) = self.pipeline.analyze(&image)?;
             self.found.insert(photo.to_path_buf(), (image, faces.iter().map(|f| f.bbox).collect()));
         }

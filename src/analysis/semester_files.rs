@@ -10,13 +10,13 @@ pub const NOT_ENROLLED: &str = "not enrolled";
 
 /// The table as `semester.csv`.
 pub fn render_csv(table: &SemesterTable) -> Result<Vec<u8>> {
-    super::csv::render(|w| {
+    crate::report::csv::render(|w| {
         let mut header = vec!["student_id".to_string(), "name".to_string()];
-        header.extend(table.headings.iter().map(|h| super::csv::text_cell(h)));
+        header.extend(table.headings.iter().map(|h| crate::report::csv::text_cell(h)));
         header.extend(["lectures_enrolled", "lectures_present", "mean_presence", "below_threshold"].map(String::from));
         w.write_record(&header)?;
         for r in &table.rows {
-            let mut record = vec![super::csv::text_cell(&r.student_id), super::csv::text_cell(&r.name)];
+            let mut record = vec![crate::report::csv::text_cell(&r.student_id), crate::report::csv::text_cell(&r.name)];
             record.extend(r.presence.iter().map(|p| p.map_or(NOT_ENROLLED.to_string(), |p| format!("{p:.4}"))));
             record.push(r.lectures_enrolled.to_string());
             record.push(r.lectures_present.to_string());
