@@ -184,6 +184,20 @@ fn breaches(src: &Path, layers: &[Vec<String>]) -> Vec<String> {
     problems
 }
 
+/// Longest a source file of the library may grow: past it, a file holds more than one job.
+const MAX_LINES: usize = 600;
+
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let long: Vec<String> = library_files(&common::repo().join("src"))
+        .into_values()
+        .map(|(path, _)| (std::fs::read_to_string(&path).unwrap().lines().count(), path))
+        .filter(|(lines, _)| *lines > MAX_LINES)
+        .map(|(lines, path)| format!("{}: {lines} lines", path.display()))
+        .collect();
+    assert!(long.is_empty(), "split these by concern (at most {MAX_LINES} lines a file):\n{}", long.join("\n"));
+}
+
 fn architecture() -> String {
     std::fs::read_to_string(common::repo().join("docs/ARCHITECTURE.md")).unwrap()
 }

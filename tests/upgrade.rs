@@ -106,6 +106,46 @@ fn a_result_of_a_newer_format_is_refused_with_both_versions() {
     }
 }
 
+/// Replaces `from` with `to` in the settings a result recorded (`/settings`, `config_yaml`).
+fn edit_recorded_settings(h5: &Path, from: &str, to: &str) {
+    let script = "import sys, h5py\n\
+                  s = h5py.File(sys.argv[1], 'a')['settings']\n\
+                  text = s.attrs['config_yaml']\n\
+                  text = text.decode() if isinstance(text, bytes) else text\n\
+                  assert sys.argv[2] in text\n\
+                  s.attrs['config_yaml'] = text.replace(sys.argv[2], sys.argv[3])";
+    let o =
+        Command::new(setup_file(".venv/bin/python")).args(["-c", script]).arg(h5).args([from, to]).output().unwrap();
+    assert_success(&o);
+}
+
+/// Stored settings are what ran: a value today's ranges refuse (as a later release narrowing
+/// a range would) is read as it is, and settings that cannot be read at all are named as the
+/// cause, not as "not a rollcall result".
+#[test]
+fn recorded_settings_are_read_as_they_ran_and_unreadable_ones_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let stored = dir.path().join("attendance.h5");
+    std::fs::copy(fixture("format2-dd52a8b.h5"), &stored).unwrap();
+    edit_recorded_settings(&stored, "tolerance: 0.6", "tolerance: 1.5");
+    let out = dir.path().join("rebuilt");
+    assert_success(&run(rollcall_command(), &["report".as_ref(), stored.as_os_str(), "-o".as_ref(), out.as_os_str()]));
+    let html = read(&out.join("report.html"));
+    assert!(html.contains("tolerance") && html.contains("1.5"), "the settings table shows what ran");
+
+    edit_recorded_settings(&stored, "tolerance: 1.5", "tolerance: [");
+    let out = dir.path().join("unreadable");
+    let o = run(rollcall_command(), &["report".as_ref(), stored.as_os_str(), "-o".as_ref(), out.as_os_str()]);
+    let err = assert_refused(
+        &o,
+        &format!(
+            "{} cannot be read as a rollcall result: its settings (/settings, attribute config_yaml): ",
+            stored.display()
+        ),
+    );
+    assert!(!err.contains("not a rollcall result"), "{err}");
+}
+
 #[test]
 fn a_journal_of_an_earlier_version_asks_for_a_fresh_start() {
     let dir = tempfile::tempdir().unwrap();

@@ -4,6 +4,7 @@ use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 use super::file::ConfigFile;
+use super::ranges::Ranges;
 use super::units::default_units;
 
 /// dlib's usual largest distance between two encodings of one person.
@@ -42,20 +43,22 @@ impl AttendanceRule {
     }
 
     /// The rule a layer sets, its defaults filled and its ranges checked.
-    pub(super) fn from_layer(c: &ConfigFile) -> Result<Self> {
+    pub(super) fn from_layer(c: &ConfigFile, ranges: Ranges) -> Result<Self> {
         let tolerance = c.tolerance.unwrap_or(DEFAULT_TOLERANCE);
-        if !(tolerance > 0.0 && tolerance <= 1.0) {
-            bail!("tolerance must be in (0, 1], got {tolerance}");
+        ranges
+            .check(tolerance > 0.0 && tolerance <= 1.0, || format!("tolerance must be in (0, 1], got {tolerance}"))?;
+        let threshold = c.threshold.unwrap_or(DEFAULT_THRESHOLD);
+        if ranges == Ranges::Checked {
+            check_threshold(threshold)?;
         }
-        let threshold = check_threshold(c.threshold.unwrap_or(DEFAULT_THRESHOLD))?;
         let window = c.window.as_deref().map(str::parse::<WindowLength>).transpose().map_err(anyhow::Error::msg)?;
-        if c.reencode_every == Some(0) {
-            bail!("reencode_every must be at least 1 (1 = every face of every frame is encoded), got 0");
-        }
+        ranges.check(c.reencode_every != Some(0), || {
+            "reencode_every must be at least 1 (1 = every face of every frame is encoded), got 0".into()
+        })?;
         let track_gap = c.track_gap.unwrap_or(DEFAULT_TRACK_GAP_S);
-        if !(track_gap >= 0.0 && track_gap.is_finite()) {
-            bail!("track_gap must be a number of seconds ≥ 0, got {track_gap}");
-        }
+        ranges.check(track_gap >= 0.0 && track_gap.is_finite(), || {
+            format!("track_gap must be a number of seconds ≥ 0, got {track_gap}")
+        })?;
         Ok(AttendanceRule {
             tolerance,
             threshold,

@@ -5,6 +5,7 @@ use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 use super::file::ConfigFile;
+use super::ranges::Ranges;
 use crate::engine::Device;
 use crate::face::detect::yunet::DEFAULT_CONFIDENCE as DEFAULT_YUNET_CONFIDENCE;
 use crate::face::{Detector, DetectorSetup, Isa};
@@ -116,13 +117,18 @@ impl DetectorSettings {
     }
 
     /// The detection a layer sets, its defaults filled and its ranges checked.
-    pub(super) fn from_layer(c: &ConfigFile) -> Result<Self> {
+    pub(super) fn from_layer(c: &ConfigFile, ranges: Ranges) -> Result<Self> {
         let detector = c.detector.unwrap_or_default();
-        let Resolution { min_face, upsample, scale } = Resolution::of(detector, c.min_face, c.upsample, c.scale)?;
+        let Resolution { min_face, upsample, scale } = match (ranges, c.min_face, c.upsample, c.scale) {
+            (Ranges::AsRecorded, Some(min_face), Some(upsample), Some(scale)) => {
+                Resolution { min_face, upsample, scale }
+            }
+            _ => Resolution::of(detector, c.min_face, c.upsample, c.scale)?,
+        };
         let yunet_confidence = c.yunet_confidence.unwrap_or(DEFAULT_YUNET_CONFIDENCE);
-        if !(0.0..=1.0).contains(&yunet_confidence) {
-            bail!("yunet_confidence must be in [0, 1], got {yunet_confidence}");
-        }
+        ranges.check((0.0..=1.0).contains(&yunet_confidence), || {
+            format!("yunet_confidence must be in [0, 1], got {yunet_confidence}")
+        })?;
         Ok(DetectorSettings {
             detector,
             yunet_confidence,

@@ -14,6 +14,7 @@ mod attendance;
 mod detection;
 mod file;
 mod parallel;
+mod ranges;
 mod reports;
 mod sampling;
 #[cfg(test)]
@@ -31,6 +32,7 @@ pub use attendance::{
 pub use detection::{DetectorSettings, Resolution, DEFAULT_MIN_FACE, MAX_UPSAMPLE};
 pub use file::{BenchConfig, ConfigFile, RankKey};
 pub use parallel::{JobKind, Parallel, Schedule, Tiling, MAX_THREADS};
+use ranges::Ranges;
 pub use reports::ReportContents;
 pub use sampling::{Sample, Sampling};
 pub use units::{
@@ -70,11 +72,21 @@ impl Settings {
     /// Checks ranges and fills defaults, concern by concern. Each error names the key and the
     /// accepted range.
     pub fn from_config(c: ConfigFile) -> Result<Self> {
+        Settings::from_layer(c, Ranges::Checked)
+    }
+
+    /// The settings a stored result (or journal) recorded, read as what ran: defaults fill
+    /// what older files lack, and no range of today is held against them.
+    pub fn as_recorded(c: ConfigFile) -> Result<Self> {
+        Settings::from_layer(c, Ranges::AsRecorded)
+    }
+
+    fn from_layer(c: ConfigFile, ranges: Ranges) -> Result<Self> {
         let sampling = Sampling::from_layer(&c)?;
-        let detection = DetectorSettings::from_layer(&c)?;
-        let attendance = AttendanceRule::from_layer(&c)?;
+        let detection = DetectorSettings::from_layer(&c, ranges)?;
+        let attendance = AttendanceRule::from_layer(&c, ranges)?;
         let reports = ReportContents::from_layer(&c);
-        let parallel = Parallel::from_layer(&c)?;
+        let parallel = Parallel::from_layer(&c, ranges)?;
         let kind = JobKind::from_layer(&c)?;
         Ok(Settings {
             video: c.video.context("no video given: pass VIDEO or set `video:` in the config")?,

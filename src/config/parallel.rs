@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 use super::file::{BenchConfig, ConfigFile, RankKey};
+use super::ranges::Ranges;
 use super::units::default_units;
 
 /// More threads than any node has cores is a typo.
@@ -142,11 +143,11 @@ impl Parallel {
     }
 
     /// The parallel settings a layer sets, their ranges checked.
-    pub(super) fn from_layer(c: &ConfigFile) -> Result<Self> {
+    pub(super) fn from_layer(c: &ConfigFile, ranges: Ranges) -> Result<Self> {
         let threads = c.threads.unwrap_or(1);
-        if !(1..=MAX_THREADS).contains(&threads) {
-            bail!("threads must be between 1 and {MAX_THREADS}, got {threads}");
-        }
+        ranges.check((1..=MAX_THREADS).contains(&threads), || {
+            format!("threads must be between 1 and {MAX_THREADS}, got {threads}")
+        })?;
         // Left open, the chunk comes from the recording (`fit_units_to`, on rank 0).
         if c.chunk == Some(0) {
             bail!("chunk must be at least 1 sampled frame per unit");

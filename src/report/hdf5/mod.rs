@@ -20,6 +20,8 @@ use crate::roster::Roster;
 use crate::util::h5util::{read_str_attr, write_attr, write_str_attr};
 use crate::util::output::{write_atomically, Access};
 
+mod v1;
+
 /// A row of `/detections`.
 #[derive(H5Type, Clone, Debug)]
 #[repr(C)]
@@ -356,7 +358,13 @@ pub fn read(path: &Path) -> Result<RunResult> {
             env!("CARGO_PKG_VERSION")
         );
     }
-    let result = read_file(&file, version).map_err(not_ours)?;
+    // A file with rollcall's groups whose reading fails is a damaged or unexpected result: its
+    // cause is said as it is, not as "not a rollcall result".
+    let layout = file.link_exists("settings") && file.link_exists("video");
+    let result = read_file(&file, version).map_err(|e| match layout {
+        true => anyhow!("{} cannot be read as a rollcall result: {e:#}", path.display()),
+        false => not_ours(e),
+    })?;
     result.check_consistent().map_err(|e| anyhow!("{} is damaged: {e:#}", path.display()))?;
     Ok(result)
 }
@@ -377,12 +385,14 @@ fn format_version(file: &hdf5::File) -> Result<u32> {
 fn read_file(file: &hdf5::File, version: u32) -> Result<RunResult> {
     let (hosts, job) = read_provenance(file)?;
     let settings_group = file.group("settings")?;
-    let mut config: crate::config::ConfigFile = serde_norway::from_str(&read_str_attr(&settings_group, CONFIG_ATTR)?)?;
+    let mut config: crate::config::ConfigFile =
+        serde_norway::from_str(&read_str_attr(&settings_group, CONFIG_ATTR)?)
+            .with_context(|| format!("its settings (/settings, attribute {CONFIG_ATTR})"))?;
     // Runs before the setting ran dlib's HOG, the default then (yunet is today's).
     config.detector.get_or_insert(crate::face::Detector::Hog);
     // Runs before the setting read every video with OpenCV.
     let reader = config.reader.unwrap_or(crate::media::Reader::Opencv);
-    let mut settings = Settings::from_config(config)?;
+    let mut settings = Settings::as_recorded(config).context("its settings (/settings)")?;
     settings.reader = reader;
     if version == 1 {
         // Presence was the share of sampled frames then; the setting came later.
@@ -534,82 +544,6 @@ fn read_since_2(file: &hdf5::File) -> Result<Since2> {
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Since2 { tracks, unknown, crops })
-}
-
-/// Format 1: results written before rollcall linked faces into tracks (up to commit 85fecf9).
-/// Their detections have no track and their attendance no windows: presence was the share of
-/// sampled frames in which the student was seen.
-mod v1 {
-    use hdf5::types::VarLenUnicode;
-
-    use super::Detection;
-    use crate::attendance::result::AttendanceRow;
-
-    #[derive(hdf5::H5Type, Clone, Debug)]
-    #[repr(C)]
-    pub(super) struct DetectionRow {
-        frame: u64,
-        time_s: f64,
-        rank: u32,
-        x_px: i32,
-        y_px: i32,
-        w_px: i32,
-        h_px: i32,
-        student_index: i32,
-        distance: f64,
-    }
-
-    impl DetectionRow {
-        /// As a row of today's table, in no track.
-        pub(super) fn upgrade(self) -> Detection {
-            super::DetectionRow {
-                frame: self.frame,
-                time_s: self.time_s,
-                rank: self.rank,
-                x_px: self.x_px,
-                y_px: self.y_px,
-                w_px: self.w_px,
-                h_px: self.h_px,
-                student_index: self.student_index,
-                student_id: VarLenUnicode::default(), // not read back: the index names the student
-                distance: self.distance,
-                track: -1,
-            }
-            .into_detection()
-        }
-    }
-
-    #[derive(hdf5::H5Type, Clone, Debug)]
-    #[repr(C)]
-    pub(super) struct AttendanceRecord {
-        student_id: VarLenUnicode,
-        name: VarLenUnicode,
-        sampled_frames: u64,
-        frames_seen: u64,
-        presence: f64,
-        first_seen_s: f64,
-        last_seen_s: f64,
-        status: VarLenUnicode,
-    }
-
-    impl AttendanceRecord {
-        /// As a row of today's table: no windows (the presence strip is empty).
-        pub(super) fn upgrade(self) -> AttendanceRow {
-            super::AttendanceRecord {
-                student_id: self.student_id,
-                name: self.name,
-                sampled_frames: self.sampled_frames,
-                frames_seen: self.frames_seen,
-                windows: 0,
-                windows_seen: 0,
-                presence: self.presence,
-                first_seen_s: self.first_seen_s,
-                last_seen_s: self.last_seen_s,
-                status: self.status,
-            }
-            .into_row(Vec::new())
-        }
-    }
 }
 
 /// `/ranks`, rank by rank. A file written before a field existed (`encodings`, `cpu_s`) has
