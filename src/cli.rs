@@ -307,13 +307,21 @@ pub struct SemesterArgs {
     /// Take the lectures (and their titles and dates) from a semester manifest instead.
     #[arg(long, value_name = "FILE.yaml", conflicts_with = "runs")]
     pub manifest: Option<PathBuf>,
-    /// Workbook to write; semester.csv goes next to it with the same stem
+    /// Workbook to write; the CSV goes next to it with the same stem (FILE.csv), and so does
+    /// the long table an LMS imports (attendance-long.csv beside semester.xlsx,
+    /// FILE-attendance-long.csv beside another name)
     /// [default with --manifest: semester.xlsx in the manifest's output folder].
     #[arg(short, long, value_name = "FILE.xlsx", required_unless_present = "manifest")]
     pub output: Option<PathBuf>,
     /// Highlight students whose mean presence is below this share.
     #[arg(long, default_value_t = crate::config::DEFAULT_THRESHOLD, value_name = "P")]
     pub threshold: f64,
+    /// A teacher's corrections and excused absences: a CSV with the header
+    /// student_id,lecture,status,reason,by; lecture is a manifest name (week1) or a column
+    /// heading (2026-10-05 Introduction); status is Present, Absent or Excused (out of the mean).
+    /// Replaces a manifest's `overrides:` [default: the manifest's, if any].
+    #[arg(long, value_name = "FILE.csv")]
+    pub overrides: Option<PathBuf>,
     /// With --manifest: build the table from the lectures that have a result and name those
     /// that have none yet (without it, any lecture without a result stops the command)
     #[arg(long, requires = "manifest")]

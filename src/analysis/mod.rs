@@ -2,6 +2,7 @@
 //! across rank counts, and how right a run is against a recording's ground truth.
 
 pub mod eval;
+pub mod overrides;
 pub mod scaling;
 pub mod scaling_files;
 pub mod semester;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+use super::overrides::{Override, Overrides, Status};
 use crate::attendance::result::RunResult;
 use crate::config::ConfigFile;
 
@@ -25,6 +26,8 @@ pub struct Manifest {
     pub output: PathBuf,
     /// Config file for every lecture (sampling, schedule, ...).
     pub config: Option<PathBuf>,
+    /// The teacher's corrections and excused absences (see [`super::overrides`]).
+    pub overrides: Option<PathBuf>,
     pub lectures: Vec<ManifestLecture>,
 }
 
@@ -59,6 +62,7 @@ impl Manifest {
         resolve(&mut m.output);
         m.roster.as_mut().map(resolve);
         m.config.as_mut().map(resolve);
+        m.overrides.as_mut().map(resolve);
         for l in &mut m.lectures {
             resolve(&mut l.video);
             l.roster.as_mut().map(resolve);
@@ -120,9 +124,13 @@ impl ManifestLecture {
     }
 }
 
-/// One lecture's column: its heading and each enrolled student's presence.
+/// One lecture's column: its names, and each enrolled student's presence.
 pub struct Lecture {
+    /// The lecture's manifest name, or the name of its result's folder.
+    pub name: String,
     pub heading: String,
+    pub date: Option<String>,
+    pub title: Option<String>,
     /// student id → (name, presence)
     pub presence: BTreeMap<String, (String, f64)>,
     /// Mean face encodings of the lecture's unenrolled people, when it was run with
@@ -136,18 +144,19 @@ pub fn heading_of(date: Option<&str>, title: Option<&str>) -> String {
 }
 
 impl Lecture {
-    /// From a run, headed by `date title` (from `heading` if given, else the run's settings,
-    /// else `fallback`).
-    pub fn from_run(run: &RunResult, heading: Option<String>, fallback: &str) -> Self {
-        let from_settings = heading_of(run.settings.date.as_deref(), run.settings.title.as_deref());
-        let heading = heading.filter(|h| !h.is_empty()).unwrap_or(if from_settings.is_empty() {
-            fallback.to_owned()
-        } else {
-            from_settings
-        });
+    /// From a run named `name`, dated and titled by `manifest` (its lecture's date and title)
+    /// where it gives either, else by the run's settings; headed `date title`, or `name` when neither is set.
+    pub fn from_run(run: &RunResult, name: &str, manifest: Option<(Option<String>, Option<String>)>) -> Self {
+        let (date, title) = manifest
+            .filter(|(date, title)| date.is_some() || title.is_some())
+            .unwrap_or_else(|| (run.settings.date.clone(), run.settings.title.clone()));
+        let heading = match heading_of(date.as_deref(), title.as_deref()) {
+            h if h.is_empty() => name.to_owned(),
+            h => h,
+        };
         let presence = run.attendance.iter().map(|a| (a.student_id.clone(), (a.name.clone(), a.presence))).collect();
         let unknown = run.unknown.iter().filter(|u| !u.encoding.is_empty()).map(|u| u.encoding.clone()).collect();
-        Lecture { heading, presence, unknown }
+        Lecture { name: name.to_owned(), heading, date, title, presence, unknown }
     }
 }
 
@@ -166,29 +175,79 @@ pub fn recurring_unknown(lectures: &[Lecture]) -> Vec<usize> {
     seen_in.iter().map(|s| s.len()).collect()
 }
 
+/// A student's cell of one lecture they were enrolled in: what rollcall measured, and the
+/// status that counts (rollcall's, or a teacher's override).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// Presence as rollcall measured it.
+    pub presence: f64,
+    /// Present at the semester's threshold, or Absent.
+    pub measured: Status,
+    /// What counts: `measured`, or the override's status.
+    pub status: Status,
+    pub overridden: Option<Override>,
+}
+
+impl Cell {
+    /// The presence the student's mean counts for this lecture: rollcall's, or 1 and 0 where a
+    /// teacher says Present or Absent; `None` when excused (out of the mean).
+    pub fn counted_presence(&self) -> Option<f64> {
+        match (&self.overridden, self.status) {
+            (_, Status::Excused) => None,
+            (None, _) => Some(self.presence),
+            (Some(_), Status::Present) => Some(1.0),
+            (Some(_), Status::Absent) => Some(0.0),
+        }
+    }
+}
+
 /// A student's row of the semester table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StudentRow {
     pub student_id: String,
     pub name: String,
-    /// Presence per lecture; `None` where the student was not on that lecture's roster.
-    pub presence: Vec<Option<f64>>,
+    /// One cell per lecture; `None` where the student was not on that lecture's roster.
+    pub cells: Vec<Option<Cell>>,
     pub lectures_enrolled: usize,
-    /// Lectures with presence ≥ the threshold.
+    /// Lectures whose status is Present.
     pub lectures_present: usize,
-    /// Mean presence over the lectures the student was enrolled in.
+    /// Lectures excused: in neither the count nor the mean.
+    pub lectures_excused: usize,
+    /// Mean presence over the lectures the student was enrolled in and not excused from.
     pub mean_presence: f64,
     /// Mean presence under the threshold: someone to talk to.
     pub below_threshold: bool,
 }
 
 pub struct SemesterTable {
-    pub headings: Vec<String>,
+    pub lectures: Vec<LectureColumn>,
     pub rows: Vec<StudentRow>,
     pub threshold: f64,
 }
 
-pub fn table(lectures: &[Lecture], threshold: f64) -> SemesterTable {
+/// A lecture's column: its names, date and title.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LectureColumn {
+    pub name: String,
+    pub heading: String,
+    pub date: Option<String>,
+    pub title: Option<String>,
+}
+
+/// Every student of the lectures' rosters with the lectures they were on.
+pub fn enrolment(lectures: &[Lecture]) -> BTreeMap<String, Vec<usize>> {
+    let mut on: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (k, l) in lectures.iter().enumerate() {
+        for id in l.presence.keys() {
+            on.entry(id.clone()).or_default().push(k);
+        }
+    }
+    on
+}
+
+/// The semester: students merged by id over the lectures, each cell measured against
+/// `threshold` and replaced where `overrides` say so.
+pub fn table(lectures: &[Lecture], threshold: f64, overrides: &Overrides) -> SemesterTable {
     let mut names: BTreeMap<&str, &str> = BTreeMap::new();
     for l in lectures {
         for (id, (name, _)) in &l.presence {
@@ -198,21 +257,42 @@ pub fn table(lectures: &[Lecture], threshold: f64) -> SemesterTable {
     let rows = names
         .into_iter()
         .map(|(id, name)| {
-            let presence: Vec<Option<f64>> = lectures.iter().map(|l| l.presence.get(id).map(|(_, p)| *p)).collect();
-            let enrolled: Vec<f64> = presence.iter().flatten().copied().collect();
-            let mean = enrolled.iter().sum::<f64>() / enrolled.len().max(1) as f64;
+            let cells: Vec<Option<Cell>> = lectures
+                .iter()
+                .enumerate()
+                .map(|(k, l)| {
+                    let &(_, presence) = l.presence.get(id)?;
+                    let measured = if presence >= threshold { Status::Present } else { Status::Absent };
+                    let overridden = overrides.get(&(id.to_owned(), k)).cloned();
+                    let status = overridden.as_ref().map_or(measured, |o| o.status);
+                    Some(Cell { presence, measured, status, overridden })
+                })
+                .collect();
+            let enrolled: Vec<&Cell> = cells.iter().flatten().collect();
+            let counted: Vec<f64> = enrolled.iter().filter_map(|c| c.counted_presence()).collect();
+            let mean = counted.iter().sum::<f64>() / counted.len().max(1) as f64;
             StudentRow {
                 student_id: id.to_owned(),
                 name: name.to_owned(),
                 lectures_enrolled: enrolled.len(),
-                lectures_present: enrolled.iter().filter(|&&p| p >= threshold).count(),
+                lectures_present: enrolled.iter().filter(|c| c.status == Status::Present).count(),
+                lectures_excused: enrolled.iter().filter(|c| c.status == Status::Excused).count(),
                 mean_presence: mean,
-                below_threshold: mean < threshold,
-                presence,
+                below_threshold: !counted.is_empty() && mean < threshold,
+                cells,
             }
         })
         .collect();
-    SemesterTable { headings: lectures.iter().map(|l| l.heading.clone()).collect(), rows, threshold }
+    let lectures = lectures
+        .iter()
+        .map(|l| LectureColumn {
+            name: l.name.clone(),
+            heading: l.heading.clone(),
+            date: l.date.clone(),
+            title: l.title.clone(),
+        })
+        .collect();
+    SemesterTable { lectures, rows, threshold }
 }
 
 #[cfg(test)]
@@ -231,7 +311,10 @@ mod tests {
 
     fn lecture(heading: &str, students: &[(&str, f64)]) -> Lecture {
         Lecture {
+            name: heading.into(),
             heading: heading.into(),
+            date: None,
+            title: None,
             presence: students.iter().map(|(id, p)| (id.to_string(), (id.to_uppercase(), *p))).collect(),
             unknown: Vec::new(),
         }
@@ -239,12 +322,13 @@ mod tests {
 
     #[test]
     fn students_are_merged_by_id_and_not_enrolled_is_not_absent() {
-        let t = table(&[lecture("w1", &[("a", 1.0), ("b", 0.5)]), lecture("w2", &[("a", 0.8), ("c", 0.0)])], 0.75);
-        assert_eq!(t.headings, ["w1", "w2"]);
+        let lectures = [lecture("w1", &[("a", 1.0), ("b", 0.5)]), lecture("w2", &[("a", 0.8), ("c", 0.0)])];
+        let t = table(&lectures, 0.75, &Overrides::new());
+        assert_eq!(t.lectures.iter().map(|l| l.heading.as_str()).collect::<Vec<_>>(), ["w1", "w2"]);
         let ids: Vec<&str> = t.rows.iter().map(|r| r.student_id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
         let b = &t.rows[1];
-        assert_eq!(b.presence, [Some(0.5), None]);
+        assert_eq!(b.cells.iter().map(|c| c.as_ref().map(|c| c.presence)).collect::<Vec<_>>(), [Some(0.5), None]);
         assert_eq!((b.lectures_enrolled, b.lectures_present, b.mean_presence), (1, 0, 0.5));
         assert!(b.below_threshold);
         let a = &t.rows[0];
