@@ -180,10 +180,30 @@ Example:
 #[derive(Debug, Args)]
 pub struct EnrollArgs {
     /// Folder of enrolment photos.
-    pub photos_dir: PathBuf,
+    #[arg(required_unless_present = "from_run")]
+    pub photos_dir: Option<PathBuf>,
     /// Roster file to write.
-    #[arg(short, long, value_name = "ROSTER.h5")]
-    pub output: PathBuf,
+    #[arg(short, long, value_name = "ROSTER.h5", required_unless_present = "from_run")]
+    pub output: Option<PathBuf>,
+    /// Enrol a person from a finished run instead of photos: unenrolled person N (--unknown) of
+    /// RUN.h5 (a result of a run with --keep-unknown) becomes an enrolment of student --as in
+    /// --roster, which is rewritten whole. Faces from the lecture camera itself match that
+    /// student in later lectures better than an old ID photo.
+    #[arg(long, value_name = "RUN.h5", requires_all = ["unknown", "as_id", "roster"], conflicts_with_all = ["photos_dir", "output"])]
+    pub from_run: Option<PathBuf>,
+    /// With --from-run: the unenrolled person's number, as report.html shows it ("unenrolled #N").
+    #[arg(long, value_name = "N", requires = "from_run")]
+    pub unknown: Option<u32>,
+    /// With --from-run: the student id to enrol them as: a new student, or another enrolment of
+    /// an existing one.
+    #[arg(long = "as", value_name = "ID", requires = "from_run")]
+    pub as_id: Option<String>,
+    /// With --from-run: the new student's name [default: the id].
+    #[arg(long, value_name = "NAME", requires = "from_run")]
+    pub name: Option<String>,
+    /// With --from-run: the roster to add the enrolment to.
+    #[arg(long, value_name = "ROSTER.h5", requires = "from_run")]
+    pub roster: Option<PathBuf>,
     /// Folder of the dlib models [default: $ROLLCALL_MODELS, else data/models].
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,

@@ -392,3 +392,71 @@ fn enroll_refuses_an_upsampling_jobs_refuse() {
     assert_refused(&o, "invalid value '5' for '--upsample <N>': 5 is not in 0..=2");
     assert!(!roster.exists());
 }
+
+/// The short hall's unenrolled attendee (t1_e, there the whole lecture), enrolled from a run
+/// that kept encodings under a new id, is Present in the next run with the roster rewritten
+/// whole (0600, its source naming the run); report.html gave the command. A run without
+/// --keep-unknown, or a person it does not have, is refused in one line and the roster is left.
+#[test]
+fn an_unenrolled_attendee_enrolled_from_the_recording_is_present_in_the_next_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let roster = enrol_hall(tmp.path());
+    let (kept, plain, next) = (tmp.path().join("kept"), tmp.path().join("plain"), tmp.path().join("next"));
+    assert_success(&run(mpirun_command(2), &attend_args(&hall_video(), &roster, &kept, &["--keep-unknown", "-q"])));
+    assert_success(&run(rollcall_command(), &attend_args(&hall_video(), &roster, &plain, &["-q"])));
+    let html = read(&kept.join("report.html"));
+    assert!(
+        html.contains(&format!(
+            "rollcall enroll --from-run {} --unknown 1 --as ID",
+            kept.join("attendance.h5").display()
+        )),
+        "report.html gives the command"
+    );
+
+    let enrol = |result: &Path, person: &str| {
+        let (result, roster) = (result.join("attendance.h5"), roster.to_str().unwrap().to_owned());
+        let args = [
+            "enroll",
+            "--from-run",
+            result.to_str().unwrap(),
+            "--unknown",
+            person,
+            "--as",
+            "eve",
+            "--name",
+            "Eve Visitor",
+            "--roster",
+            &roster,
+        ];
+        run(rollcall_command(), &args)
+    };
+    let before = std::fs::read(&roster).unwrap();
+    assert_refused(
+        &enrol(&plain, "1"),
+        "kept no face encodings of unenrolled people: run that lecture again with --keep-unknown",
+    );
+    assert_refused(
+        &enrol(&kept, "2"),
+        "has no unenrolled person #2 (it has 1, numbered from 1 as report.html shows them)",
+    );
+    assert_eq!(std::fs::read(&roster).unwrap(), before, "the roster is left as it was");
+
+    let o = enrol(&kept, "1");
+    assert_success(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("as new student eve (Eve Visitor)"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(std::fs::metadata(&roster).unwrap().permissions().mode() & 0o777, 0o600);
+    let dump =
+        std::process::Command::new("h5dump").args(["-d", "/roster/encoding_source"]).arg(&roster).output().unwrap();
+    let sources = String::from_utf8_lossy(&dump.stdout);
+    assert!(sources.contains(&format!("run {}, unenrolled #1", kept.join("attendance.h5").display())), "{sources}");
+
+    assert_success(&run(rollcall_command(), &attend_args(&hall_video(), &roster, &next, &["-q"])));
+    let attendance = read(&next.join("attendance.csv"));
+    let eve = attendance.lines().find(|l| l.starts_with("eve,")).unwrap_or_else(|| panic!("{attendance}"));
+    assert!(eve.ends_with(",Present"), "{eve}");
+}

@@ -146,11 +146,24 @@ pub fn render(r: &RunResult) -> Result<String, std::fmt::Error> {
         "</tbody></table><p class=\"sub\">Present: {rule}. Faces are linked into tracks over time; a track counts for the student most of its faces match.</p>"
     )?;
     if !r.unknown.is_empty() {
-        h.push_str("<h2>Unenrolled attendees</h2>\n<table id=\"unknown\"><thead><tr><th>Person</th><th class=\"num\">Frames</th><th class=\"num\">Windows</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>\n");
+        // With their encodings kept (--keep-unknown), each can be enrolled from this result.
+        let kept = r.unknown.iter().any(|u| !u.encoding.is_empty());
+        h.push_str("<h2>Unenrolled attendees</h2>\n<table id=\"unknown\"><thead><tr><th>Person</th><th class=\"num\">Frames</th><th class=\"num\">Windows</th><th>First seen</th><th>Last seen</th>");
+        h.push_str(if kept { "<th>To enrol them</th></tr></thead><tbody>\n" } else { "</tr></thead><tbody>\n" });
+        let result = r.settings.output.join(super::RESULT_FILE);
         for u in &r.unknown {
+            let enrol = match u.encoding.is_empty() {
+                true => String::new(),
+                false => format!(
+                    "<td><code>rollcall enroll --from-run {} --unknown {} --as ID --name NAME --roster {}</code></td>",
+                    esc(&result.display().to_string()),
+                    u.id + 1,
+                    esc(&r.settings.roster.display().to_string())
+                ),
+            };
             writeln!(
                 h,
-                "<tr><td>unenrolled #{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>unenrolled #{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td>{enrol}</tr>",
                 u.id + 1,
                 u.frames_seen,
                 u.windows_seen,

@@ -225,7 +225,7 @@ pub fn build_roster(dir: &Path, pipeline: &FacePipeline) -> Result<Roster> {
 /// Warns of two students enrolled with near-identical faces (the same photo under two ids,
 /// `Obama.jpg` and `obama.jpg`): every face would match both, and whichever sorts second
 /// would be Absent in every lecture.
-fn warn_of_near_identical_students(roster: &Roster) {
+pub fn warn_of_near_identical_students(roster: &Roster) {
     let n = roster.owner.len();
     for (i, j) in (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))) {
         let (a, b) = (roster.owner[i] as usize, roster.owner[j] as usize);

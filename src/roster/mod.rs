@@ -142,6 +142,25 @@ impl Roster {
         Roster::read_h5(&file).map_err(|e| anyhow::anyhow!("roster {} is not a rollcall roster: {e:#}", path.display()))
     }
 
+    /// This roster with one more enrolment: `encoding` (from `source`) of student `id`, a new
+    /// student named `name` or, where `id` is enrolled already, another enrolment of them.
+    pub fn with_enrolment(mut self, id: &str, name: &str, encoding: &[f64], source: String) -> Result<Roster> {
+        ensure!(encoding.len() == ENCODING_LEN, "the encoding has {} values, not {ENCODING_LEN}", encoding.len());
+        let student = match self.ids.iter().position(|i| i == id) {
+            Some(s) => s,
+            None => {
+                self.ids.push(id.to_owned());
+                self.names.push(name.to_owned());
+                self.ids.len() - 1
+            }
+        };
+        self.encodings.push_row(ndarray::ArrayView1::from(encoding))?;
+        self.owner.push(student as u32);
+        self.sources.push(source);
+        self.validate()?;
+        Ok(self)
+    }
+
     /// The student an encoding row belongs to.
     pub fn student_of(&self, encoding_row: usize) -> usize {
         self.owner[encoding_row] as usize
