@@ -33,7 +33,7 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Enrol students from a folder of photos into a roster file.
+    /// Enrol students from a folder of photos into a roster file, or one face from a finished run.
     #[command(after_help = "\
 Layout of PHOTOS_DIR:
   <student_id>.jpg|jpeg|png            one photo per student, or
@@ -43,8 +43,9 @@ Every photo must show exactly one face; otherwise nothing is written and every b
 Three photos a student (front, left and right three-quarter) match turned faces far better than
 one; enroll names the students with a single photo.
 
-Example:
-  rollcall enroll data/lecture/photos -o roster.h5")]
+Examples:
+  rollcall enroll data/lecture/photos -o roster.h5
+  rollcall enroll --from-run out/attendance.h5 --unknown 1 --as alice --name \"Alice Liddell\" --roster roster.h5")]
     Enroll(EnrollArgs),
     /// Take attendance from a lecture video (run under mpirun/srun for several ranks).
     #[command(after_help = "\
@@ -83,14 +84,17 @@ No video and no models are needed: everything is in the HDF5 file.
 Example:
   rollcall report out/week3/attendance.h5 -o out/week3-again")]
     Report(ReportArgs),
-    /// Combine many lectures into one student × lecture table (semester.xlsx + semester.csv).
+    /// Combine many lectures into one student × lecture table (semester.xlsx + semester.csv), and
+    /// attendance-long.csv (a row per student and lecture) for a learning platform's import.
     #[command(after_help = "\
 Students are merged by id; a student missing from a lecture's roster shows as \"not enrolled\",
 not as absent. Students whose mean presence is under --threshold are highlighted.
+A teacher's corrections and excused absences (--overrides) replace rollcall's status of a cell
+at every aggregation; the workbook shows each beside what rollcall measured (sheet Overrides).
 
 Examples:
   rollcall semester out/*/attendance.h5 -o semester.xlsx
-  rollcall semester --manifest jobs/cs101.yaml -o cs101.xlsx")]
+  rollcall semester --manifest jobs/cs101.yaml -o cs101.xlsx --overrides overrides.csv")]
     Semester(SemesterArgs),
     /// Speedup and efficiency from runs of one job on different numbers of ranks.
     #[command(after_help = "\

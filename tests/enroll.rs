@@ -404,7 +404,7 @@ fn an_unenrolled_attendee_enrolled_from_the_recording_is_present_in_the_next_run
     let roster = enrol_hall(tmp.path());
     let (kept, plain, next) = (tmp.path().join("kept"), tmp.path().join("plain"), tmp.path().join("next"));
     assert_success(&run(mpirun_command(2), &attend_args(&hall_video(), &roster, &kept, &["--keep-unknown", "-q"])));
-    assert_success(&run(rollcall_command(), &attend_args(&hall_video(), &roster, &plain, &["-q"])));
+    assert_success(&run(rollcall_command(), &attend_args(&hall_video(), &roster, &plain, &["--fps", "0.25", "-q"])));
     let html = read(&kept.join("report.html"));
     assert!(
         html.contains(&format!(
