@@ -14,12 +14,10 @@ pub fn run(args: EnrollArgs, quiet: bool) -> Result<()> {
         return from_run(run, person, id, args.name.as_deref(), roster, quiet);
     }
     let (Some(photos_dir), Some(output)) = (&args.photos_dir, &args.output) else {
-        anyhow::bail!(
-            "give a folder of photos and -o ROSTER.h5, or --from-run RUN.h5 --unknown N --as ID --roster ROSTER.h5"
-        );
+        bail!("give a folder of photos and -o ROSTER.h5, or --from-run RUN.h5 --unknown N --as ID --roster ROSTER.h5");
     };
     if output.is_dir() {
-        anyhow::bail!(
+        bail!(
             "{} is a folder: -o names the roster file to write, e.g. {}",
             output.display(),
             output.join("roster.h5").display()
@@ -82,11 +80,8 @@ fn from_run(run_path: &Path, person: u32, id: &str, name: Option<&str>, roster_p
             run_path.display()
         );
     }
-    let name = name.map(str::to_owned).unwrap_or_else(|| match roster.ids.iter().position(|i| i == id) {
-        Some(s) => roster.names[s].clone(),
-        None => id.to_owned(),
-    });
-    let known = roster.ids.iter().any(|i| i == id);
+    let enrolled = roster.ids.iter().position(|i| i == id);
+    let name = name.map(str::to_owned).unwrap_or_else(|| enrolled.map_or(id.to_owned(), |s| roster.names[s].clone()));
     let date = run.settings.date.as_deref().unwrap_or("undated");
     let source = format!("run {}, unenrolled #{person}, {date}", run_path.display());
     let encoding: Vec<f64> = found.encoding.iter().map(|&v| f64::from(v)).collect();
@@ -96,8 +91,11 @@ fn from_run(run_path: &Path, person: u32, id: &str, name: Option<&str>, roster_p
     enroll::warn_of_near_identical_students(&roster);
     enroll::write_roster(&roster, roster_path)?;
     if !quiet {
-        let what =
-            if known { format!("another enrolment of {id} ({name})") } else { format!("new student {id} ({name})") };
+        let what = if enrolled.is_some() {
+            format!("another enrolment of {id} ({name})")
+        } else {
+            format!("new student {id} ({name})")
+        };
         println!(
             "enrolled unenrolled #{person} of {} as {what} in {} ({} students, {} enrolments)",
             run_path.display(),

@@ -49,39 +49,35 @@ pub struct VideoReader {
     path: PathBuf,
     stream: usize,
     source: Box<dyn FrameSource>,
-    /// Whether `source` is FFmpeg's reader, which hands over to OpenCV's on a file whose frames
-    /// it cannot number.
-    libav: bool,
 }
 
 impl VideoReader {
     /// Opens video stream `stream` (the probe's [`super::VideoInfo::stream`]) of `path`.
     pub fn open(path: &Path, reader: Reader, stream: usize) -> Result<Self> {
-        let (source, libav): (Box<dyn FrameSource>, bool) = match reader {
+        let source: Box<dyn FrameSource> = match reader {
             Reader::Libav => match LibavReader::open(path, stream) {
-                Ok(reader) => (Box::new(reader), true),
+                Ok(reader) => Box::new(reader),
                 Err(e) if e.is::<Unnumbered>() => {
                     tracing::debug!("{}: {e}; read with OpenCV", path.display());
-                    (Box::new(OpencvReader::open(path, stream)?), false)
+                    Box::new(OpencvReader::open(path, stream)?)
                 }
                 Err(e) => return Err(e),
             },
-            Reader::Opencv => (Box::new(OpencvReader::open(path, stream)?), false),
+            Reader::Opencv => Box::new(OpencvReader::open(path, stream)?),
         };
-        Ok(VideoReader { path: path.to_path_buf(), stream, source, libav })
+        Ok(VideoReader { path: path.to_path_buf(), stream, source })
     }
 
     /// Reads frame `index` into `frame` (BGR, upright). Returns `false` when the frame cannot
     /// be decoded (a damaged stretch, or a container that overstated its length).
-    /// A file the libav reader cannot number frames of (see [`Unnumbered`]) is read on with
-    /// OpenCV's reader, which counts every frame.
+    /// A file the libav reader cannot number frames of (see [`Unnumbered`], which only it
+    /// reports) is read on with OpenCV's reader, which counts every frame.
     pub fn read(&mut self, index: usize, frame: &mut Mat) -> Result<bool> {
         match self.source.read(index, frame) {
-            Err(e) if self.libav && e.is::<Unnumbered>() => {
+            Err(e) if e.is::<Unnumbered>() => {
                 tracing::debug!("{}: {e}; read on with OpenCV", self.path.display());
                 let decoded = self.source.decoded_frames();
                 self.source = Box::new(OpencvReader::open(&self.path, self.stream)?.having_decoded(decoded));
-                self.libav = false;
                 self.read(index, frame)
             }
             read => read,

@@ -133,7 +133,7 @@ pub fn run(
             let band: Vec<u8> = done.decode()?;
             let (first, last) = setup.rows(done.unit as usize);
             gray_image[first as usize * width..last as usize * width].copy_from_slice(&band);
-            units.push(done.record(u64::from(last - first)));
+            units.push(super::timeline_row(&done, u64::from(last - first)));
             Ok(())
         };
         let mut source = comm.unit_source(assignment, Box::new(collect));

@@ -105,7 +105,7 @@ impl Collector {
     fn apply(&mut self, done: Finished) -> Result<()> {
         let output: UnitOutput = done.decode()?;
         self.progress.advance(output.frames + output.failed_frames.len() as u64);
-        self.found.units.push(done.record(output.frames));
+        self.found.units.push(super::timeline_row(&done, output.frames));
         self.found.detections.extend(output.detections);
         self.found.failed_frames.extend(output.failed_frames);
         Ok(())

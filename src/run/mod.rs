@@ -12,3 +12,11 @@ pub mod memory;
 pub mod plan;
 pub mod schedule;
 pub mod worker;
+
+use crate::attendance::result::UnitRecord;
+
+/// The timeline row of a finished unit that covered `frames` frames (or rows). Here rather than
+/// in [`schedule`], which deals in unit indices and knows nothing of what a unit holds.
+pub fn timeline_row(done: &schedule::Finished, frames: u64) -> UnitRecord {
+    UnitRecord { unit: done.unit, rank: done.rank, start_s: done.start_s, end_s: done.end_s, frames }
+}

@@ -14,8 +14,6 @@ use anyhow::{Context, Result};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::attendance::result::UnitRecord;
-
 use crate::config::Schedule;
 
 /// The units `rank` of `size` runs under a static schedule, in the order it should run them.
@@ -202,11 +200,6 @@ pub struct Finished {
 }
 
 impl Finished {
-    /// The timeline row of this unit, which covered `frames` frames (or rows).
-    pub fn record(&self, frames: u64) -> UnitRecord {
-        UnitRecord { unit: self.unit, rank: self.rank, start_s: self.start_s, end_s: self.end_s, frames }
-    }
-
     pub fn decode<R: DeserializeOwned>(&self) -> Result<R> {
         postcard::from_bytes(&self.payload).with_context(|| format!("unit {}: undecodable result", self.unit))
     }
